@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The main job: set up, build, and run the default end-to-end program.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$root/scripts/setup.sh"
+exec "${HERMES_BUILD_DIR:-$root/build}/examples/hermes-generate" "$@"
