@@ -1,0 +1,60 @@
+#pragma once
+// The shape of a transformer decoder: everything the cost models and placements need, no
+// weights. Presets live in model/presets.hpp.
+#include <cstddef>
+#include <string>
+
+#include "hermes/core/units.hpp"
+
+namespace hermes {
+
+enum class ffn_kind {
+  relu,        // OPT: out = FC2(relu(FC1 x)); a neuron = row i of FC1 + column i of FC2
+  swiglu,      // LLaMA: out = W2(silu(W1 x) * (W3 x)); a neuron = rows i of W1, W3 + column i of W2
+  relu_glu,    // ReLU-fied LLaMA/Falcon (ProSparse, TurboSparse): silu replaced by relu
+  gelu,        // GPT-2 / dense GELU MLP (no activation sparsity)
+};
+
+struct model_shape {
+  std::string name;
+  std::size_t layers = 0;
+  std::size_t hidden = 0;         // d_model
+  std::size_t ffn = 0;            // FFN intermediate width = FFN neurons per layer
+  std::size_t heads = 0;          // query heads
+  std::size_t kv_heads = 0;       // key/value heads (== heads without grouped-query attention)
+  std::size_t vocab = 0;
+  std::size_t max_context = 0;    // the model's context length
+  ffn_kind ffn_type = ffn_kind::relu;
+  bool relu_before_qkv = true;    // ReLU inserted before QKV generation (sparse attention input)
+  double bytes_per_param = 2.0;   // FP16 weights in the modelled hardware
+
+  [[nodiscard]] std::size_t head_dim() const { return heads ? hidden / heads : 0; }
+  [[nodiscard]] std::size_t kv_dim() const { return head_dim() * kv_heads; }
+  [[nodiscard]] bool gated() const { return ffn_type == ffn_kind::swiglu || ffn_type == ffn_kind::relu_glu; }
+
+  // Neurons per layer, as the predictor and the mappers see them.
+  [[nodiscard]] std::size_t ffn_neurons() const { return ffn; }
+  // An attention neuron is input channel i of QKV generation: column i of Wq, Wk and Wv.
+  [[nodiscard]] std::size_t attention_neurons() const { return hidden; }
+
+  // Elements of one neuron's weights (its chunk), per layer kind.
+  [[nodiscard]] std::size_t ffn_neuron_elements() const { return (gated() ? 3 : 2) * hidden; }
+  [[nodiscard]] std::size_t attention_neuron_elements() const { return hidden + 2 * kv_dim(); }
+
+  [[nodiscard]] double params_per_layer() const {
+    return static_cast<double>(ffn_neurons() * ffn_neuron_elements() +
+                               attention_neurons() * attention_neuron_elements() +
+                               hidden * hidden /* output projection */);
+  }
+  [[nodiscard]] double params() const {
+    return static_cast<double>(layers) * params_per_layer() +
+           static_cast<double>(vocab * hidden) * 2.0 /* embedding + LM head */;
+  }
+  [[nodiscard]] bytes weight_bytes() const { return bytes(params() * bytes_per_param); }
+  // KV cache bytes for one token of one sequence, all layers.
+  [[nodiscard]] bytes kv_bytes_per_token() const {
+    return bytes(2.0 * static_cast<double>(layers * kv_dim()) * bytes_per_param);
+  }
+};
+
+}  // namespace hermes
