@@ -1,0 +1,84 @@
+#pragma once
+// An activation trace in memory: for every generated token and every layer, which attention
+// neurons (QKV input channels) and which FFN neurons fired. Predictors are initialised from a
+// trace's prefix (the prefill profile), mappers from its frequencies, and the simulator replays
+// it token by token. The file format and the sources that produce traces live beside it.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/error.hpp"
+#include "hermes/model/shape.hpp"
+
+namespace hermes {
+
+enum class layer_kind : std::uint8_t { attention = 0, ffn = 1 };
+inline constexpr std::size_t layer_kinds = 2;
+
+struct trace_layout {
+  std::size_t layers = 0;
+  std::size_t attention_neurons = 0;
+  std::size_t ffn_neurons = 0;
+
+  [[nodiscard]] std::size_t neurons(layer_kind k) const {
+    return k == layer_kind::attention ? attention_neurons : ffn_neurons;
+  }
+  static trace_layout of(const model_shape& m) {
+    return trace_layout{m.layers, m.attention_neurons(), m.ffn_neurons()};
+  }
+  friend bool operator==(const trace_layout&, const trace_layout&) = default;
+};
+
+class activation_trace {
+ public:
+  activation_trace() = default;
+  explicit activation_trace(trace_layout layout) : layout_(layout) {}
+
+  [[nodiscard]] const trace_layout& layout() const { return layout_; }
+  [[nodiscard]] std::size_t tokens() const {
+    return layout_.layers == 0 ? 0 : masks_.size() / (layout_.layers * layer_kinds);
+  }
+
+  // Appends a token whose masks are all empty; returns its index.
+  std::size_t append_token() {
+    for (std::size_t l = 0; l < layout_.layers; ++l) {
+      masks_.emplace_back(layout_.attention_neurons);
+      masks_.emplace_back(layout_.ffn_neurons);
+    }
+    return tokens() - 1;
+  }
+
+  [[nodiscard]] const neuron_mask& mask(std::size_t token, std::size_t layer, layer_kind k) const {
+    return masks_[index(token, layer, k)];
+  }
+  [[nodiscard]] neuron_mask& mask(std::size_t token, std::size_t layer, layer_kind k) {
+    return masks_[index(token, layer, k)];
+  }
+
+  // Per-neuron firing frequency of one layer over tokens [begin, end).
+  [[nodiscard]] std::vector<double> frequency(std::size_t layer, layer_kind k, std::size_t begin,
+                                              std::size_t end) const {
+    if (begin > end || end > tokens())
+      throw error("activation_trace::frequency: token range [" + std::to_string(begin) + ", " +
+                  std::to_string(end) + ") outside [0, " + std::to_string(tokens()) + ")");
+    std::vector<double> f(layout_.neurons(k), 0.0);
+    for (std::size_t t = begin; t < end; ++t) mask(t, layer, k).for_each([&](std::size_t i) { f[i] += 1.0; });
+    if (end > begin)
+      for (auto& v : f) v /= static_cast<double>(end - begin);
+    return f;
+  }
+
+ private:
+  [[nodiscard]] std::size_t index(std::size_t token, std::size_t layer, layer_kind k) const {
+    if (layer >= layout_.layers || token >= tokens())
+      throw error("activation_trace: token " + std::to_string(token) + ", layer " +
+                  std::to_string(layer) + " outside the trace (" + std::to_string(tokens()) +
+                  " tokens, " + std::to_string(layout_.layers) + " layers)");
+    return (token * layout_.layers + layer) * layer_kinds + static_cast<std::size_t>(k);
+  }
+  trace_layout layout_{};
+  std::vector<neuron_mask> masks_;
+};
+
+}  // namespace hermes
