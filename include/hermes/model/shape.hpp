@@ -27,6 +27,7 @@ struct model_shape {
   ffn_kind ffn_type = ffn_kind::relu;
   bool relu_before_qkv = true;    // ReLU inserted before QKV generation (sparse attention input)
   double bytes_per_param = 2.0;   // FP16 weights in the modelled hardware
+  bool tied_embeddings = false;   // the LM head reuses the token-embedding matrix (OPT, GPT-2)
 
   [[nodiscard]] std::size_t head_dim() const { return heads ? hidden / heads : 0; }
   [[nodiscard]] std::size_t kv_dim() const { return head_dim() * kv_heads; }
@@ -48,7 +49,7 @@ struct model_shape {
   }
   [[nodiscard]] double params() const {
     return static_cast<double>(layers) * params_per_layer() +
-           static_cast<double>(vocab * hidden) * 2.0 /* embedding + LM head */;
+           static_cast<double>(vocab * hidden) * (tied_embeddings ? 1.0 : 2.0) /* embedding + LM head */;
   }
   [[nodiscard]] bytes weight_bytes() const { return bytes(params() * bytes_per_param); }
   // KV cache bytes for one token of one sequence, all layers.
