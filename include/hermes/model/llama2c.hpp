@@ -75,6 +75,7 @@ struct llama2c_config {
     m.ffn_type = ffn_kind::swiglu;
     m.relu_before_qkv = false;
     m.bytes_per_param = 4.0;
+    m.tied_embeddings = shared_classifier;
     return m;
   }
 };
