@@ -1,0 +1,446 @@
+#pragma once
+// The offline placement ILP of Hermes (Sec IV-B, Eq 1-7), solved with COIN-OR CBC.
+//
+//   minimise   sum_l z_l
+//   subject to z_l >= t_l^GPU * sum_g f_g x_g,GPU + 2 T_sync          (GPU time of layer l)
+//              z_l >= t_l^DIMM * sum_g f_g x_g,j          for each DIMM j
+//              sum_d x_g,d = 1                               (each group computed once)
+//              GPU bytes of the copies <= GPU capacity
+//              bytes homed on DIMM j (computed there + GPU-cached homes) <= DIMM capacity
+//
+// Neurons are grouped by frequency rank within a layer (group_size neurons, a group's frequency is
+// the sum); group_size = 1 is the neuron-level model. Two formulations:
+//  - per_dimm: the model above with one binary per (group, device) and, per (layer, DIMM), an
+//    integer count of GPU-cached neurons homed there. Exact (at group level). The identical DIMMs
+//    make it highly symmetric: group k may only use DIMMs 1..k+1, which every solution satisfies
+//    after relabelling the DIMMs by first use.
+//  - split: one binary per group (GPU or not) and the average DIMM time in place of the slowest;
+//    the cold neurons are then spread over the DIMMs by the LPT rule and the split is refined
+//    neuron by neuron. This is the form that keeps a 70B model tractable.
+// Whatever CBC does, the LP rounding + repair placement is built too (it is CBC's warm start);
+// the better of the two is returned, and the report says which method produced it.
+// CBC pitfalls handled (toolchain.md): without an incumbent the objective reads 1e50, so the
+// solution pointer and the value are both checked; the seconds limit may overrun, so the time
+// used is measured and reported rather than assumed.
+#include <Cbc_C_Interface.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hermes/core/error.hpp"
+#include "hermes/map/dimm_spread.hpp"
+#include "hermes/map/lp_relaxation.hpp"
+#include "hermes/map/offline_placement.hpp"
+
+namespace hermes {
+
+enum class ilp_formulation { automatic, per_dimm, split };
+
+struct ilp_options {
+  std::size_t group_size = 64;          // neurons per group, by frequency rank within a layer
+  double time_limit_seconds = 5.0;      // passed to CBC (which may overrun it)
+  double relative_gap = 1e-4;           // CBC stops once its incumbent is this close to its bound
+  ilp_formulation formulation = ilp_formulation::automatic;
+  // automatic picks per_dimm while groups x devices stays at most this many binaries.
+  std::size_t per_dimm_max_binaries = 2000;
+  bool relax_integrality = false;       // solve only the LP relaxation (Clp): for checking bounds
+
+  void validate() const {
+    require_positive("ilp_options.group_size", group_size);
+    require_positive("ilp_options.time_limit_seconds", time_limit_seconds);
+    require_non_negative("ilp_options.relative_gap", relative_gap);
+  }
+};
+
+namespace detail {
+
+// Clp and CBC read DBL_MAX (COIN_DBL_MAX) as an infinite bound.
+inline constexpr double cbc_infinity = std::numeric_limits<double>::max();
+
+struct neuron_group {
+  std::uint32_t layer;
+  std::uint32_t first;  // rank of its first neuron in the layer's frequency order
+  std::uint32_t size;
+  double frequency;
+};
+
+inline std::vector<neuron_group> make_groups(const placement_problem& p, const lp_relaxation& lp,
+                                             std::size_t group_size, bool skip_never_fired) {
+  std::vector<neuron_group> g;
+  for (std::size_t l = 0; l < p.layers.size(); ++l) {
+    const auto& order = lp.order[l];
+    for (std::size_t r = 0; r < order.size(); r += group_size) {
+      const std::size_t n = std::min(group_size, order.size() - r);
+      double f = 0.0;
+      for (std::size_t k = r; k < r + n; ++k) f += p.layers[l].frequency[order[k]];
+      if (skip_never_fired && f <= 0.0) break;  // sorted: the rest of the layer never fired
+      g.push_back({static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(r),
+                   static_cast<std::uint32_t>(n), f});
+    }
+  }
+  return g;
+}
+
+// A column-wise model builder for Cbc_loadProblem.
+class cbc_builder {
+ public:
+  int add_row(double lo, double hi) {
+    row_lo_.push_back(lo);
+    row_hi_.push_back(hi);
+    return static_cast<int>(row_lo_.size() - 1);
+  }
+  int add_col(double lo, double hi, double obj, bool integer) {
+    start_.push_back(static_cast<int>(index_.size()));
+    col_lo_.push_back(lo);
+    col_hi_.push_back(hi);
+    obj_.push_back(obj);
+    integer_.push_back(integer);
+    return static_cast<int>(col_lo_.size() - 1);
+  }
+  // Coefficients of the column added last.
+  void coef(int row, double v) {
+    if (v == 0.0) return;
+    index_.push_back(row);
+    value_.push_back(v);
+  }
+  [[nodiscard]] std::size_t cols() const { return col_lo_.size(); }
+  [[nodiscard]] std::size_t rows() const { return row_lo_.size(); }
+  [[nodiscard]] std::size_t integers() const {
+    return static_cast<std::size_t>(std::count(integer_.begin(), integer_.end(), true));
+  }
+  void load(Cbc_Model* m, bool relax) {
+    std::vector<CoinBigIndex> start(start_.begin(), start_.end());
+    start.push_back(static_cast<CoinBigIndex>(index_.size()));
+    Cbc_loadProblem(m, static_cast<int>(cols()), static_cast<int>(rows()), start.data(), index_.data(),
+                    value_.data(), col_lo_.data(), col_hi_.data(), obj_.data(), row_lo_.data(),
+                    row_hi_.data());
+    if (!relax)
+      for (std::size_t c = 0; c < cols(); ++c)
+        if (integer_[c]) Cbc_setInteger(m, static_cast<int>(c));
+  }
+
+ private:
+  std::vector<int> start_, index_;
+  std::vector<double> value_, col_lo_, col_hi_, obj_, row_lo_, row_hi_;
+  std::vector<bool> integer_;
+};
+
+struct cbc_model_deleter {
+  void operator()(Cbc_Model* m) const { Cbc_deleteModel(m); }
+};
+using cbc_model_ptr = std::unique_ptr<Cbc_Model, cbc_model_deleter>;
+
+}  // namespace detail
+
+class ilp_mapper {
+ public:
+  ilp_options options;
+
+  ilp_mapper() = default;
+  explicit ilp_mapper(ilp_options o) : options(o) {}
+
+  [[nodiscard]] placement_result place(const placement_problem& p) const {
+    const auto started = std::chrono::steady_clock::now();
+    options.validate();
+    const lp_relaxation lp = solve_lp_relaxation(p);  // validates the problem
+
+    // The fallback, and CBC's warm start.
+    std::optional<std::vector<layer_placement>> fallback;
+    std::vector<neuron_mask> rounded = lp_rounded_split(p, lp);
+    try {
+      fallback = spread_over_dimms(p, rounded, lp.order);
+    } catch (const capacity_exceeded&) {
+      // Tight DIMMs: the LPT spread could not pack whole neurons; the per-DIMM ILP may still.
+    }
+
+    const bool per_dimm = use_per_dimm(p);
+    const auto groups = detail::make_groups(p, lp, options.group_size, /*skip_never_fired=*/!per_dimm);
+    cbc_report rep;
+    std::optional<std::vector<layer_placement>> from_cbc =
+        per_dimm ? solve_per_dimm(p, lp, groups, fallback, rep) : solve_split(p, lp, groups, rounded, rep);
+
+    placement_method method = placement_method::lp_rounding_repair;
+    std::optional<std::vector<layer_placement>> best;
+    if (from_cbc) {
+      best = std::move(from_cbc);
+      method = rep.proven_optimal ? placement_method::cbc_optimal : placement_method::cbc_feasible;
+      if (fallback && evaluate(p, *fallback).total < evaluate(p, *best).total) {
+        best = std::move(fallback);
+        method = placement_method::lp_rounding_repair;
+      }
+    } else if (fallback) {
+      best = std::move(fallback);
+    } else {
+      throw capacity_exceeded(std::string("placement: no feasible placement found") +
+                              (rep.proven_infeasible ? " (CBC proved the model infeasible: the neurons "
+                                                       "cannot be packed into the DIMMs)"
+                                                     : " (CBC found no incumbent within its limit and "
+                                                       "the LPT spread could not pack the DIMMs)"));
+    }
+    placement_result r = finish_placement(p, std::move(*best), method, lp.bound, started);
+    r.cbc = rep;
+    return r;
+  }
+
+  // Only the relaxation of the chosen formulation, solved by Clp through CBC: its optimum (s).
+  [[nodiscard]] seconds cbc_lp_relaxation(const placement_problem& p) const {
+    ilp_mapper relaxed = *this;
+    relaxed.options.relax_integrality = true;
+    const lp_relaxation lp = solve_lp_relaxation(p);
+    const bool per_dimm = relaxed.use_per_dimm(p);
+    const auto groups = detail::make_groups(p, lp, options.group_size, !per_dimm);
+    cbc_report rep;
+    std::vector<neuron_mask> none;
+    for (const auto& L : p.layers) none.emplace_back(L.neurons());
+    if (per_dimm)
+      (void)relaxed.solve_per_dimm(p, lp, groups, std::nullopt, rep);
+    else
+      (void)relaxed.solve_split(p, lp, groups, none, rep);
+    if (!rep.has_solution) throw error("cbc_lp_relaxation: Clp found no solution");
+    return rep.objective;
+  }
+
+ private:
+  [[nodiscard]] bool use_per_dimm(const placement_problem& p) const {
+    switch (options.formulation) {
+      case ilp_formulation::per_dimm: return true;
+      case ilp_formulation::split: return false;
+      case ilp_formulation::automatic: break;
+    }
+    std::size_t groups = 0;
+    for (const auto& L : p.layers) groups += (L.neurons() + options.group_size - 1) / options.group_size;
+    return groups * p.devices() <= options.per_dimm_max_binaries;
+  }
+
+  // Scales keep CBC's absolute tolerances meaningful: times in units of the longest all-DIMM
+  // layer, bytes in units of the largest neuron.
+  static double time_scale(const placement_problem& p, const lp_relaxation& lp) {
+    double s = 0.0;
+    for (std::size_t l = 0; l < p.layers.size(); ++l)
+      s = std::max({s, 2.0 * p.sync_time.value(),
+                    p.layers[l].dimm_time_per_activation.value() * lp.layer_total[l] /
+                        static_cast<double>(p.dimms)});
+    return s > 0.0 ? s : 1.0;
+  }
+  static double byte_scale(const placement_problem& p) {
+    double s = 0.0;
+    for (const auto& L : p.layers) s = std::max(s, L.neuron_bytes.value());
+    return s;
+  }
+
+  // Runs CBC; returns the incumbent column values, or nothing. Fills the report.
+  std::optional<std::vector<double>> run(detail::cbc_builder& b, const std::vector<int>& start_cols,
+                                         const std::vector<double>& start_values, double time_unit,
+                                         cbc_report& rep) const {
+    detail::cbc_model_ptr m(Cbc_newModel());
+    b.load(m.get(), options.relax_integrality);
+    Cbc_setLogLevel(m.get(), 0);
+    Cbc_setMaximumSeconds(m.get(), options.time_limit_seconds);
+    Cbc_setAllowableFractionGap(m.get(), options.relative_gap);
+    if (!start_cols.empty() && !options.relax_integrality)
+      Cbc_setMIPStartI(m.get(), static_cast<int>(start_cols.size()), start_cols.data(), start_values.data());
+    rep.ran = true;
+    rep.columns = b.cols();
+    rep.rows = b.rows();
+    rep.binaries = options.relax_integrality ? 0 : b.integers();
+    const auto t0 = std::chrono::steady_clock::now();
+    Cbc_solve(m.get());
+    rep.seconds_used = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rep.proven_infeasible = Cbc_isProvenInfeasible(m.get()) != 0;
+    rep.time_limit_reached = Cbc_isSecondsLimitReached(m.get()) != 0;
+    const double obj = Cbc_getObjValue(m.get());
+    const double* sol = options.relax_integrality ? Cbc_getColSolution(m.get()) : Cbc_bestSolution(m.get());
+    // CBC reports 1e50 as the objective when it has no incumbent.
+    rep.has_solution = sol != nullptr && std::abs(obj) < 1e40 && !rep.proven_infeasible;
+    if (!rep.has_solution) return std::nullopt;
+    rep.proven_optimal = Cbc_isProvenOptimal(m.get()) != 0;
+    rep.objective = seconds(obj * time_unit);
+    rep.best_bound = options.relax_integrality ? rep.objective
+                                               : seconds(Cbc_getBestPossibleObjValue(m.get()) * time_unit);
+    return std::vector<double>(sol, sol + b.cols());
+  }
+
+  std::optional<std::vector<layer_placement>> solve_split(const placement_problem& p, const lp_relaxation& lp,
+                                                          const std::vector<detail::neuron_group>& groups,
+                                                          const std::vector<neuron_mask>& rounded,
+                                                          cbc_report& rep) const {
+    rep.full_formulation = false;
+    const std::size_t L = p.layers.size();
+    const double ts = time_scale(p, lp), bs = byte_scale(p), D = static_cast<double>(p.dimms);
+    detail::cbc_builder b;
+    std::vector<int> gpu_row(L), dimm_row(L);
+    for (std::size_t l = 0; l < L; ++l) {
+      const auto& Ly = p.layers[l];
+      gpu_row[l] = b.add_row(-detail::cbc_infinity, -2.0 * p.sync_time.value() / ts);
+      dimm_row[l] = b.add_row(-detail::cbc_infinity, -Ly.dimm_time_per_activation.value() * lp.layer_total[l] / (D * ts));
+    }
+    const int cap_row = b.add_row(-detail::cbc_infinity, p.gpu_capacity.value() / bs);
+    std::vector<int> start;
+    for (const auto& g : groups) {
+      const auto& Ly = p.layers[g.layer];
+      const int c = b.add_col(0.0, 1.0, 0.0, true);
+      b.coef(gpu_row[g.layer], Ly.gpu_time_per_activation.value() * g.frequency / ts);
+      b.coef(dimm_row[g.layer], -Ly.dimm_time_per_activation.value() * g.frequency / (D * ts));
+      b.coef(cap_row, static_cast<double>(g.size) * Ly.neuron_bytes.value() / bs);
+      // Warm start: the groups that lie wholly inside the rounded LP's GPU set.
+      bool inside = true;
+      for (std::uint32_t r = g.first; r < g.first + g.size && inside; ++r)
+        inside = rounded[g.layer].test(lp.order[g.layer][r]);
+      if (inside) start.push_back(c);
+    }
+    for (std::size_t l = 0; l < L; ++l) {
+      b.add_col(0.0, detail::cbc_infinity, 1.0, false);
+      b.coef(gpu_row[l], -1.0);
+      b.coef(dimm_row[l], -1.0);
+    }
+    const auto sol = run(b, start, std::vector<double>(start.size(), 1.0), ts, rep);
+    if (!sol || options.relax_integrality) return std::nullopt;
+    std::vector<neuron_mask> gpu;
+    for (const auto& Ly : p.layers) gpu.emplace_back(Ly.neurons());
+    for (std::size_t k = 0; k < groups.size(); ++k)
+      if ((*sol)[k] > 0.5)
+        for (std::uint32_t r = groups[k].first; r < groups[k].first + groups[k].size; ++r)
+          gpu[groups[k].layer].set(lp.order[groups[k].layer][r]);
+    repair_split(p, lp, gpu);  // refine the group boundaries neuron by neuron
+    try {
+      return spread_over_dimms(p, gpu, lp.order);
+    } catch (const capacity_exceeded&) {
+      return std::nullopt;
+    }
+  }
+
+  std::optional<std::vector<layer_placement>> solve_per_dimm(
+      const placement_problem& p, const lp_relaxation& lp, const std::vector<detail::neuron_group>& groups,
+      const std::optional<std::vector<layer_placement>>& warm, cbc_report& rep) const {
+    rep.full_formulation = true;
+    const std::size_t L = p.layers.size(), D = p.dimms, G = groups.size();
+    const double ts = time_scale(p, lp), bs = byte_scale(p);
+    detail::cbc_builder b;
+    std::vector<int> assign_row(G), gpu_row(L), home_row(L), dcap_row(D);
+    std::vector<std::vector<int>> dimm_row(L, std::vector<int>(D));
+    for (std::size_t k = 0; k < G; ++k) assign_row[k] = b.add_row(1.0, 1.0);
+    for (std::size_t l = 0; l < L; ++l) {
+      gpu_row[l] = b.add_row(-detail::cbc_infinity, -2.0 * p.sync_time.value() / ts);
+      for (std::size_t j = 0; j < D; ++j) dimm_row[l][j] = b.add_row(-detail::cbc_infinity, 0.0);
+      home_row[l] = b.add_row(0.0, 0.0);
+    }
+    const int gcap_row = b.add_row(-detail::cbc_infinity, p.gpu_capacity.value() / bs);
+    for (std::size_t j = 0; j < D; ++j) dcap_row[j] = b.add_row(-detail::cbc_infinity, p.dimm_capacity.value() / bs);
+
+    // Columns: x[k][d] for each group and device, then c[l][j], then z[l].
+    std::vector<std::vector<int>> x(G, std::vector<int>(D + 1, -1));
+    for (std::size_t k = 0; k < G; ++k) {
+      const auto& g = groups[k];
+      const auto& Ly = p.layers[g.layer];
+      const double gb = static_cast<double>(g.size) * Ly.neuron_bytes.value() / bs;
+      for (std::size_t d = 0; d <= D; ++d) {
+        // Symmetry breaking: group k uses only DIMMs 1..k+1.
+        const double hi = (d >= 1 && d - 1 > k) ? 0.0 : 1.0;
+        x[k][d] = b.add_col(0.0, hi, 0.0, true);
+        b.coef(assign_row[k], 1.0);
+        if (d == 0) {
+          b.coef(gpu_row[g.layer], Ly.gpu_time_per_activation.value() * g.frequency / ts);
+          b.coef(gcap_row, gb);
+          b.coef(home_row[g.layer], -static_cast<double>(g.size));
+        } else {
+          b.coef(dimm_row[g.layer][d - 1], Ly.dimm_time_per_activation.value() * g.frequency / ts);
+          b.coef(dcap_row[d - 1], gb);
+        }
+      }
+    }
+    std::vector<std::vector<int>> c(L, std::vector<int>(D));
+    for (std::size_t l = 0; l < L; ++l)
+      for (std::size_t j = 0; j < D; ++j) {
+        c[l][j] = b.add_col(0.0, static_cast<double>(p.layers[l].neurons()), 0.0, true);
+        b.coef(home_row[l], 1.0);
+        b.coef(dcap_row[j], p.layers[l].neuron_bytes.value() / bs);
+      }
+    for (std::size_t l = 0; l < L; ++l) {
+      b.add_col(0.0, detail::cbc_infinity, 1.0, false);
+      b.coef(gpu_row[l], -1.0);
+      for (std::size_t j = 0; j < D; ++j) b.coef(dimm_row[l][j], -1.0);
+    }
+
+    // Warm start from the fallback placement when every group sits on one device in it, with its
+    // DIMMs relabelled by first use so that it satisfies the symmetry-breaking bounds.
+    std::vector<int> start;
+    std::vector<double> start_values;
+    if (warm) {
+      std::vector<std::size_t> device(G);
+      bool whole = true;
+      for (std::size_t k = 0; k < G && whole; ++k) {
+        const auto& g = groups[k];
+        const auto& P = (*warm)[g.layer];
+        device[k] = P.compute_device(lp.order[g.layer][g.first]);
+        for (std::uint32_t r = g.first + 1; r < g.first + g.size && whole; ++r)
+          whole = P.compute_device(lp.order[g.layer][r]) == device[k];
+      }
+      if (whole) {
+        std::vector<std::size_t> label(D + 1, 0);  // old DIMM device -> new DIMM device
+        std::size_t used = 0;
+        for (std::size_t k = 0; k < G; ++k)
+          if (device[k] != 0 && label[device[k]] == 0) label[device[k]] = ++used;
+        for (std::size_t d = 1; d <= D; ++d)
+          if (label[d] == 0) label[d] = ++used;
+        for (std::size_t k = 0; k < G; ++k) {
+          start.push_back(x[k][device[k] == 0 ? 0 : label[device[k]]]);
+          start_values.push_back(1.0);
+        }
+        for (std::size_t l = 0; l < L; ++l) {
+          std::vector<double> homes(D, 0.0);
+          (*warm)[l].cached.for_each([&](std::size_t i) { homes[label[(*warm)[l].home[i]] - 1] += 1.0; });
+          for (std::size_t j = 0; j < D; ++j)
+            if (homes[j] > 0.0) {
+              start.push_back(c[l][j]);
+              start_values.push_back(homes[j]);
+            }
+        }
+      }
+    }
+
+    const auto sol = run(b, start, start_values, ts, rep);
+    if (!sol || options.relax_integrality) return std::nullopt;
+    std::vector<layer_placement> out;
+    for (const auto& Ly : p.layers) out.emplace_back(Ly.neurons(), dimm_device(0), gpu_device);
+    for (std::size_t k = 0; k < G; ++k) {
+      const auto& g = groups[k];
+      std::size_t dev = 0;
+      for (std::size_t d = 0; d <= D; ++d)
+        if ((*sol)[x[k][d]] > 0.5) dev = d;
+      for (std::uint32_t r = g.first; r < g.first + g.size; ++r) {
+        const std::uint32_t i = lp.order[g.layer][r];
+        if (dev == 0)
+          out[g.layer].cached.set(i);
+        else
+          out[g.layer].home[i] = dimm_device(dev - 1);
+      }
+    }
+    // Home the GPU-cached neurons as the integer counts c[l][j] say.
+    for (std::size_t l = 0; l < L; ++l) {
+      std::vector<std::size_t> left(D);
+      for (std::size_t j = 0; j < D; ++j) left[j] = static_cast<std::size_t>(std::llround((*sol)[c[l][j]]));
+      std::size_t j = 0;
+      bool ok = true;
+      out[l].cached.for_each([&](std::size_t i) {
+        while (j < D && left[j] == 0) ++j;
+        if (j == D) { ok = false; return; }
+        out[l].home[i] = dimm_device(j);
+        --left[j];
+      });
+      if (!ok) throw error("ilp_mapper: CBC's home counts of " + p.layers[l].name +
+                           " do not cover its GPU-cached neurons");
+    }
+    return out;
+  }
+};
+
+static_assert(offline_mapper<ilp_mapper>);
+
+}  // namespace hermes
