@@ -1,0 +1,109 @@
+#pragma once
+// The active neurons of one layer, grouped by the device that computes them.
+//
+// Both halves of a sparse layer start here: the math runs one partial product per device over
+// that device's neurons, and the cost model charges one GEMV per device over the same neurons.
+// Building the grouping once and handing it to both is what keeps the charged work and the
+// computed work identical.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/error.hpp"
+#include "hermes/map/placement.hpp"
+
+namespace hermes {
+
+class device_neurons {
+ public:
+  device_neurons() = default;
+
+  // Groups the set neurons of `active` by placement.compute_device(i), for devices 0..devices-1.
+  device_neurons(const neuron_mask& active, const layer_placement& placement, std::size_t devices)
+      : layer_neurons_(placement.neurons()), begin_(devices + 1, 0) {
+    check_placement(placement, devices);
+    if (active.size() != placement.neurons())
+      throw invalid_parameter("active neuron mask size", std::to_string(active.size()),
+                              "the layer's neuron count " + std::to_string(placement.neurons()));
+    // Counting sort by device keeps neurons ascending within each device, so the summation
+    // order of a device's partial does not depend on how the mask was produced.
+    active.for_each([&](std::size_t i) { ++begin_[placement.compute_device(i) + 1]; });
+    for (std::size_t d = 0; d < devices; ++d) begin_[d + 1] += begin_[d];
+    neurons_.resize(begin_[devices]);
+    std::vector<std::size_t> next(begin_.begin(), begin_.end() - 1);
+    active.for_each([&](std::size_t i) {
+      neurons_[next[placement.compute_device(i)]++] = static_cast<std::uint32_t>(i);
+    });
+  }
+
+  // The same from a list of neuron indices (any order, no duplicates).
+  device_neurons(std::span<const std::uint32_t> active, const layer_placement& placement,
+                 std::size_t devices)
+      : device_neurons(to_mask(active, placement.neurons()), placement, devices) {}
+
+  // Every neuron of the layer on one device (dense execution, reference runs).
+  static device_neurons all_on(std::size_t neurons, device_index device, std::size_t devices) {
+    neuron_mask all(neurons);
+    all.fill();
+    return device_neurons(all, layer_placement(neurons, device, device), devices);
+  }
+
+  [[nodiscard]] std::size_t devices() const { return begin_.empty() ? 0 : begin_.size() - 1; }
+  [[nodiscard]] std::size_t layer_neurons() const { return layer_neurons_; }
+  [[nodiscard]] std::size_t total() const { return neurons_.size(); }
+  [[nodiscard]] std::size_t count(device_index d) const { return begin_.at(d + 1) - begin_.at(d); }
+  // The active neurons computed by device d, ascending.
+  [[nodiscard]] std::span<const std::uint32_t> on(device_index d) const {
+    return std::span<const std::uint32_t>(neurons_).subspan(begin_.at(d), count(d));
+  }
+  // All active neurons, device by device; device d's are [offsets()[d], offsets()[d + 1]).
+  [[nodiscard]] const std::vector<std::uint32_t>& neurons() const { return neurons_; }
+  [[nodiscard]] const std::vector<std::size_t>& offsets() const { return begin_; }
+  // Devices with at least one active neuron: the ones that produce a partial result.
+  [[nodiscard]] std::size_t busy_devices() const {
+    std::size_t n = 0;
+    for (std::size_t d = 0; d < devices(); ++d) n += count(static_cast<device_index>(d)) > 0;
+    return n;
+  }
+
+ private:
+  static neuron_mask to_mask(std::span<const std::uint32_t> active, std::size_t neurons) {
+    neuron_mask m(neurons);
+    for (const std::uint32_t i : active) {
+      if (i >= neurons)
+        throw invalid_parameter("active neuron index", std::to_string(i),
+                                "an index below the layer's " + std::to_string(neurons) +
+                                    " neurons");
+      if (m.test(i))
+        throw invalid_parameter("active neuron index", std::to_string(i),
+                                "each neuron listed once");
+      m.set(i);
+    }
+    return m;
+  }
+  static void check_placement(const layer_placement& placement, std::size_t devices) {
+    if (devices == 0) throw invalid_parameter("device count", "0", "at least 1 device");
+    placement.validate(devices);
+    if (placement.cached.count() > 0 && placement.fast_device >= devices)
+      throw invalid_parameter("layer_placement.fast_device", std::to_string(placement.fast_device),
+                              "a device below " + std::to_string(devices));
+  }
+
+  std::size_t layer_neurons_ = 0;
+  std::vector<std::uint32_t> neurons_;
+  std::vector<std::size_t> begin_;
+};
+
+// The number of devices a placement refers to (1 + the largest device index it uses).
+[[nodiscard]] inline std::size_t devices_used(const layer_placement& placement) {
+  std::size_t d = 0;
+  for (const device_index h : placement.home) d = std::max<std::size_t>(d, h);
+  if (placement.cached.count() > 0) d = std::max<std::size_t>(d, placement.fast_device);
+  return d + 1;
+}
+
+}  // namespace hermes
