@@ -1,0 +1,295 @@
+#pragma once
+// The Hermes online predictor (Sec IV-C.1, Fig 7) and its two ablations.
+//
+//   token-wise signal  s1: the neuron's 4-bit state, initialised from the prefill frequency
+//                          (frequency_bands), +step_up when it fires, -step_down when not.
+//   layer-wise signal  s2: how many of its top-k correlated neurons of the previous layer
+//                          fired for this token (correlation_table); 0 for the first layer.
+//   active  iff  s1 + lambda * s2 > T;      hot  iff  s1 > T_h.
+//
+// With the paper's lambda = 6, T = 15 a neuron is never predicted from its state alone
+// (s1 <= 15): it needs one correlated predecessor firing and s1 >= 10, or two and s1 >= 4.
+//
+// Ablations (the paper's Hermes-token-adjustment / Hermes-layer-adjustment use "only one half
+// of the predictor"; it does not spell out the decision rule, our definition): the missing
+// signal is replaced by the midpoint of its range, so the rule and its threshold stay the same.
+//   token_only: s2 := top_k / 2          ->  active iff s1 + lambda * k/2 > T   (s1 >= 10)
+//               no correlation table is kept.
+//   layer_only: s1 := 15 / 2             ->  active iff 7.5 + lambda * s2 > T   (s2 = 2)
+//               no state table is kept; the hot set is the predicted active set (the only
+//               per-neuron signal this variant has), and update() learns nothing.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/activation/trace.hpp"
+#include "hermes/core/error.hpp"
+#include "hermes/core/units.hpp"
+#include "hermes/predict/correlation_table.hpp"
+#include "hermes/predict/frequency_bands.hpp"
+#include "hermes/predict/neuron_state_table.hpp"
+#include "hermes/predict/predictor.hpp"
+
+namespace hermes {
+
+enum class predictor_signals { token_and_layer, token_only, layer_only };
+
+struct hermes_predictor_params {
+  double lambda = 6.0;         // weight of the layer signal (Sec IV-C.1)
+  double threshold = 15.0;     // T (Sec IV-C.1)
+  unsigned step_up = 4;        // state increment when the neuron fires (Sec IV-C.1)
+  unsigned step_down = 1;      // state decrement when it does not (Sec IV-C.1)
+  unsigned hot_threshold = 10; // T_h: hot iff state > T_h (Sec IV-C.1)
+  std::size_t top_k = 2;       // correlated predecessors per neuron (Sec IV-C.1)
+  frequency_bands bands = frequency_bands::paper();
+  predictor_signals signals = predictor_signals::token_and_layer;
+
+  void validate() const {
+    if (!(std::isfinite(lambda) && lambda >= 0))
+      throw invalid_parameter("hermes_predictor.lambda", detail::to_text(lambda),
+                              "a finite value >= 0 (a firing correlated neuron is evidence for firing)");
+    if (!std::isfinite(threshold))
+      throw invalid_parameter("hermes_predictor.threshold", detail::to_text(threshold), "a finite value");
+    if (step_up > 15)
+      throw invalid_parameter("hermes_predictor.step_up", std::to_string(step_up), "0..15 (4-bit state)");
+    if (step_down > 15)
+      throw invalid_parameter("hermes_predictor.step_down", std::to_string(step_down), "0..15 (4-bit state)");
+    if (hot_threshold > 15)
+      throw invalid_parameter("hermes_predictor.hot_threshold", std::to_string(hot_threshold),
+                              "0..15 (hot iff the 4-bit state exceeds it)");
+    if (top_k < 1 || top_k > 15)
+      throw invalid_parameter("hermes_predictor.top_k", std::to_string(top_k), "1..15");
+  }
+};
+
+class hermes_predictor {
+ public:
+  using word = neuron_mask::word;
+
+  // `correlations` may be empty for the token_only variant; otherwise its layout and top_k must
+  // match. States start at 0; set them from the prefill with initialise_from_prefill().
+  hermes_predictor(const trace_layout& layout, correlation_table correlations,
+                   hermes_predictor_params params = {})
+      : layout_(layout), params_(std::move(params)), correlations_(std::move(correlations)) {
+    params_.validate();
+    if (params_.signals == predictor_signals::token_only) {
+      correlations_ = correlation_table{};  // this variant keeps no layer table
+    } else {
+      if (correlations_.empty() || !(correlations_.layout() == layout))
+        throw invalid_parameter("hermes_predictor: correlation table layout",
+                                correlations_.empty() ? "empty" : "different",
+                                "a table built for this model's layout");
+      if (correlations_.top_k() != params_.top_k)
+        throw invalid_parameter("hermes_predictor: correlation table top_k",
+                                std::to_string(correlations_.top_k()),
+                                "params.top_k = " + std::to_string(params_.top_k));
+    }
+    if (params_.signals != predictor_signals::layer_only) states_ = neuron_state_table(layout);
+    compute_thresholds();
+  }
+
+  // Sets every neuron's state from its firing frequency over prefill tokens [begin, end).
+  void initialise_from_prefill(const activation_trace& prefill, std::size_t begin, std::size_t end) {
+    if (!(prefill.layout() == layout_))
+      throw invalid_parameter("hermes_predictor: prefill trace layout", "different", "the predictor's layout");
+    if (begin >= end)
+      throw invalid_parameter("hermes_predictor: prefill token range",
+                              "[" + std::to_string(begin) + ", " + std::to_string(end) + ")",
+                              "a non-empty range of prefill tokens");
+    for (std::size_t l = 0; l < layout_.layers; ++l)
+      for (std::size_t k = 0; k < layer_kinds; ++k) {
+        const auto kind = static_cast<layer_kind>(k);
+        const auto f = prefill.frequency(l, kind, begin, end);
+        initialise(l, kind, f);
+      }
+  }
+
+  // Sets the states of one layer from per-neuron prefill frequencies.
+  void initialise(std::size_t layer, layer_kind k, std::span<const double> frequencies) {
+    if (!keeps_state()) return;
+    const std::size_t n = states_.neurons_of(layer, k);
+    if (frequencies.size() != n)
+      throw invalid_parameter("hermes_predictor: prefill frequencies", std::to_string(frequencies.size()),
+                              std::to_string(n) + " values (one per neuron)");
+    for (std::size_t i = 0; i < n; ++i) states_.set_state(layer, k, i, params_.bands.state_of(frequencies[i]));
+  }
+
+  void predict(const prediction_request& r, prediction& out) {
+    const std::size_t n = states_or_layout_neurons(r.layer, r.kind);
+    resize_mask(out.active, n);
+    resize_mask(out.hot, n);
+    out.available = r.ready;
+    auto& act = out.active.words();
+    const std::size_t words = act.size();
+
+    const bool layer_signal = params_.signals != predictor_signals::token_only &&
+                              correlations_.has_predecessor(r.layer, r.kind);
+    const std::size_t k = params_.top_k;
+    if (layer_signal) count_fired_predecessors(r, words);
+
+    if (params_.signals == predictor_signals::layer_only) {
+      // active iff s2 >= v_min (all thresholds are 0 or "never" in this variant)
+      for (std::size_t g = 0; g < words; ++g) {
+        word a = 0;
+        for (std::size_t v = 0; v <= k; ++v)
+          if (threshold_[v] == 0) a |= v == 0 ? ~word{0} : (layer_signal ? s2_[g * k + v - 1] : 0);
+        act[g] = a;
+      }
+      neuron_state_table::trim(act, n);
+      out.hot = out.active;
+      return;
+    }
+
+    const word* planes = states_.planes(r.layer, r.kind);
+    const std::size_t v_max = layer_signal ? k : 0;
+    for (std::size_t g = 0; g < words; ++g) {
+      const word* s = planes + g * bitslice::state_bits;
+      word a = 0;
+      for (std::size_t v = 0; v <= v_max; ++v) {
+        const unsigned t = threshold_[v];
+        if (t > bitslice::max_state) continue;  // never enough
+        const word ge = t == 0 ? ~word{0} : bitslice::at_least(s, threshold_bits_[v]);
+        a |= v == 0 ? ge : (ge & s2_[g * k + v - 1]);
+      }
+      act[g] = a;
+    }
+    neuron_state_table::trim(act, n);
+    states_.at_least(r.layer, r.kind, params_.hot_threshold + 1, out.hot);
+  }
+
+  void update(const prediction_request& r, const neuron_mask& actual) {
+    const std::size_t n = states_or_layout_neurons(r.layer, r.kind);
+    if (actual.size() != n)
+      throw invalid_parameter("hermes_predictor.update: actual mask size", std::to_string(actual.size()),
+                              std::to_string(n) + " neurons");
+    if (keeps_state()) states_.update(r.layer, r.kind, actual, params_.step_up, params_.step_down);
+  }
+
+  // Own storage: state table + correlation table (forward + transposed index).
+  [[nodiscard]] bytes table_bytes() const {
+    return state_table_bytes() + correlation_table_bytes();
+  }
+  [[nodiscard]] bytes state_table_bytes() const {
+    return keeps_state() ? states_.storage_bytes() : bytes{};
+  }
+  [[nodiscard]] bytes correlation_table_bytes() const {
+    return correlations_.forward_bytes() + correlations_.reverse_bytes();
+  }
+
+  [[nodiscard]] std::uint8_t state(std::size_t layer, layer_kind k, std::size_t neuron) const {
+    require_state("state()");
+    return states_.state(layer, k, neuron);
+  }
+  // Overrides one neuron's state (a mapper that migrates state, a test pinning a case).
+  void set_state(std::size_t layer, layer_kind k, std::size_t neuron, unsigned s) {
+    require_state("set_state()");
+    states_.set_state(layer, k, neuron, s);
+  }
+  [[nodiscard]] neuron_mask hot_set(std::size_t layer, layer_kind k) const {
+    neuron_mask m;
+    hot_set(layer, k, m);
+    return m;
+  }
+  // Allocation-free form for callers that reuse a mask.
+  void hot_set(std::size_t layer, layer_kind k, neuron_mask& out) const {
+    require_state("hot_set()");
+    states_.at_least(layer, k, params_.hot_threshold + 1, out);
+  }
+
+  [[nodiscard]] const hermes_predictor_params& params() const { return params_; }
+  [[nodiscard]] const trace_layout& layout() const { return layout_; }
+  [[nodiscard]] const correlation_table& correlations() const { return correlations_; }
+  [[nodiscard]] const neuron_state_table& states() const {
+    require_state("states()");
+    return states_;
+  }
+  // Smallest state that predicts "active" when v correlated predecessors fired (16 = never).
+  [[nodiscard]] unsigned min_state_for(std::size_t v) const {
+    if (v > params_.top_k)
+      throw invalid_parameter("min_state_for: correlated neurons fired", std::to_string(v),
+                              "0..top_k = " + std::to_string(params_.top_k));
+    return threshold_[v];
+  }
+
+ private:
+  [[nodiscard]] bool keeps_state() const { return params_.signals != predictor_signals::layer_only; }
+  void require_state(const char* what) const {
+    if (!keeps_state())
+      throw error(std::string("hermes_predictor::") + what +
+                  ": the layer_only variant keeps no neuron state; use prediction::hot");
+  }
+  std::size_t states_or_layout_neurons(std::size_t layer, layer_kind k) const {
+    if (layer >= layout_.layers)
+      throw invalid_parameter("prediction_request.layer", std::to_string(layer),
+                              "a layer index < " + std::to_string(layout_.layers));
+    return layout_.neurons(k);
+  }
+
+  // threshold_[v]: smallest integer state s with s + lambda * v' > T, where v' is v for the
+  // full predictor, k/2 for token_only; for layer_only s is fixed at 7.5 and the threshold is 0
+  // (always) or 16 (never).
+  void compute_thresholds() {
+    const std::size_t k = params_.top_k;
+    threshold_.assign(k + 1, 16);
+    threshold_bits_.assign(k + 1, bitslice::constant4(0));
+    for (std::size_t v = 0; v <= k; ++v) {
+      double t = 16;
+      switch (params_.signals) {
+        case predictor_signals::token_and_layer:
+          t = std::floor(params_.threshold - params_.lambda * static_cast<double>(v)) + 1;
+          break;
+        case predictor_signals::token_only:
+          t = std::floor(params_.threshold - params_.lambda * static_cast<double>(k) / 2.0) + 1;
+          break;
+        case predictor_signals::layer_only: {
+          constexpr double state_midpoint = bitslice::max_state / 2.0;
+          t = state_midpoint + params_.lambda * static_cast<double>(v) > params_.threshold ? 0 : 16;
+          break;
+        }
+      }
+      threshold_[v] = t <= 0 ? 0u : t >= 16 ? 16u : static_cast<unsigned>(t);
+      if (threshold_[v] >= 1 && threshold_[v] <= 15) threshold_bits_[v] = bitslice::constant4(threshold_[v]);
+    }
+  }
+
+  // s2_ as a thermometer code: s2_[g*k + v-1] has bit b set iff neuron 64g+b has at least v
+  // fired correlated predecessors. Filled by scattering from the predecessors that fired.
+  void count_fired_predecessors(const prediction_request& r, std::size_t words) {
+    const std::size_t k = params_.top_k;
+    if (r.previous == nullptr)
+      throw invalid_parameter("prediction_request.previous", "null",
+                              "the true activations of the previous layer (layer " +
+                                  std::to_string(r.layer) + " has one)");
+    const std::size_t np = correlations_.predecessor_neurons(r.layer, r.kind);
+    if (r.previous->size() != np)
+      throw invalid_parameter("prediction_request.previous size", std::to_string(r.previous->size()),
+                              std::to_string(np) + " neurons of the previous layer");
+    s2_.assign(words * k, 0);
+    word* s2 = s2_.data();
+    r.previous->for_each([&](std::size_t j) {
+      for (const auto i : correlations_.successors(r.layer, r.kind, j)) {
+        const word bit = word{1} << (i % 64);
+        word* c = s2 + (i / 64) * k;
+        for (std::size_t v = k - 1; v > 0; --v) c[v] |= c[v - 1] & bit;
+        c[0] |= bit;
+      }
+    });
+  }
+
+  trace_layout layout_;
+  hermes_predictor_params params_;
+  correlation_table correlations_;
+  neuron_state_table states_;
+  std::vector<unsigned> threshold_;
+  std::vector<bitslice::constant4> threshold_bits_;
+  std::vector<word> s2_;
+};
+
+static_assert(check_predictor<hermes_predictor>());
+
+}  // namespace hermes

@@ -1,0 +1,108 @@
+#pragma once
+// What a predictor is: the requirement set every activation predictor satisfies, and the two
+// small value types it exchanges with whoever drives it (the simulator, a layer, a test).
+//
+// Protocol, per decoded token, in execution order over the predicted "layers" (attention
+// neurons of transformer layer 0, FFN neurons of layer 0, attention of layer 1, ...):
+//   p.predict(request, out);          // before the layer runs: which neurons to compute
+//   ...the layer runs, its true activations become known...
+//   p.update(request, actual);        // learn from what really fired
+// The token's history lives inside the predictor (its state), so a request only names the
+// layer, the token and the activations of the layer executed just before it.
+#include <concepts>
+#include <cstddef>
+#include <type_traits>
+
+#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/activation/trace.hpp"
+#include "hermes/core/units.hpp"
+
+namespace hermes {
+
+struct prediction_request {
+  std::size_t token = 0;               // index of the decoded token (0 = first decoded token)
+  std::size_t layer = 0;               // transformer layer
+  layer_kind kind = layer_kind::ffn;   // which neurons of that layer
+  // True activations of the layer executed just before this one (see predecessor()), or null
+  // when there is none (attention neurons of layer 0): then there is no layer signal.
+  const neuron_mask* previous = nullptr;
+  // The layer's own true activations, when the driver knows them before the layer runs (trace
+  // replay does). Only predictors that model a perfect or an approximate oracle read it (the
+  // oracle, the quality-modelled Deja Vu predictor); Hermes' table predictors never do.
+  const neuron_mask* truth = nullptr;
+  seconds ready{};                     // when the layer's input is available (for costed predictors)
+};
+
+struct prediction {
+  neuron_mask active;   // neurons predicted to fire: the ones the layer computes
+  neuron_mask hot;      // neurons the predictor considers hot (candidates for the GPU)
+  seconds available{};  // when the prediction is known (ready + any charged predictor cost)
+};
+
+// The layer executed just before (layer, kind) in a transformer's decode order: the FFN of
+// layer l follows the attention (QKV input) neurons of layer l; the attention of layer l follows
+// the FFN of layer l-1. Attention of layer 0 has no predecessor (returns false).
+struct layer_ref {
+  std::size_t layer = 0;
+  layer_kind kind = layer_kind::ffn;
+  friend bool operator==(const layer_ref&, const layer_ref&) = default;
+};
+[[nodiscard]] inline bool predecessor(layer_ref current, layer_ref& previous) {
+  if (current.kind == layer_kind::ffn) {
+    previous = {current.layer, layer_kind::attention};
+    return true;
+  }
+  if (current.layer == 0) return false;
+  previous = {current.layer - 1, layer_kind::ffn};
+  return true;
+}
+
+// The requirement set. `table_bytes()` is the predictor's own storage (tables, weights), the
+// figure the paper's "under 1 MB" claim is about.
+template <class P>
+concept predictor = requires(P& p, const P& cp, const prediction_request& r, prediction& out,
+                             const neuron_mask& actual) {
+  { p.predict(r, out) } -> std::same_as<void>;
+  { p.update(r, actual) } -> std::same_as<void>;
+  { cp.table_bytes() } -> std::same_as<bytes>;
+};
+
+namespace detail {
+template <class P>
+concept has_predict = requires(P& p, const prediction_request& r, prediction& out) {
+  { p.predict(r, out) } -> std::same_as<void>;
+};
+template <class P>
+concept has_update = requires(P& p, const prediction_request& r, const neuron_mask& actual) {
+  { p.update(r, actual) } -> std::same_as<void>;
+};
+template <class P>
+concept has_table_bytes = requires(const P& p) {
+  { p.table_bytes() } -> std::same_as<bytes>;
+};
+}  // namespace detail
+
+// Call as `static_assert(check_predictor<MyPredictor>())` (the library does so wherever it
+// accepts a predictor): a type that misses a member fails with a message naming that member,
+// instead of a wall of unsatisfied-constraint notes.
+template <class P>
+consteval bool check_predictor() {
+  static_assert(detail::has_predict<P>,
+                "a predictor needs `void predict(const hermes::prediction_request&, "
+                "hermes::prediction& out)` filling out.active and out.hot");
+  static_assert(detail::has_update<P>,
+                "a predictor needs `void update(const hermes::prediction_request&, "
+                "const hermes::neuron_mask& actual)` to learn from the true activations");
+  static_assert(detail::has_table_bytes<P>,
+                "a predictor needs `hermes::bytes table_bytes() const` reporting its own "
+                "table/weight memory");
+  return predictor<P>;
+}
+
+// Resizes `m` to `neurons` (clearing it) only when its size differs, so a caller that reuses
+// one prediction across layers of equal width allocates nothing per token.
+inline void resize_mask(neuron_mask& m, std::size_t neurons) {
+  if (m.size() != neurons) m = neuron_mask(neurons);
+}
+
+}  // namespace hermes
