@@ -30,7 +30,6 @@ correlation_table ring_table(const trace_layout& layout) {
         t.set_top(l, layer_kind::attention, i, top);
       }
   }
-  t.finalise();
   return t;
 }
 
@@ -194,7 +193,6 @@ TEST_CASE("hermes predictor: bit-sliced decision equals s1 + lambda s2 > T brute
           t.set_top(l, kind, i, top);
         }
       }
-    t.finalise();
     hermes_predictor_params params;
     params.lambda = st.lambda;
     params.threshold = st.threshold;
@@ -343,9 +341,9 @@ TEST_CASE("hermes predictor: table bytes (LLaMA-7B state table near the paper's 
   CHECK(neuron_state_table(trace_layout{1, 70, 130}).storage_bytes() == bytes((2 + 3) * 4 * 8.0));
 
   // Correlation table: two 16-bit indices per neuron that has a previous layer (all but the
-  // attention neurons of layer 0), plus the transposed index.
+  // attention neurons of layer 0).
   correlation_table t(llama7b, 2);
-  t.finalise();
   CHECK(t.forward_bytes() == bytes((32.0 * (4096 + 11008) - 4096) * 2 * 2));
-  CHECK(t.reverse_bytes() == bytes(4.0 * (32 * (4096 + 11008) - 11008 + 31 + 32)));  // empty lists: offsets only
+  hermes_predictor full(llama7b, t);
+  CHECK(full.table_bytes() == full.state_table_bytes() + t.forward_bytes());
 }

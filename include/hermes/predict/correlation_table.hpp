@@ -6,9 +6,11 @@
 // Storage: 16-bit predecessor indices. 16 bits is the narrowest byte-aligned width that holds a
 // neuron index of every supported model (the widest layer, OPT-66B's FFN, has 36864 neurons);
 // the all-ones value marks an empty slot (fewer than k positively correlated predecessors).
-// Besides the forward table (k entries per neuron, the paper's table) we keep its transpose
-// (CSR: for each predecessor neuron, the neurons that list it), so a prediction only visits the
-// predecessors that actually fired: O(fired x fan-out) instead of O(k x neurons) probes.
+// Only the forward table is kept (k entries per neuron, the paper's table): the predictor reads
+// it for the few neurons whose state lets the layer signal matter, in increasing neuron order,
+// so a token streams through it. (A transposed index that scatters from the fired predecessors
+// was measured slower at LLaMA2-70B scale: its accesses are random over ~24 MB; see
+// docs/performance.md, "Predictor cost".)
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -32,7 +34,7 @@ class correlation_table {
   static constexpr std::size_t max_predecessor_neurons = empty_slot;  // indices 0..65534
 
   correlation_table() = default;
-  // An empty table (all slots empty) for `layout`, to be filled with set_top() and finalised.
+  // An empty table (all slots empty) for `layout`, to be filled with set_top().
   correlation_table(const trace_layout& layout, std::size_t top_k) : layout_(layout), k_(top_k) {
     if (top_k < 1 || top_k > 15)
       throw invalid_parameter("correlation_table.top_k", std::to_string(top_k),
@@ -86,32 +88,10 @@ class correlation_table {
                                 "an index < " + std::to_string(s.predecessor_neurons));
       s.top[neuron * k_ + e] = j;
     }
-    s.finalised = false;
   }
 
-  // Builds the transposed index; call after the last set_top().
-  void finalise() {
-    for (auto& s : segments_) {
-      if (!s.has_predecessor) continue;
-      s.offsets.assign(s.predecessor_neurons + 1, 0);
-      for (index j : s.top)
-        if (j != empty_slot) ++s.offsets[j + 1u];
-      for (std::size_t j = 0; j < s.predecessor_neurons; ++j) s.offsets[j + 1] += s.offsets[j];
-      s.successors.assign(s.offsets.back(), 0);
-      std::vector<std::uint32_t> fill(s.offsets.begin(), s.offsets.end() - 1);
-      for (std::size_t i = 0; i < s.top.size(); ++i)
-        if (s.top[i] != empty_slot) s.successors[fill[s.top[i]]++] = static_cast<index>(i / k_);
-      s.finalised = true;
-    }
-  }
-
-  // The neurons of (layer, k) that list predecessor neuron `j` among their top-k.
-  [[nodiscard]] std::span<const index> successors(std::size_t layer, layer_kind k, std::size_t j) const {
-    const auto& s = seg(layer, k);
-    if (!s.finalised)
-      throw error("correlation_table: finalise() was not called after the last set_top()");
-    return {s.successors.data() + s.offsets[j], s.offsets[j + 1] - s.offsets[j]};
-  }
+  // All k slots of every neuron of (layer, k), neuron-major: the per-token hot loop's view.
+  [[nodiscard]] const index* raw_top(std::size_t layer, layer_kind k) const { return seg(layer, k).top.data(); }
 
   // The paper's table: k 16-bit indices per neuron that has a predecessor layer.
   [[nodiscard]] bytes forward_bytes() const {
@@ -119,14 +99,6 @@ class correlation_table {
     for (const auto& s : segments_) b += static_cast<double>(s.top.size() * sizeof(index));
     return bytes(b);
   }
-  // The transposed index we keep for speed (successor lists + 32-bit offsets).
-  [[nodiscard]] bytes reverse_bytes() const {
-    double b = 0;
-    for (const auto& s : segments_)
-      b += static_cast<double>(s.successors.size() * sizeof(index) + s.offsets.size() * sizeof(std::uint32_t));
-    return bytes(b);
-  }
-
   // Builds the table from tokens [begin, end) of a profile trace. "Most correlated" is the
   // Pearson correlation of the two neurons' firing indicators over those tokens (the phi
   // coefficient); only positive correlations enter, ties go to the lower predecessor index.
@@ -189,18 +161,14 @@ class correlation_table {
           t.set_top(l, kind, i, chosen);
         }
       }
-    t.finalise();
     return t;
   }
 
  private:
   struct segment {
     bool has_predecessor = false;
-    bool finalised = false;
     std::size_t predecessor_neurons = 0;
-    std::vector<index> top;                // k per neuron
-    std::vector<std::uint32_t> offsets;    // CSR over predecessor neurons
-    std::vector<index> successors;
+    std::vector<index> top;  // k per neuron
   };
   const segment& seg(std::size_t layer, layer_kind k) const {
     if (layer >= layout_.layers)

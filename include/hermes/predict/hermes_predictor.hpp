@@ -18,6 +18,7 @@
 //   layer_only: s1 := 15 / 2             ->  active iff 7.5 + lambda * s2 > T   (s2 = 2)
 //               no state table is kept; the hot set is the predicted active set (the only
 //               per-neuron signal this variant has), and update() learns nothing.
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -170,7 +171,7 @@ class hermes_predictor {
     if (keeps_state()) states_.update(r.layer, r.kind, actual, params_.step_up, params_.step_down);
   }
 
-  // Own storage: state table + correlation table (forward + transposed index).
+  // Own storage: state table + correlation table.
   [[nodiscard]] bytes table_bytes() const {
     return state_table_bytes() + correlation_table_bytes();
   }
@@ -178,7 +179,7 @@ class hermes_predictor {
     return keeps_state() ? states_.storage_bytes() : bytes{};
   }
   [[nodiscard]] bytes correlation_table_bytes() const {
-    return correlations_.forward_bytes() + correlations_.reverse_bytes();
+    return correlations_.forward_bytes();
   }
 
   [[nodiscard]] std::uint8_t state(std::size_t layer, layer_kind k, std::size_t neuron) const {
@@ -258,7 +259,10 @@ class hermes_predictor {
   }
 
   // s2_ as a thermometer code: s2_[g*k + v-1] has bit b set iff neuron 64g+b has at least v
-  // fired correlated predecessors. Filled by scattering from the predecessors that fired.
+  // fired correlated predecessors. Only computed for candidates: neurons whose state reaches
+  // the smallest threshold the layer signal can unlock (threshold_[k]; s1 >= 4 with the paper's
+  // parameters); for every other neuron s2 cannot change the decision. Steady-state cold neurons
+  // sit near state 0, so most neurons are skipped with one bit-sliced compare per 64.
   void count_fired_predecessors(const prediction_request& r, std::size_t words) {
     const std::size_t k = params_.top_k;
     if (r.previous == nullptr)
@@ -270,15 +274,34 @@ class hermes_predictor {
       throw invalid_parameter("prediction_request.previous size", std::to_string(r.previous->size()),
                               std::to_string(np) + " neurons of the previous layer");
     s2_.assign(words * k, 0);
-    word* s2 = s2_.data();
-    r.previous->for_each([&](std::size_t j) {
-      for (const auto i : correlations_.successors(r.layer, r.kind, j)) {
-        const word bit = word{1} << (i % 64);
-        word* c = s2 + (i / 64) * k;
-        for (std::size_t v = k - 1; v > 0; --v) c[v] |= c[v - 1] & bit;
-        c[0] |= bit;
+    const std::size_t n = layout_.neurons(r.kind);
+    const unsigned t_min = threshold_[k];
+    const bool all_candidates = !keeps_state() || t_min == 0;
+    if (!all_candidates && t_min > bitslice::max_state) return;  // the layer signal never suffices
+    const bitslice::constant4 c(all_candidates ? 0u : t_min);
+    const word* planes = keeps_state() ? states_.planes(r.layer, r.kind) : nullptr;
+    const correlation_table::index* top = correlations_.raw_top(r.layer, r.kind);
+    const word* prev = r.previous->words().data();
+    const auto fired = [prev](correlation_table::index j) -> std::size_t {
+      return j != correlation_table::empty_slot && ((prev[j / 64] >> (j % 64)) & 1u);
+    };
+    for (std::size_t g = 0; g < words; ++g) {
+      word cand = all_candidates ? ~word{0} : bitslice::at_least(planes + g * bitslice::state_bits, c);
+      if (g + 1 == words && n % 64 != 0) cand &= (word{1} << (n % 64)) - 1;
+      word* s2 = s2_.data() + g * k;
+      while (cand) {
+        const auto b = static_cast<std::size_t>(std::countr_zero(cand));
+        cand &= cand - 1;
+        const correlation_table::index* t = top + (g * 64 + b) * k;
+        std::size_t count;
+        if (k == 2) count = fired(t[0]) + fired(t[1]);  // the paper's top-2, unrolled
+        else {
+          count = 0;
+          for (std::size_t e = 0; e < k; ++e) count += fired(t[e]);
+        }
+        for (std::size_t v = 0; v < count; ++v) s2[v] |= word{1} << b;
       }
-    });
+    }
   }
 
   trace_layout layout_;

@@ -1,0 +1,158 @@
+// Cost of the Hermes predictor itself, on the host, per decoded token: predict + update over
+// every layer of LLaMA2-70B (80 layers x (8192 attention + 28672 FFN neurons)), one core.
+// The real system runs this every token, so docs/performance.md ("Predictor cost") compares it
+// with the modelled Hermes token time (paper: 13.75 tokens/s, Sec V).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "hermes/model/presets.hpp"
+#include "hermes/predict/all.hpp"
+
+namespace {
+using namespace hermes;
+
+constexpr std::size_t token_variety = 4;  // distinct tokens replayed in a cycle
+
+// Synthetic activations of `tokens` tokens at the given density: the cost depends on how many
+// predecessors fired (scatter work), not on which.
+activation_trace synthetic(const trace_layout& layout, double density, std::uint64_t seed) {
+  activation_trace t(layout);
+  std::mt19937_64 rng(seed);
+  std::bernoulli_distribution fire(density);
+  for (std::size_t tok = 0; tok < token_variety; ++tok) {
+    t.append_token();
+    for (std::size_t l = 0; l < layout.layers; ++l)
+      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
+        auto& m = t.mask(tok, l, k);
+        for (std::size_t i = 0; i < m.size(); ++i) m.set(i, fire(rng));
+      }
+  }
+  return t;
+}
+
+// Top-2 predecessors drawn at random: the same fan-out statistics as a profiled table.
+correlation_table random_table(const trace_layout& layout, std::uint64_t seed) {
+  correlation_table t(layout, 2);
+  std::mt19937_64 rng(seed);
+  for (std::size_t l = 0; l < layout.layers; ++l)
+    for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
+      layer_ref prev;
+      if (!predecessor({l, k}, prev)) continue;
+      const std::size_t np = layout.neurons(prev.kind);
+      for (std::size_t i = 0; i < layout.neurons(k); ++i) {
+        const std::uint16_t top[] = {static_cast<std::uint16_t>(rng() % np), static_cast<std::uint16_t>(rng() % np)};
+        t.set_top(l, k, i, top);
+      }
+    }
+  return t;
+}
+
+// range(0): percent of neurons firing per token; range(1): predictor_signals.
+void BM_hermes_predictor_token(benchmark::State& state) {
+  const auto layout = trace_layout::of(model_presets::llama2_70b());
+  const double density = static_cast<double>(state.range(0)) / 100.0;
+  const auto trace = synthetic(layout, density, 1);
+  hermes_predictor_params params;
+  params.signals = static_cast<predictor_signals>(state.range(1));
+  hermes_predictor p(layout, random_table(layout, 2), params);
+  p.initialise_from_prefill(trace, 0, token_variety);
+  prediction out;
+  std::size_t token = 0, predicted = 0;
+  for (auto _ : state) {
+    const std::size_t t = token++ % token_variety;
+    const neuron_mask* previous = nullptr;
+    for (std::size_t l = 0; l < layout.layers; ++l)
+      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
+        const neuron_mask& actual = trace.mask(t, l, k);
+        prediction_request r;
+        r.layer = l;
+        r.kind = k;
+        r.previous = previous;
+        p.predict(r, out);
+        p.update(r, actual);
+        predicted += out.active.words()[0] & 1u;
+        previous = &actual;
+      }
+  }
+  benchmark::DoNotOptimize(predicted);
+  const double neurons = static_cast<double>(layout.layers * (layout.attention_neurons + layout.ffn_neurons));
+  state.counters["neurons_per_token"] = neurons;
+  state.counters["ns_per_neuron"] = benchmark::Counter(neurons * 1e-9, benchmark::Counter::kIsIterationInvariantRate |
+                                                                          benchmark::Counter::kInvert);
+  // The paper's LLaMA2-70B throughput, 13.75 tokens/s (Sec V-B), is the modelled token time.
+  constexpr double paper_token_time = 1.0 / 13.75;
+  state.counters["fraction_of_token"] =
+      benchmark::Counter(paper_token_time, benchmark::Counter::kIsIterationInvariantRate |
+                                                     benchmark::Counter::kInvert);
+  state.SetLabel(params.signals == predictor_signals::token_and_layer ? "token+layer"
+                 : params.signals == predictor_signals::token_only    ? "token-only"
+                                                                      : "layer-only");
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(p.state_table_bytes().value() * 2));  // read + write
+}
+BENCHMARK(BM_hermes_predictor_token)
+    ->Args({10, 0})->Args({30, 0})->Args({10, 1})->Args({10, 2})->Unit(benchmark::kMicrosecond);
+
+// The layout we did not choose: two 4-bit states per byte (nibbles), updated with SWAR on 64-bit
+// words (16 states per word; the fired bits must first be spread to nibbles). Same update rule
+// (+4 on fire, -1 otherwise, saturating), same neuron count: the reason the state table is
+// bit-sliced (neuron_state_table.hpp).
+void BM_nibble_packed_update_token(benchmark::State& state) {
+  const auto layout = trace_layout::of(model_presets::llama2_70b());
+  const std::size_t neurons = layout.layers * (layout.attention_neurons + layout.ffn_neurons);
+  std::vector<std::uint64_t> nibbles(neurons / 16), fired(neurons / 64);
+  std::mt19937_64 rng(3);
+  for (auto& w : nibbles) w = rng();
+  for (auto& w : fired) w = rng() & rng() & rng();
+  std::uint64_t spread[256];
+  for (unsigned b = 0; b < 256; ++b) {
+    spread[b] = 0;
+    for (unsigned j = 0; j < 8; ++j)
+      if ((b >> j) & 1u) spread[b] |= std::uint64_t{0xF} << (4 * j);
+  }
+  constexpr std::uint64_t lanes = 0x0101010101010101ull, low = 0x0F0F0F0F0F0F0F0Full;
+  const std::uint64_t up = 4, down = 1;  // Hermes Sec IV-C.1
+  // Even or odd nibbles widened to 8-bit lanes, so the +4 / -1 have room to overflow.
+  auto step = [&](std::uint64_t h, std::uint64_t f) {
+    std::uint64_t u = h + up * lanes;
+    u = (u | (((u >> 4) & lanes) * 0x0F)) & low;
+    const std::uint64_t y = (h | (0x10 * lanes)) - down * lanes;
+    const std::uint64_t d = y & (((y >> 4) & lanes) * 0x0F);
+    return d ^ ((u ^ d) & f);
+  };
+  for (auto _ : state) {
+    for (std::size_t g = 0; g < fired.size(); ++g)
+      for (std::size_t q = 0; q < 4; ++q) {
+        const std::uint64_t f16 = fired[g] >> (16 * q);
+        const std::uint64_t f = spread[f16 & 0xFF] | (spread[(f16 >> 8) & 0xFF] << 32);
+        std::uint64_t& w = nibbles[4 * g + q];
+        w = step(w & low, f & low) | (step((w >> 4) & low, (f >> 4) & low) << 4);
+      }
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * nibbles.size() * 8 * 2));
+}
+BENCHMARK(BM_nibble_packed_update_token)->Unit(benchmark::kMicrosecond);
+
+// The bit-sliced update alone, for the same comparison.
+void BM_bitsliced_update_token(benchmark::State& state) {
+  const auto layout = trace_layout::of(model_presets::llama2_70b());
+  neuron_state_table table(layout);
+  const auto trace = synthetic(layout, 0.1, 4);
+  std::size_t token = 0;
+  for (auto _ : state) {
+    const std::size_t t = token++ % token_variety;
+    for (std::size_t l = 0; l < layout.layers; ++l)
+      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) table.update(l, k, trace.mask(t, l, k), 4, 1);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(table.storage_bytes().value() * 2));
+}
+BENCHMARK(BM_bitsliced_update_token)->Unit(benchmark::kMicrosecond);
+}  // namespace
+
+BENCHMARK_MAIN();
