@@ -71,6 +71,10 @@ struct dense_ffn {
   }
 };
 
+// Both ways of producing partials run on every backend: test both here, whatever the default.
+constexpr kernels::partial_strategy strategies[] = {kernels::partial_strategy::per_worker,
+                                                    kernels::partial_strategy::output_blocks};
+
 neuron_mask random_mask(std::size_t n, double density, std::mt19937& rng) {
   std::bernoulli_distribution on(density);
   neuron_mask m(n);
@@ -102,12 +106,16 @@ TEST_CASE("sparse_ffn: dense placement with every neuron equals the Eigen refere
       sparse_ffn<exec> layer(shape);
       layer.load_dense(ref.view());
       const row_matrix_f x = random_matrix(3, shape.hidden, rng);
-      matrix y("y", 3, shape.hidden);
       neuron_mask all(shape.neurons);
       all.fill();
-      layer.forward(to_view(x), y, all, layer_placement(shape.neurons, 0));
-      INFO("kind " << static_cast<int>(kind) << " bias " << bias);
-      CHECK(relative_error(to_eigen(y), ref.reference(x, all)) < 1e-5);
+      for (const auto strategy : strategies) {
+        layer.set_strategy(strategy);
+        matrix y("y", 3, shape.hidden);
+        layer.forward(to_view(x), y, all, layer_placement(shape.neurons, 0));
+        INFO("kind " << static_cast<int>(kind) << " bias " << bias << " strategy "
+                     << static_cast<int>(strategy));
+        CHECK(relative_error(to_eigen(y), ref.reference(x, all)) < 1e-5);
+      }
     }
   }
 }
@@ -123,6 +131,7 @@ TEST_CASE("sparse_ffn: skipped neurons equal the reference with those neurons ze
     const row_matrix_f x = random_matrix(1, shape.hidden, rng);
     for (const double density : {0.0, 0.05, 0.3, 0.9}) {
       const neuron_mask active = random_mask(shape.neurons, density, rng);
+      layer.set_strategy(strategies[density > 0.2 ? 0 : 1]);
       matrix y("y", 1, shape.hidden);
       layer.forward(to_view(x), y, active, layer_placement(shape.neurons, 0));
       const row_matrix want = ref.reference(x, active);
@@ -151,6 +160,7 @@ TEST_CASE("sparse_ffn: the activations report which neurons fired", "[layer][ffn
   const row_matrix_f x = random_matrix(2, shape.hidden, rng);
   const neuron_mask active = random_mask(shape.neurons, 0.6, rng);
   matrix y("y", 2, shape.hidden);
+  layer.set_strategy(GENERATE(strategies[0], strategies[1]));
   layer.forward(to_view(x), y, active, layer_placement(shape.neurons, 0));
   const row_matrix h = ref.hidden_activations(x, active);
   auto got = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), layer.activations());
@@ -183,12 +193,17 @@ TEST_CASE("sparse_ffn: moving neurons between devices only changes the summation
   layer.forward(to_view(x), y_one, active, layer_placement(shape.neurons, 0));
   const row_matrix one = to_eigen(y_one);
   CHECK(relative_error(one, ref.reference(x, active)) < 1e-5);
-  for (int trial = 0; trial < 3; ++trial) {
+  for (int trial = 0; trial < 4; ++trial) {
+    layer.set_strategy(strategies[trial % 2]);
     const layer_placement p = random_placement(shape.neurons, 5, rng);
     matrix y("y", 4, shape.hidden);
     layer.forward(to_view(x), y, active, p);
     CHECK(relative_error(to_eigen(y), one) < 1e-5);
+    // the activations do not depend on the placement either
+    const neuron_mask fired = layer.fired_any();
+    CHECK(fired.intersection_count(active) == fired.count());
   }
+  layer.set_strategy(strategies[0]);
   // An index list gives the same result as the mask it lists.
   const auto list = active.indices();
   std::vector<std::uint32_t> reversed(list.rbegin(), list.rend());

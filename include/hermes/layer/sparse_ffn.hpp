@@ -98,16 +98,29 @@ class sparse_ffn {
   void forward(const const_matrix& x, const matrix& y, const device_neurons& groups) {
     const std::size_t batch = check_io(x, y, groups);
     upload(groups);
-    compute_activations(x, batch, groups.total());
+    clear_activations(batch);
     const std::size_t devices = groups.devices();
-    ensure_partials(devices, batch);
-    kernels::accumulate_scaled_chunks<ExecSpace>(
-        "hermes::sparse_ffn::fc2", weights_, shape_.fc2_offset(), shape_.hidden, order_, offsets_,
-        devices, activations_, batch, partials_);
-    kernels::merge_partials<ExecSpace>("hermes::sparse_ffn::merge", partials_, devices, batch,
+    const std::size_t workers = kernels::workers_per_device<ExecSpace>(strategy_);
+    ensure_partials(devices * workers, batch);
+    std::size_t partials = devices;
+    if (strategy_ == kernels::partial_strategy::per_worker) {
+      fused_per_worker(x, batch, devices, workers);
+      partials = devices * workers;
+    } else {
+      if (groups.total() > 0) compute_activations(x, batch, groups.total());
+      kernels::accumulate_scaled_chunks<ExecSpace>(
+          "hermes::sparse_ffn::fc2", strategy_, weights_, shape_.fc2_offset(), shape_.hidden,
+          order_, offsets_, devices, activations_, batch, partials_);
+    }
+    kernels::merge_partials<ExecSpace>("hermes::sparse_ffn::merge", partials_, partials, batch,
                                        shape_.hidden, fc2_bias_, y);
     last_batch_ = batch;
   }
+
+  // How per-device partials are produced (see kernels::partial_strategy); the default suits
+  // the execution space. Both give the same result up to float rounding.
+  void set_strategy(kernels::partial_strategy s) { strategy_ = s; }
+  [[nodiscard]] kernels::partial_strategy strategy() const { return strategy_; }
 
   // Math and time: the forward above, plus the cost of the same work charged to `devices`.
   template <class DeviceSet>
@@ -195,23 +208,81 @@ class sparse_ffn {
     Kokkos::deep_copy(offsets_, offsets_host);
   }
 
-  void ensure_partials(std::size_t devices, std::size_t batch) {
-    if (partials_.extent(0) < devices || partials_.extent(1) < batch)
+  void ensure_partials(std::size_t count, std::size_t batch) {
+    if (partials_.extent(0) < count || partials_.extent(1) < batch)
       partials_ = kernels::cube<memory_space>(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "hermes::sparse_ffn::partials"),
-          std::max(devices, partials_.extent(0)), std::max(batch, partials_.extent(1)),
+          std::max(count, partials_.extent(0)), std::max(batch, partials_.extent(1)),
           shape_.hidden);
   }
 
-  // activations_(b, i) = h_i(x_b) for the active neurons, 0 for the others.
-  void compute_activations(const const_matrix& x, std::size_t batch, std::size_t active) {
+  void clear_activations(std::size_t batch) {
     if (activations_.extent(0) < batch)
       activations_ = matrix("hermes::sparse_ffn::activations", batch, shape_.neurons);
     else
       Kokkos::deep_copy(
           Kokkos::subview(activations_, Kokkos::make_pair<std::size_t>(0, batch), Kokkos::ALL),
           0.0f);
-    if (active == 0) return;
+  }
+
+  // per_worker: each worker streams its share of a device's neurons in groups, reading each
+  // chunk once front to back (fc1 rows, gate rows, then fc2 columns) and accumulating into its
+  // own partial. activations_(b, i) = h_i(x_b) for the computed neurons.
+  void fused_per_worker(const const_matrix& x, std::size_t batch, std::size_t devices,
+                        std::size_t workers) {
+    const const_matrix weights = weights_;
+    const Kokkos::View<const float*, memory_space> bias = fc1_bias_;
+    const matrix h = activations_;
+    const auto partials = partials_;
+    const auto order = order_;
+    const auto offsets = offsets_;
+    const std::size_t hidden = shape_.hidden;
+    const std::size_t fc2_at = shape_.fc2_offset();
+    const ffn_kind kind = shape_.kind;
+    const bool gated = shape_.gated();
+    const bool has_bias = shape_.bias;
+    constexpr int group = kernels::neuron_group;
+    Kokkos::parallel_for(
+        "hermes::sparse_ffn::fused", Kokkos::RangePolicy<ExecSpace>(0, devices * workers),
+        KOKKOS_LAMBDA(const std::size_t p) {
+          std::size_t lo = 0, hi = 0;
+          kernels::worker_range(offsets(p / workers), offsets(p / workers + 1), p % workers,
+                                workers, lo, hi);
+          for (std::size_t b = 0; b < batch; ++b)
+            for (std::size_t c = 0; c < hidden; ++c) partials(p, b, c) = 0.0f;
+          for (std::size_t k = lo; k < hi; k += group) {
+            const int rows = static_cast<int>(hi - k < group ? hi - k : group);
+            std::uint32_t id[group] = {};
+            const float* fc1[group] = {};
+            const float* gate[group] = {};
+            const float* fc2[group] = {};
+            for (int r = 0; r < rows; ++r) {
+              id[r] = order(k + r);
+              fc1[r] = &weights(id[r], 0);
+              gate[r] = fc1[r] + hidden;
+              fc2[r] = fc1[r] + fc2_at;
+            }
+            for (std::size_t b = 0; b < batch; ++b) {
+              const float* xb = &x(b, 0);
+              float value[group] = {};
+              kernels::dot_group(rows, fc1, xb, hidden, value);
+              for (int r = 0; r < rows; ++r)
+                value[r] = activate(kind, has_bias ? value[r] + bias(id[r]) : value[r]);
+              if (gated) {
+                float g[group] = {};
+                kernels::dot_group(rows, gate, xb, hidden, g);
+                for (int r = 0; r < rows; ++r) value[r] *= g[r];
+              }
+              for (int r = 0; r < rows; ++r) h(b, id[r]) = value[r];
+              kernels::axpy_group(rows, &partials(p, b, 0), fc2, value, hidden);
+            }
+          }
+        });
+  }
+
+  // output_blocks, first pass: activations_(b, i) = h_i(x_b) for the active neurons, one team
+  // per neuron.
+  void compute_activations(const const_matrix& x, std::size_t batch, std::size_t active) {
     using policy = Kokkos::TeamPolicy<ExecSpace>;
     using member = typename policy::member_type;
     const const_matrix weights = weights_;
@@ -266,6 +337,7 @@ class sparse_ffn {
   kernels::index_list<memory_space> order_;
   kernels::offset_list<memory_space> offsets_;
   std::size_t last_batch_ = 0;
+  kernels::partial_strategy strategy_ = kernels::default_strategy<ExecSpace>();
 };
 
 }  // namespace hermes
