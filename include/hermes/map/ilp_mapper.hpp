@@ -31,6 +31,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,7 @@ struct ilp_options {
   // automatic picks per_dimm while groups x devices stays at most this many binaries.
   std::size_t per_dimm_max_binaries = 2000;
   bool relax_integrality = false;       // solve only the LP relaxation (Clp): for checking bounds
+  int cbc_log_level = 0;                // 0 = silent; 1 shows CBC's progress on stdout
 
   void validate() const {
     require_positive("ilp_options.group_size", group_size);
@@ -110,6 +112,28 @@ class cbc_builder {
     index_.push_back(row);
     value_.push_back(v);
   }
+  // Completes a start that sets every integer column: each continuous column with coefficient -1
+  // (a z_l of a max()) gets the smallest value that satisfies its rows. CBC accepts a start that
+  // names only some columns, but then fills the rest with a small branch-and-bound of its own that
+  // can land far from the given solution.
+  void complete_start(std::vector<double>& v) const {
+    if (v.size() != cols()) throw error("cbc_builder: a start needs one value per column");
+    std::vector<double> activity(rows(), 0.0);
+    for (std::size_t c = 0; c < cols(); ++c)
+      if (v[c] != 0.0)
+        for (std::size_t k = static_cast<std::size_t>(start_[c]); k < end_of(c); ++k)
+          activity[static_cast<std::size_t>(index_[k])] += value_[k] * v[c];
+    for (std::size_t c = 0; c < cols(); ++c) {
+      if (integer_[c]) continue;
+      double z = col_lo_[c];
+      for (std::size_t k = static_cast<std::size_t>(start_[c]); k < end_of(c); ++k)
+        if (value_[k] == -1.0) {
+          const auto r = static_cast<std::size_t>(index_[k]);
+          z = std::max(z, activity[r] + v[c] - row_hi_[r]);
+        }
+      v[c] = z;
+    }
+  }
   [[nodiscard]] std::size_t cols() const { return col_lo_.size(); }
   [[nodiscard]] std::size_t rows() const { return row_lo_.size(); }
   [[nodiscard]] std::size_t integers() const {
@@ -127,10 +151,49 @@ class cbc_builder {
   }
 
  private:
+  [[nodiscard]] std::size_t end_of(std::size_t c) const {
+    return c + 1 < cols() ? static_cast<std::size_t>(start_[c + 1]) : index_.size();
+  }
   std::vector<int> start_, index_;
   std::vector<double> value_, col_lo_, col_hi_, obj_, row_lo_, row_hi_;
   std::vector<bool> integer_;
 };
+
+// CBC's warm start for the split model: whole groups, taken by cost reduction per byte (the
+// LP's order) while they fit and shorten their layer. Within one group per layer (plus one for
+// the capacity) of the group-level LP, so CBC can often stop at the root on the gap.
+inline std::vector<int> greedy_groups(const placement_problem& p, const lp_relaxation& lp,
+                                      const std::vector<detail::neuron_group>& groups) {
+  const std::size_t L = p.layers.size();
+  std::vector<std::vector<int>> of_layer(L);  // columns = group indices, in rank order
+  for (std::size_t k = 0; k < groups.size(); ++k) of_layer[groups[k].layer].push_back(static_cast<int>(k));
+  std::vector<std::size_t> next(L, 0);
+  std::vector<double> mass(L, 0.0);
+  auto gain_per_byte = [&](std::size_t l) {
+    const auto& g = groups[static_cast<std::size_t>(of_layer[l][next[l]])];
+    return (split_layer_cost(p, l, mass[l], lp.layer_total[l]) -
+            split_layer_cost(p, l, mass[l] + g.frequency, lp.layer_total[l])) /
+           (static_cast<double>(g.size) * p.layers[l].neuron_bytes.value());
+  };
+  std::priority_queue<std::pair<double, std::size_t>> heap;
+  for (std::size_t l = 0; l < L; ++l)
+    if (!of_layer[l].empty()) heap.emplace(gain_per_byte(l), l);
+  std::vector<int> chosen;
+  double room = p.gpu_capacity.value();
+  while (!heap.empty()) {
+    const auto [gain, l] = heap.top();
+    heap.pop();
+    if (gain <= 0.0) break;
+    const auto& g = groups[static_cast<std::size_t>(of_layer[l][next[l]])];
+    const double b = static_cast<double>(g.size) * p.layers[l].neuron_bytes.value();
+    if (b > room) continue;
+    chosen.push_back(of_layer[l][next[l]]);
+    room -= b;
+    mass[l] += g.frequency;
+    if (++next[l] < of_layer[l].size()) heap.emplace(gain_per_byte(l), l);
+  }
+  return chosen;
+}
 
 struct cbc_model_deleter {
   void operator()(Cbc_Model* m) const { Cbc_deleteModel(m); }
@@ -153,9 +216,8 @@ class ilp_mapper {
 
     // The fallback, and CBC's warm start.
     std::optional<std::vector<layer_placement>> fallback;
-    std::vector<neuron_mask> rounded = lp_rounded_split(p, lp);
     try {
-      fallback = spread_over_dimms(p, rounded, lp.order);
+      fallback = spread_over_dimms(p, lp_rounded_split(p, lp), lp.order);
     } catch (const capacity_exceeded&) {
       // Tight DIMMs: the LPT spread could not pack whole neurons; the per-DIMM ILP may still.
     }
@@ -164,7 +226,7 @@ class ilp_mapper {
     const auto groups = detail::make_groups(p, lp, options.group_size, /*skip_never_fired=*/!per_dimm);
     cbc_report rep;
     std::optional<std::vector<layer_placement>> from_cbc =
-        per_dimm ? solve_per_dimm(p, lp, groups, fallback, rep) : solve_split(p, lp, groups, rounded, rep);
+        per_dimm ? solve_per_dimm(p, lp, groups, fallback, rep) : solve_split(p, lp, groups, rep);
 
     placement_method method = placement_method::lp_rounding_repair;
     std::optional<std::vector<layer_placement>> best;
@@ -197,12 +259,10 @@ class ilp_mapper {
     const bool per_dimm = relaxed.use_per_dimm(p);
     const auto groups = detail::make_groups(p, lp, options.group_size, !per_dimm);
     cbc_report rep;
-    std::vector<neuron_mask> none;
-    for (const auto& L : p.layers) none.emplace_back(L.neurons());
     if (per_dimm)
       (void)relaxed.solve_per_dimm(p, lp, groups, std::nullopt, rep);
     else
-      (void)relaxed.solve_split(p, lp, groups, none, rep);
+      (void)relaxed.solve_split(p, lp, groups, rep);
     if (!rep.has_solution) throw error("cbc_lp_relaxation: Clp found no solution");
     return rep.objective;
   }
@@ -236,16 +296,24 @@ class ilp_mapper {
   }
 
   // Runs CBC; returns the incumbent column values, or nothing. Fills the report.
-  std::optional<std::vector<double>> run(detail::cbc_builder& b, const std::vector<int>& start_cols,
-                                         const std::vector<double>& start_values, double time_unit,
-                                         cbc_report& rep) const {
+  // `start`: a value for every column (integer columns set, the rest completed here), or empty.
+  std::optional<std::vector<double>> run(detail::cbc_builder& b, std::vector<double> start,
+                                         double time_unit, cbc_report& rep) const {
     detail::cbc_model_ptr m(Cbc_newModel());
     b.load(m.get(), options.relax_integrality);
-    Cbc_setLogLevel(m.get(), 0);
+    Cbc_setLogLevel(m.get(), options.cbc_log_level);
     Cbc_setMaximumSeconds(m.get(), options.time_limit_seconds);
     Cbc_setAllowableFractionGap(m.get(), options.relative_gap);
-    if (!start_cols.empty() && !options.relax_integrality)
-      Cbc_setMIPStartI(m.get(), static_cast<int>(start_cols.size()), start_cols.data(), start_values.data());
+    if (!start.empty() && !options.relax_integrality) {
+      b.complete_start(start);
+      std::vector<int> all(b.cols());
+      std::iota(all.begin(), all.end(), 0);
+      Cbc_setMIPStartI(m.get(), static_cast<int>(all.size()), all.data(), start.data());
+      // CBC 2.10's preprocessing renumbers columns and then misreads the start (a start that
+      // evaluates to 61.6 in the original model was read as 82.5 on the 70B instance); without
+      // preprocessing the start is taken as given.
+      Cbc_setParameter(m.get(), "preprocess", "off");
+    }
     rep.ran = true;
     rep.columns = b.cols();
     rep.rows = b.rows();
@@ -269,7 +337,6 @@ class ilp_mapper {
 
   std::optional<std::vector<layer_placement>> solve_split(const placement_problem& p, const lp_relaxation& lp,
                                                           const std::vector<detail::neuron_group>& groups,
-                                                          const std::vector<neuron_mask>& rounded,
                                                           cbc_report& rep) const {
     rep.full_formulation = false;
     const std::size_t L = p.layers.size();
@@ -282,25 +349,21 @@ class ilp_mapper {
       dimm_row[l] = b.add_row(-detail::cbc_infinity, -Ly.dimm_time_per_activation.value() * lp.layer_total[l] / (D * ts));
     }
     const int cap_row = b.add_row(-detail::cbc_infinity, p.gpu_capacity.value() / bs);
-    std::vector<int> start;
     for (const auto& g : groups) {
       const auto& Ly = p.layers[g.layer];
-      const int c = b.add_col(0.0, 1.0, 0.0, true);
+      b.add_col(0.0, 1.0, 0.0, true);
       b.coef(gpu_row[g.layer], Ly.gpu_time_per_activation.value() * g.frequency / ts);
       b.coef(dimm_row[g.layer], -Ly.dimm_time_per_activation.value() * g.frequency / (D * ts));
       b.coef(cap_row, static_cast<double>(g.size) * Ly.neuron_bytes.value() / bs);
-      // Warm start: the groups that lie wholly inside the rounded LP's GPU set.
-      bool inside = true;
-      for (std::uint32_t r = g.first; r < g.first + g.size && inside; ++r)
-        inside = rounded[g.layer].test(lp.order[g.layer][r]);
-      if (inside) start.push_back(c);
     }
     for (std::size_t l = 0; l < L; ++l) {
       b.add_col(0.0, detail::cbc_infinity, 1.0, false);
       b.coef(gpu_row[l], -1.0);
       b.coef(dimm_row[l], -1.0);
     }
-    const auto sol = run(b, start, std::vector<double>(start.size(), 1.0), ts, rep);
+    std::vector<double> start(b.cols(), 0.0);
+    for (int k : detail::greedy_groups(p, lp, groups)) start[static_cast<std::size_t>(k)] = 1.0;
+    const auto sol = run(b, std::move(start), ts, rep);
     if (!sol || options.relax_integrality) return std::nullopt;
     std::vector<neuron_mask> gpu;
     for (const auto& Ly : p.layers) gpu.emplace_back(Ly.neurons());
@@ -370,8 +433,7 @@ class ilp_mapper {
 
     // Warm start from the fallback placement when every group sits on one device in it, with its
     // DIMMs relabelled by first use so that it satisfies the symmetry-breaking bounds.
-    std::vector<int> start;
-    std::vector<double> start_values;
+    std::vector<double> start;
     if (warm) {
       std::vector<std::size_t> device(G);
       bool whole = true;
@@ -389,23 +451,16 @@ class ilp_mapper {
           if (device[k] != 0 && label[device[k]] == 0) label[device[k]] = ++used;
         for (std::size_t d = 1; d <= D; ++d)
           if (label[d] == 0) label[d] = ++used;
-        for (std::size_t k = 0; k < G; ++k) {
-          start.push_back(x[k][device[k] == 0 ? 0 : label[device[k]]]);
-          start_values.push_back(1.0);
-        }
-        for (std::size_t l = 0; l < L; ++l) {
-          std::vector<double> homes(D, 0.0);
-          (*warm)[l].cached.for_each([&](std::size_t i) { homes[label[(*warm)[l].home[i]] - 1] += 1.0; });
-          for (std::size_t j = 0; j < D; ++j)
-            if (homes[j] > 0.0) {
-              start.push_back(c[l][j]);
-              start_values.push_back(homes[j]);
-            }
-        }
+        start.assign(b.cols(), 0.0);
+        for (std::size_t k = 0; k < G; ++k)
+          start[static_cast<std::size_t>(x[k][device[k] == 0 ? 0 : label[device[k]]])] = 1.0;
+        for (std::size_t l = 0; l < L; ++l)
+          (*warm)[l].cached.for_each(
+              [&](std::size_t i) { start[static_cast<std::size_t>(c[l][label[(*warm)[l].home[i]] - 1])] += 1.0; });
       }
     }
 
-    const auto sol = run(b, start, start_values, ts, rep);
+    const auto sol = run(b, std::move(start), ts, rep);
     if (!sol || options.relax_integrality) return std::nullopt;
     std::vector<layer_placement> out;
     for (const auto& Ly : p.layers) out.emplace_back(Ly.neurons(), dimm_device(0), gpu_device);
