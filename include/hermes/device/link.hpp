@@ -82,7 +82,7 @@ inline link_config pcie4_x16_per_direction() {
 // DIMM-link between two NDP-DIMMs (Zhou et al., "DIMM-Link", HPCA 2023; Hermes Sec IV-A):
 // 8 lanes x 25 Gb/s = 25 GB/s per link, 1.17 pJ/bit.
 // Latency 20 ns: one SerDes hop (transmit + receive PHY and framing), our assumption; the papers
-// give none, and it is below 1% of moving one neuron (>= 16 KiB, >= 0.66 us at 25 GB/s).
+// give none, and it is at most 3% of moving one neuron (>= 16 KiB, >= 0.66 us at 25 GB/s).
 inline link_config dimm_link() {
   using namespace hermes::literals;
   return {.name = "DIMM-link", .bandwidth = bandwidth(8.0 * 25e9 / 8.0),
