@@ -1,0 +1,220 @@
+#pragma once
+// Activation statistics over traces: the quantities the Hermes paper reports (Sec III) and
+// the synthetic generator is calibrated to, defined once here for tests, docs and tools.
+//
+//  * sparsity: 1 - the mean fraction of a layer kind's neurons active on a token.
+//  * token-wise similarity at distance d (Hermes Fig 4 style): the fraction of token t's
+//    active neurons that are also active at token t + d, |A_t & A_t+d| / |A_t|, averaged over
+//    every (t, layer) pair whose A_t is not empty.
+//  * hot share: the share of all activations carried by the top `fraction` of neurons ranked
+//    by frequency over the trace, averaged over layers.
+//  * layer-wise correlation: the chance a neuron fires given that all of its correlated
+//    predecessors (previous layer, same kind) fired, against its base rate.
+//  * hot-set turnover: the share of the top-`fraction` neurons of the first window that are
+//    not in the top `fraction` of the last window.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hermes/activation/correlation_table.hpp"
+#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/activation/trace.hpp"
+#include "hermes/core/error.hpp"
+
+namespace hermes {
+
+inline double sparsity(const activation_trace& trace, layer_kind k) {
+  const auto& l = trace.layout();
+  if (trace.tokens() == 0) throw error("sparsity: the trace has no tokens");
+  double active = 0.0;
+  for (std::size_t t = 0; t < trace.tokens(); ++t)
+    for (std::size_t layer = 0; layer < l.layers; ++layer) active += static_cast<double>(trace.mask(t, layer, k).count());
+  return 1.0 - active / (static_cast<double>(trace.tokens() * l.layers) * static_cast<double>(l.neurons(k)));
+}
+
+inline double token_similarity(const activation_trace& trace, layer_kind k, std::size_t distance) {
+  if (distance >= trace.tokens())
+    throw invalid_parameter("token_similarity distance", std::to_string(distance),
+                            "less than the trace's " + std::to_string(trace.tokens()) + " tokens");
+  double sum = 0.0;
+  std::size_t pairs = 0;
+  for (std::size_t t = 0; t + distance < trace.tokens(); ++t)
+    for (std::size_t layer = 0; layer < trace.layout().layers; ++layer) {
+      const neuron_mask& a = trace.mask(t, layer, k);
+      const std::size_t n = a.count();
+      if (n == 0) continue;
+      sum += static_cast<double>(a.intersection_count(trace.mask(t + distance, layer, k))) / static_cast<double>(n);
+      ++pairs;
+    }
+  return pairs ? sum / static_cast<double>(pairs) : 0.0;
+}
+
+// similarity_curve(trace, k, D)[d] = token_similarity(trace, k, d) for d = 0..D.
+inline std::vector<double> similarity_curve(const activation_trace& trace, layer_kind k, std::size_t max_distance) {
+  std::vector<double> s(max_distance + 1);
+  for (std::size_t d = 0; d <= max_distance; ++d) s[d] = token_similarity(trace, k, d);
+  return s;
+}
+
+// The neurons with the highest values, the top round(fraction * n); ties go to the lower index.
+inline std::vector<std::uint32_t> top_neurons(std::span<const double> values, double fraction) {
+  if (!(fraction > 0.0 && fraction <= 1.0))
+    throw invalid_parameter("top fraction", detail::to_text(fraction), "a value in (0, 1]");
+  std::vector<std::uint32_t> order(values.size());
+  std::iota(order.begin(), order.end(), 0u);
+  const auto top = static_cast<std::size_t>(std::llround(fraction * static_cast<double>(values.size())));
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top), order.end(),
+                    [&](std::uint32_t a, std::uint32_t b) { return values[a] != values[b] ? values[a] > values[b] : a < b; });
+  order.resize(top);
+  return order;
+}
+
+// Share of the total carried by the top `fraction` of entries.
+inline double top_share(std::span<const double> values, double fraction = 0.2) {
+  const double total = std::accumulate(values.begin(), values.end(), 0.0);
+  if (total <= 0.0) return 0.0;
+  double top = 0.0;
+  for (std::uint32_t i : top_neurons(values, fraction)) top += values[i];
+  return top / total;
+}
+
+inline double hot_share(const activation_trace& trace, layer_kind k, double fraction = 0.2) {
+  double sum = 0.0;
+  for (std::size_t layer = 0; layer < trace.layout().layers; ++layer)
+    sum += top_share(trace.frequency(layer, k, 0, trace.tokens()), fraction);
+  return sum / static_cast<double>(trace.layout().layers);
+}
+
+inline double hot_set_turnover(const activation_trace& trace, std::size_t layer, layer_kind k, std::size_t window,
+                               double fraction = 0.2) {
+  if (window == 0 || window > trace.tokens())
+    throw invalid_parameter("hot_set_turnover window", std::to_string(window),
+                            "1.." + std::to_string(trace.tokens()) + " tokens");
+  const auto first = top_neurons(trace.frequency(layer, k, 0, window), fraction);
+  const auto last = top_neurons(trace.frequency(layer, k, trace.tokens() - window, trace.tokens()), fraction);
+  if (first.empty()) return 0.0;
+  neuron_mask later(trace.layout().neurons(k));
+  for (auto i : last) later.set(i);
+  std::size_t left = 0;
+  for (auto i : first) left += !later.test(i);
+  return static_cast<double>(left) / static_cast<double>(first.size());
+}
+
+namespace detail {
+// Neuron-major bitsets: bit t of row i says neuron i fired on token t. Turns co-activation
+// counting into AND + popcount over ceil(tokens / 64) words.
+struct token_bitsets {
+  std::size_t words = 0;
+  std::vector<std::uint64_t> bits;
+  std::vector<std::uint32_t> count;
+  token_bitsets(const activation_trace& trace, std::size_t layer, layer_kind k)
+      : words((trace.tokens() + 63) / 64),
+        bits(trace.layout().neurons(k) * words, 0),
+        count(trace.layout().neurons(k), 0) {
+    for (std::size_t t = 0; t < trace.tokens(); ++t)
+      trace.mask(t, layer, k).for_each([&](std::size_t i) {
+        bits[i * words + t / 64] |= std::uint64_t{1} << (t % 64);
+        ++count[i];
+      });
+  }
+  [[nodiscard]] std::uint32_t together(std::size_t i, const token_bitsets& o, std::size_t j) const {
+    std::uint32_t c = 0;
+    for (std::size_t w = 0; w < words; ++w) c += static_cast<std::uint32_t>(std::popcount(bits[i * words + w] & o.bits[j * o.words + w]));
+    return c;
+  }
+};
+}  // namespace detail
+
+// For every neuron i of `layer` (kind k), the k neurons j of layer - 1 (same kind; Hermes
+// correlates with the previous layer) with the highest estimated P(i fires | j fired).
+// The estimate is shrunk towards i's base rate with `prior_tokens` pseudo-observations,
+// (C_ij + prior_tokens * P(i)) / (N_j + prior_tokens), so a neuron j that fired once, with i,
+// does not outrank one that fired with i on 40 of 50 tokens. Neurons that never fired, and
+// every neuron of layer 0, get correlation_table::none. Cost: neurons^2 * tokens / 64 ANDs.
+inline correlation_table top_correlated(const activation_trace& trace, std::size_t layer, layer_kind kind,
+                                        std::size_t k = 2, double prior_tokens = 4.0) {
+  if (layer >= trace.layout().layers)
+    throw invalid_parameter("top_correlated layer", std::to_string(layer), "< " + std::to_string(trace.layout().layers));
+  if (!(prior_tokens >= 0.0)) throw invalid_parameter("top_correlated prior_tokens", detail::to_text(prior_tokens), "a value >= 0");
+  const std::size_t n = trace.layout().neurons(kind);
+  correlation_table table(n, k);
+  if (layer == 0 || trace.tokens() == 0) return table;
+  const detail::token_bitsets cur(trace, layer, kind), prev(trace, layer - 1, kind);
+  std::vector<std::uint32_t> candidates;
+  for (std::size_t j = 0; j < prev.count.size(); ++j)
+    if (prev.count[j] > 0) candidates.push_back(static_cast<std::uint32_t>(j));
+  const double tokens = static_cast<double>(trace.tokens());
+  std::vector<std::pair<double, std::uint32_t>> best;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (cur.count[i] == 0) continue;
+    const double base = static_cast<double>(cur.count[i]) / tokens;
+    best.clear();
+    for (std::uint32_t j : candidates) {
+      const double score = (static_cast<double>(cur.together(i, prev, j)) + prior_tokens * base) /
+                           (static_cast<double>(prev.count[j]) + prior_tokens);
+      // Keep the k best, highest score first, lower index on ties.
+      if (best.size() == k && !(score > best.back().first)) continue;
+      auto at = std::find_if(best.begin(), best.end(), [&](const auto& b) { return score > b.first; });
+      best.insert(at, {score, j});
+      if (best.size() > k) best.pop_back();
+    }
+    auto slots = table.of(i);
+    for (std::size_t r = 0; r < best.size(); ++r) slots[r] = best[r].second;
+  }
+  return table;
+}
+
+struct correlation_lift {
+  double base_rate = 0.0;        // P(i fires), over neurons with predecessors and tokens
+  double rate_given_all = 0.0;   // P(i fires | all of its predecessors fired)
+  double rate_given_none = 0.0;  // P(i fires | none of them fired)
+  std::size_t samples_all = 0, samples_none = 0;
+};
+
+// Measures how much a table's predecessors tell about `layer`'s neurons on `trace`.
+inline correlation_lift layer_correlation(const activation_trace& trace, std::size_t layer, layer_kind kind,
+                                          const correlation_table& table) {
+  if (layer == 0 || layer >= trace.layout().layers)
+    throw invalid_parameter("layer_correlation layer", std::to_string(layer), "1.." + std::to_string(trace.layout().layers - 1));
+  if (table.neurons() != trace.layout().neurons(kind))
+    throw error("layer_correlation: the table has " + std::to_string(table.neurons()) + " neurons, the layer " +
+                std::to_string(trace.layout().neurons(kind)));
+  correlation_lift r;
+  std::size_t fired = 0, fired_all = 0, fired_none = 0, samples = 0;
+  for (std::size_t t = 0; t < trace.tokens(); ++t) {
+    const neuron_mask& cur = trace.mask(t, layer, kind);
+    const neuron_mask& prev = trace.mask(t, layer - 1, kind);
+    for (std::size_t i = 0; i < table.neurons(); ++i) {
+      std::size_t valid = 0, on = 0;
+      for (std::uint32_t j : table.of(i))
+        if (j != correlation_table::none) {
+          ++valid;
+          on += prev.test(j);
+        }
+      if (valid == 0) continue;
+      const bool f = cur.test(i);
+      ++samples;
+      fired += f;
+      if (on == valid) {
+        ++r.samples_all;
+        fired_all += f;
+      } else if (on == 0) {
+        ++r.samples_none;
+        fired_none += f;
+      }
+    }
+  }
+  const auto ratio = [](std::size_t a, std::size_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+  r.base_rate = ratio(fired, samples);
+  r.rate_given_all = ratio(fired_all, r.samples_all);
+  r.rate_given_none = ratio(fired_none, r.samples_none);
+  return r;
+}
+
+}  // namespace hermes
