@@ -1,0 +1,461 @@
+#pragma once
+// A llama2.c checkpoint run on a modelled system: the math with Kokkos, the time in a ledger.
+//
+// The system is one GPU (device 0) and D NDP-DIMMs (devices 1..D), with PCIe between the GPU and
+// the DIMMs and a DIMM-link out of every DIMM. Two placements:
+//   dense:  every weight and every piece of work on the GPU (the DIMMs stay idle);
+//   hetero: the FFN neurons split as Hermes splits them (Sec IV-A/B): the most active
+//           `gpu_neuron_fraction` of each layer's neurons have a copy on the GPU, every other
+//           neuron computes on its home DIMM, homes spread by activity (spread_over_dimms), and
+//           the partial results merge on the DIMMs.
+// "Most active" comes from a short profiling run of the dense model (what Hermes does during
+// prefill, Sec IV-A.2). stories260K is a SwiGLU model: silu never outputs an exact zero, so a
+// neuron "fires" for a token when |h_i| = |silu(w1 x)_i * (w3 x)_i|, the value that scales its
+// w2 column, exceeds the layer's threshold; the threshold is the `firing_quantile` quantile of
+// all |h| of the layer over the profiling run (CATS, Lee et al. 2024, arXiv 2404.08763, calibrate
+// a magnitude threshold per layer to a target sparsity; we use their 50% setting). Frequency f_i
+// is the fraction of profiled tokens in which neuron i fired (docs/parameters.md, "model").
+//
+// Every neuron is computed in both placements (no predictor skips any), so both produce the
+// dense model's text; the placements differ in where the work runs and therefore in time.
+//
+// The FFN is the library's sparse_ffn layer (math + charging). The attention block (QKV, RoPE,
+// grouped-query attention over the KV cache, output projection) is computed here, on the GPU,
+// until the library's attention layer exists (see the report in docs/parameters.md "model").
+#include <Kokkos_Core.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hermes/activation/trace.hpp"
+#include "hermes/core/error.hpp"
+#include "hermes/core/ledger.hpp"
+#include "hermes/device/device_set.hpp"
+#include "hermes/device/gpu.hpp"
+#include "hermes/device/link.hpp"
+#include "hermes/device/ndp_dimm.hpp"
+#include "hermes/layer/device_neurons.hpp"
+#include "hermes/layer/ffn_shape.hpp"
+#include "hermes/layer/sparse_charging.hpp"
+#include "hermes/layer/sparse_ffn.hpp"
+#include "hermes/map/dimm_spread.hpp"
+#include "hermes/map/placement_problem.hpp"
+#include "hermes/model/generate.hpp"
+#include "hermes/model/llama2c.hpp"
+#include "hermes/model/sampler.hpp"
+#include "hermes/model/tokenizer.hpp"
+
+namespace hermes {
+
+enum class llama2c_placement { dense, hetero };
+
+struct llama2c_system_options {
+  llama2c_placement placement = llama2c_placement::dense;
+  gpu_config gpu = gpu_presets::rtx4090();                      // hermes.md: RTX 4090
+  ndp_dimm_config dimm = ndp_dimm_config::hermes_table2();      // Table II
+  std::size_t dimms = 8;                                        // Table II: 8 NDP-DIMMs
+  link_config pcie = link_presets::pcie4_x16();                 // Sec V-A: PCIe 4.0
+  link_config dimm_link = link_presets::dimm_link();            // Sec IV-A: 25 GB/s DIMM-link
+  // "About 20% of neurons (hot) carry about 80% of the activations" (Sec III, hermes.md).
+  double gpu_neuron_fraction = 0.2;
+  std::size_t profile_steps = 32;     // greedy tokens of the profiling run
+  std::string profile_prompt;         // the profiling run continues this prompt
+  double firing_quantile = 0.5;       // CATS 50% target sparsity (see the header comment)
+};
+
+// The per-layer FFN activity of a profiling run: |h| of every neuron for every token.
+struct ffn_activity {
+  std::size_t layers = 0;
+  std::size_t neurons = 0;
+  std::vector<std::vector<float>> magnitude;  // [layer][token * neurons + i]
+
+  [[nodiscard]] std::size_t tokens() const {
+    return layers == 0 || neurons == 0 ? 0 : magnitude[0].size() / neurons;
+  }
+  // The firing masks under a per-layer magnitude threshold at `quantile` (see the header).
+  [[nodiscard]] activation_trace firing_trace(double quantile, std::size_t attention_neurons) const {
+    if (!(quantile >= 0.0 && quantile < 1.0))
+      throw invalid_parameter("firing_quantile", std::to_string(quantile), "a value in [0, 1)");
+    activation_trace t(trace_layout{layers, attention_neurons, neurons});
+    for (std::size_t k = 0; k < tokens(); ++k) t.append_token();
+    for (std::size_t l = 0; l < layers; ++l) {
+      std::vector<float> sorted = magnitude[l];
+      if (sorted.empty()) continue;
+      const auto at = static_cast<std::size_t>(quantile * static_cast<double>(sorted.size() - 1));
+      std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(at), sorted.end());
+      const float threshold = sorted[at];
+      for (std::size_t k = 0; k < tokens(); ++k)
+        for (std::size_t i = 0; i < neurons; ++i)
+          if (magnitude[l][k * neurons + i] > threshold) t.mask(k, l, layer_kind::ffn).set(i);
+    }
+    return t;
+  }
+};
+
+template <class ExecSpace = Kokkos::DefaultExecutionSpace>
+class llama2c_transformer {
+ public:
+  using execution_space = ExecSpace;
+  using memory_space = typename ExecSpace::memory_space;
+  using vec = Kokkos::View<float*, memory_space>;
+  using mat = Kokkos::View<float**, Kokkos::LayoutRight, memory_space>;
+  using cube = Kokkos::View<float***, Kokkos::LayoutRight, memory_space>;
+  using devices_type = device_set<gpu, ndp_dimm>;
+
+  llama2c_transformer(const llama2c_checkpoint& ck, const tokenizer& tok,
+                      const llama2c_system_options& opts)
+      : c_(ck.config), opts_(checked(opts)),
+        devices_(group<gpu>("gpu", 1, opts_.gpu), group<ndp_dimm>("dimm", opts_.dimms, opts_.dimm)),
+        pcie_(opts_.pcie), dimm_link_(opts_.dimm_link) {
+    upload_weights(ck);
+    setup_ledger();
+    const std::size_t neurons = c_.hidden_dim;
+    if (opts_.placement == llama2c_placement::dense) {
+      ffn_placement_.assign(c_.n_layers, layer_placement(neurons, gpu_device, gpu_device));
+      ffn_opts_.merge_devices = {gpu_device};
+    } else {
+      const auto activity = profile(ck, tok, opts_);
+      ffn_placement_ = hetero_placement(activity);
+      ffn_opts_.merge_devices.clear();
+      for (std::size_t j = 0; j < opts_.dimms; ++j) ffn_opts_.merge_devices.push_back(dimm_device(j));
+    }
+    // The checkpoint's weights are FP32 and so is the modelled traffic (model_shape of llama2c).
+    ffn_opts_.weight_bytes_per_element = 4.0;
+    ffn_opts_.activation_bytes_per_element = 4.0;
+    ffn_opts_.move = [this](device_index from, device_index to, bytes size, seconds ready) {
+      return move(from, to, size, ready);
+    };
+    all_neurons_ = neuron_mask(neurons);
+    all_neurons_.fill();
+  }
+
+  // One decoding step: the logits of the token after `token` at position `pos`.
+  std::span<float> operator()(int token, std::size_t pos) {
+    if (token < 0 || static_cast<std::size_t>(token) >= c_.vocab_size)
+      throw invalid_parameter("token", std::to_string(token),
+                              "an id below vocab_size = " + std::to_string(c_.vocab_size));
+    if (pos >= c_.seq_len)
+      throw invalid_parameter("pos", std::to_string(pos),
+                              "a position below seq_len = " + std::to_string(c_.seq_len));
+    const std::size_t dim = c_.dim;
+    Kokkos::deep_copy(Kokkos::subview(x_, 0, Kokkos::ALL),
+                      Kokkos::subview(embedding_, static_cast<std::size_t>(token), Kokkos::ALL));
+    seconds t = timing_.free_at(gpu_id());
+    for (std::size_t l = 0; l < c_.n_layers; ++l) {
+      rmsnorm(xb_, x_, Kokkos::subview(rms_att_, l, Kokkos::ALL));
+      t = charge_gpu_vector(t, dim, "rmsnorm");
+      t = attention(l, pos, t);
+      add_into(x_, xb2_);
+      rmsnorm(xb_, x_, Kokkos::subview(rms_ffn_, l, Kokkos::ALL));
+      t = charge_gpu_vector(t, dim, "rmsnorm");
+      t = ffn(l, t);
+      add_into(x_, ffn_out_);
+      if (recording_) record(l);
+    }
+    rmsnorm(x_, x_, rms_final_);
+    t = charge_gpu_vector(t, dim, "rmsnorm");
+    gemv(logits_, classifier_, x_);
+    gemv_work w;
+    w.chunks = c_.vocab_size;
+    w.cols = dim;
+    w.bytes_per_element = 4.0;
+    devices_.charge_gemv(timing_, gpu_device, t, w, "classifier");
+    Kokkos::deep_copy(logits_host_, Kokkos::subview(logits_, 0, Kokkos::ALL));
+    return std::span<float>(logits_host_.data(), logits_host_.extent(0));
+  }
+
+  [[nodiscard]] const ledger& timing() const { return timing_; }
+  [[nodiscard]] const llama2c_config& config() const { return c_; }
+  [[nodiscard]] const std::vector<layer_placement>& ffn_placement() const { return ffn_placement_; }
+  [[nodiscard]] std::string device_summary() const {
+    return opts_.placement == llama2c_placement::dense
+               ? "1 x " + opts_.gpu.name + " (dense)"
+               : "1 x " + opts_.gpu.name + " + " + std::to_string(opts_.dimms) + " x " +
+                     opts_.dimm.name + " (hetero)";
+  }
+
+  // Records |h| of every FFN neuron per step from now on (the profiling run).
+  void record_activity(bool on) {
+    recording_ = on;
+    activity_ = ffn_activity{c_.n_layers, c_.hidden_dim,
+                             std::vector<std::vector<float>>(c_.n_layers)};
+  }
+  [[nodiscard]] const ffn_activity& activity() const { return activity_; }
+
+ private:
+  static const llama2c_system_options& checked(const llama2c_system_options& o) {
+    if (!(o.gpu_neuron_fraction >= 0.0 && o.gpu_neuron_fraction <= 1.0))
+      throw invalid_parameter("gpu_neuron_fraction", std::to_string(o.gpu_neuron_fraction),
+                              "a fraction in [0, 1]");
+    if (o.dimms == 0) throw invalid_parameter("dimms", "0", "at least 1 NDP-DIMM");
+    if (o.profile_steps == 0) throw invalid_parameter("profile_steps", "0", "at least 1 token");
+    return o;
+  }
+
+  // The profiling run: the dense model, greedy, on the profiling prompt.
+  static ffn_activity profile(const llama2c_checkpoint& ck, const tokenizer& tok,
+                              const llama2c_system_options& opts) {
+    llama2c_system_options dense = opts;
+    dense.placement = llama2c_placement::dense;
+    llama2c_transformer model(ck, tok, dense);
+    model.record_activity(true);
+    sampler greedy(0.0f, 0.0f, 1);
+    const std::size_t steps = std::min(opts.profile_steps, ck.config.seq_len);
+    generate(tok, model, opts.profile_prompt, steps, ck.config.seq_len, greedy);
+    return model.activity();
+  }
+
+  std::vector<layer_placement> hetero_placement(const ffn_activity& a) const {
+    const activation_trace trace = a.firing_trace(opts_.firing_quantile, c_.dim);
+    placement_problem p;
+    p.dimms = opts_.dimms;
+    p.dimm_capacity = opts_.dimm.capacity;
+    p.gpu_capacity = opts_.gpu.memory_capacity;
+    const ffn_shape shape{ffn_kind::swiglu, c_.dim, c_.hidden_dim, false};
+    std::vector<neuron_mask> on_gpu;
+    std::vector<std::vector<std::uint32_t>> order;
+    for (std::size_t l = 0; l < c_.n_layers; ++l) {
+      placement_layer L;
+      L.name = "layer " + std::to_string(l) + " ffn";
+      L.frequency = trace.frequency(l, layer_kind::ffn, 0, trace.tokens());
+      L.neuron_bytes = bytes(static_cast<double>(shape.chunk_elements()) * 4.0);
+      // Ties in frequency go to the neuron with the larger mean |h| ("strongly activated").
+      std::vector<double> strength(c_.hidden_dim, 0.0);
+      for (std::size_t k = 0; k < a.tokens(); ++k)
+        for (std::size_t i = 0; i < c_.hidden_dim; ++i)
+          strength[i] += a.magnitude[l][k * c_.hidden_dim + i];
+      std::vector<std::uint32_t> rank(c_.hidden_dim);
+      std::iota(rank.begin(), rank.end(), 0u);
+      std::stable_sort(rank.begin(), rank.end(), [&](std::uint32_t x, std::uint32_t y) {
+        if (L.frequency[x] != L.frequency[y]) return L.frequency[x] > L.frequency[y];
+        return strength[x] > strength[y];
+      });
+      const auto hot = static_cast<std::size_t>(
+          std::llround(opts_.gpu_neuron_fraction * static_cast<double>(c_.hidden_dim)));
+      neuron_mask g(c_.hidden_dim);
+      for (std::size_t r = 0; r < hot; ++r) g.set(rank[r]);
+      on_gpu.push_back(g);
+      order.push_back(rank);
+      p.layers.push_back(std::move(L));
+    }
+    return spread_over_dimms(p, on_gpu, order);
+  }
+
+  void upload_weights(const llama2c_checkpoint& ck) {
+    const auto& w = ck.weights;
+    auto to_device = [](const auto& host) {
+      return Kokkos::create_mirror_view_and_copy(memory_space(), host);
+    };
+    embedding_ = to_device(w.token_embedding);
+    classifier_ = c_.shared_classifier ? embedding_ : mat(to_device(w.classifier));
+    rms_att_ = to_device(w.rms_att);
+    rms_ffn_ = to_device(w.rms_ffn);
+    rms_final_ = to_device(w.rms_final);
+    wq_ = to_device(w.wq);
+    wk_ = to_device(w.wk);
+    wv_ = to_device(w.wv);
+    wo_ = to_device(w.wo);
+    const std::size_t n = c_.hidden_dim, h = c_.dim, per_layer = n * h;
+    for (std::size_t l = 0; l < c_.n_layers; ++l) {
+      sparse_ffn<ExecSpace> layer(ffn_shape{ffn_kind::swiglu, h, n, false});
+      dense_ffn_weights dw;
+      dw.fc1 = std::span<const float>(w.w1.data() + l * per_layer, per_layer);
+      dw.gate = std::span<const float>(w.w3.data() + l * per_layer, per_layer);
+      dw.fc2 = std::span<const float>(w.w2.data() + l * per_layer, per_layer);
+      layer.load_dense(dw);
+      ffn_.push_back(std::move(layer));
+    }
+    const std::size_t kv = c_.kv_dim();
+    key_cache_ = cube("hermes::llama2c::key_cache", c_.n_layers, c_.seq_len, kv);
+    value_cache_ = cube("hermes::llama2c::value_cache", c_.n_layers, c_.seq_len, kv);
+    x_ = mat("hermes::llama2c::x", 1, h);
+    xb_ = mat("hermes::llama2c::xb", 1, h);
+    xb2_ = mat("hermes::llama2c::xb2", 1, h);
+    q_ = mat("hermes::llama2c::q", 1, h);
+    ffn_out_ = mat("hermes::llama2c::ffn_out", 1, h);
+    att_ = mat("hermes::llama2c::att", c_.n_heads, c_.seq_len);
+    logits_ = mat("hermes::llama2c::logits", 1, c_.vocab_size);
+    logits_host_ = Kokkos::View<float*, Kokkos::HostSpace>("hermes::llama2c::logits_host",
+                                                           c_.vocab_size);
+  }
+
+  void setup_ledger() {
+    devices_.attach(timing_);
+    pcie_id_ = timing_.add_resource("pcie", resource_kind::link);
+    for (std::size_t j = 0; j < opts_.dimms; ++j)
+      dimm_link_ids_.push_back(
+          timing_.add_resource("dimm_link" + std::to_string(j), resource_kind::link));
+  }
+  [[nodiscard]] ledger::resource_id gpu_id() const { return devices_.resource(gpu_device); }
+
+  // Intermediate results between devices: GPU <-> DIMM over PCIe, DIMM -> DIMM over the
+  // sending DIMM's DIMM-link.
+  seconds move(device_index from, device_index to, bytes size, seconds ready) {
+    if (from == to) return ready;
+    if (from != gpu_device && to != gpu_device)
+      return timing_.charge(dimm_link_ids_[from - 1], ready, dimm_link_.transfer(size), "dimm_link");
+    return timing_.charge(pcie_id_, ready, pcie_.transfer(size), "pcie");
+  }
+
+  seconds charge_gpu_vector(seconds ready, std::size_t elements, std::string_view stage) {
+    vector_work v;
+    v.elements = elements;
+    v.flops_per_element = 3.0;  // square, accumulate, scale
+    v.bytes_per_element = 4.0;
+    return devices_.charge_vector_op(timing_, gpu_device, ready, v, stage);
+  }
+
+  // The FFN of layer l on xb_ into ffn_out_, through the library layer; returns when its
+  // output is back on the GPU.
+  seconds ffn(std::size_t l, seconds ready) {
+    const bytes activation(static_cast<double>(c_.dim) * 4.0);
+    seconds start = ready;
+    // The DIMMs compute with the normalised input too: it crosses PCIe once (broadcast).
+    if (opts_.placement == llama2c_placement::hetero) start = move(gpu_device, dimm_device(0), activation, ready);
+    const auto timing = ffn_[l].forward(typename sparse_ffn<ExecSpace>::const_matrix(xb_), ffn_out_, all_neurons_,
+                                        ffn_placement_[l], devices_, timing_, start, ffn_opts_);
+    return detail::fetch_merged(ffn_opts_, gpu_device, activation, timing.end);
+  }
+
+  // The attention block of layer l on xb_ into xb2_, on the GPU (see the header comment).
+  seconds attention(std::size_t l, std::size_t pos, seconds ready) {
+    const std::size_t dim = c_.dim, kv = c_.kv_dim(), hs = c_.head_size();
+    auto k = Kokkos::subview(key_cache_, l, pos, Kokkos::ALL);
+    auto v = Kokkos::subview(value_cache_, l, pos, Kokkos::ALL);
+    gemv(q_, Kokkos::subview(wq_, l, Kokkos::ALL, Kokkos::ALL), xb_);
+    gemv_into(k, Kokkos::subview(wk_, l, Kokkos::ALL, Kokkos::ALL), xb_);
+    gemv_into(v, Kokkos::subview(wv_, l, Kokkos::ALL, Kokkos::ALL), xb_);
+    // RoPE on interleaved pairs (x[2m], x[2m+1]) of each head, frequency 10000^(-2m/head_size).
+    const mat q = q_;
+    const float p = static_cast<float>(pos);
+    Kokkos::parallel_for(
+        "hermes::llama2c::rope", Kokkos::RangePolicy<ExecSpace>(0, dim / 2),
+        KOKKOS_LAMBDA(const std::size_t pair) {
+          const std::size_t i = 2 * pair;
+          const float freq = 1.0f / kmath::pow(10000.0f, static_cast<float>(i % hs) / static_cast<float>(hs));
+          const float fcr = kmath::cos(p * freq), fci = kmath::sin(p * freq);
+          const float q0 = q(0, i), q1 = q(0, i + 1);
+          q(0, i) = q0 * fcr - q1 * fci;
+          q(0, i + 1) = q0 * fci + q1 * fcr;
+          if (i < kv) {
+            const float k0 = k(i), k1 = k(i + 1);
+            k(i) = k0 * fcr - k1 * fci;
+            k(i + 1) = k0 * fci + k1 * fcr;
+          }
+        });
+    // Grouped-query attention: query head h reads KV head h / kv_group.
+    const auto keys = Kokkos::subview(key_cache_, l, Kokkos::ALL, Kokkos::ALL);
+    const auto values = Kokkos::subview(value_cache_, l, Kokkos::ALL, Kokkos::ALL);
+    const mat att = att_, out = xb_;
+    const std::size_t group = c_.kv_group();
+    Kokkos::parallel_for(
+        "hermes::llama2c::attention", Kokkos::RangePolicy<ExecSpace>(0, c_.n_heads),
+        KOKKOS_LAMBDA(const std::size_t h) {
+          const std::size_t kvh = (h / group) * hs;
+          float max_score = -INFINITY;
+          for (std::size_t t = 0; t <= pos; ++t) {
+            float score = 0.0f;
+            for (std::size_t i = 0; i < hs; ++i) score += q(0, h * hs + i) * keys(t, kvh + i);
+            score /= kmath::sqrt(static_cast<float>(hs));
+            att(h, t) = score;
+            max_score = score > max_score ? score : max_score;
+          }
+          float sum = 0.0f;
+          for (std::size_t t = 0; t <= pos; ++t) {
+            att(h, t) = kmath::exp(att(h, t) - max_score);
+            sum += att(h, t);
+          }
+          for (std::size_t t = 0; t <= pos; ++t) att(h, t) /= sum;
+          for (std::size_t i = 0; i < hs; ++i) out(0, h * hs + i) = 0.0f;
+          for (std::size_t t = 0; t <= pos; ++t)
+            for (std::size_t i = 0; i < hs; ++i) out(0, h * hs + i) += att(h, t) * values(t, kvh + i);
+        });
+    gemv(xb2_, Kokkos::subview(wo_, l, Kokkos::ALL, Kokkos::ALL), xb_);
+
+    gemv_work qkv;
+    qkv.chunks = dim + 2 * kv;  // output rows of Wq, Wk, Wv
+    qkv.cols = dim;
+    qkv.bytes_per_element = 4.0;
+    seconds t = devices_.charge_gemv(timing_, gpu_device, ready, qkv, "qkv");
+    vector_work a;
+    a.elements = c_.n_heads * (pos + 1) * hs * 2;  // scores and weighted sum over the KV cache
+    a.flops_per_element = 2.0;
+    a.bytes_per_element = 4.0;
+    t = devices_.charge_vector_op(timing_, gpu_device, t, a, "attention");
+    gemv_work o;
+    o.chunks = dim;
+    o.cols = dim;
+    o.bytes_per_element = 4.0;
+    return devices_.charge_gemv(timing_, gpu_device, t, o, "output_projection");
+  }
+
+  // out(0, r) = sum_c w(r, c) x(0, c), a row per work item, summed in column order.
+  template <class Out, class W>
+  static void gemv_into(const Out& out, const W& w, const mat& x) {
+    const std::size_t cols = w.extent(1);
+    Kokkos::parallel_for(
+        "hermes::llama2c::gemv", Kokkos::RangePolicy<ExecSpace>(0, w.extent(0)),
+        KOKKOS_LAMBDA(const std::size_t r) {
+          float s = 0.0f;
+          for (std::size_t c = 0; c < cols; ++c) s += w(r, c) * x(0, c);
+          out(r) = s;
+        });
+  }
+  template <class W>
+  static void gemv(const mat& out, const W& w, const mat& x) {
+    gemv_into(Kokkos::subview(out, 0, Kokkos::ALL), w, x);
+  }
+
+  // o = weight * x / sqrt(mean(x^2) + 1e-5) (RMSNorm, eps from llama2.c).
+  template <class Weight>
+  static void rmsnorm(const mat& o, const mat& x, const Weight& weight) {
+    const std::size_t n = x.extent(1);
+    float ss = 0.0f;
+    Kokkos::parallel_reduce(
+        "hermes::llama2c::rmsnorm_sum", Kokkos::RangePolicy<ExecSpace>(0, n),
+        KOKKOS_LAMBDA(const std::size_t j, float& acc) { acc += x(0, j) * x(0, j); }, ss);
+    const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + 1e-5f);
+    Kokkos::parallel_for(
+        "hermes::llama2c::rmsnorm", Kokkos::RangePolicy<ExecSpace>(0, n),
+        KOKKOS_LAMBDA(const std::size_t j) { o(0, j) = weight(j) * (scale * x(0, j)); });
+  }
+
+  static void add_into(const mat& x, const mat& y) {
+    Kokkos::parallel_for(
+        "hermes::llama2c::residual", Kokkos::RangePolicy<ExecSpace>(0, x.extent(1)),
+        KOKKOS_LAMBDA(const std::size_t j) { x(0, j) += y(0, j); });
+  }
+
+  void record(std::size_t l) {
+    const auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ffn_[l].activations());
+    for (std::size_t i = 0; i < c_.hidden_dim; ++i)
+      activity_.magnitude[l].push_back(std::fabs(h(0, i)));
+  }
+
+  llama2c_config c_;
+  llama2c_system_options opts_;
+  devices_type devices_;
+  link pcie_;
+  link dimm_link_;
+  ledger timing_;
+  ledger::resource_id pcie_id_ = 0;
+  std::vector<ledger::resource_id> dimm_link_ids_;
+  std::vector<layer_placement> ffn_placement_;
+  sparse_cost_options ffn_opts_;
+  neuron_mask all_neurons_;
+  std::vector<sparse_ffn<ExecSpace>> ffn_;
+  mat embedding_, classifier_, rms_att_, rms_ffn_;
+  vec rms_final_;
+  cube wq_, wk_, wv_, wo_, key_cache_, value_cache_;
+  mat x_, xb_, xb2_, q_, ffn_out_, att_, logits_;
+  Kokkos::View<float*, Kokkos::HostSpace> logits_host_;
+  bool recording_ = false;
+  ffn_activity activity_;
+};
+
+}  // namespace hermes
