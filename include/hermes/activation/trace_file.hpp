@@ -85,7 +85,7 @@ inline std::vector<unsigned char> encode_trace(const activation_trace& trace) {
   const trace_layout& l = trace.layout();
   std::vector<unsigned char> b;
   b.reserve(trace_format::header_bytes + trace.tokens() * trace_format::token_bytes(l) + trace_format::checksum_bytes);
-  b.insert(b.end(), std::begin(trace_format::magic), std::end(trace_format::magic));
+  for (char c : trace_format::magic) b.push_back(static_cast<unsigned char>(c));
   detail::put_u32(b, trace_format::version);
   detail::put_u32(b, trace_format::header_bytes);
   detail::put_u64(b, l.layers);

@@ -1,0 +1,147 @@
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "hermes/activation/synthetic_source.hpp"
+#include "hermes/activation/trace_file.hpp"
+
+using namespace hermes;
+using check = trace_file_error::check;
+
+namespace {
+// 2 layers, 70 attention neurons (2 words, 6 padding bits), 130 FFN neurons (3 words).
+const trace_layout layout{2, 70, 130};
+activation_trace sample(std::size_t tokens) {
+  synthetic_source src(layout);
+  return record(src, tokens);
+}
+// Runs the decoder and returns the failure it reports.
+trace_file_error failure(const std::vector<unsigned char>& b, std::optional<trace_layout> expected = std::nullopt) {
+  try {
+    (void)decode_trace(b, "t.trace", expected);
+  } catch (const trace_file_error& e) {
+    return e;
+  }
+  FAIL("decode_trace accepted a bad file");
+  return trace_file_error(check::magic, 0, "");
+}
+void restamp(std::vector<unsigned char>& b) {  // recompute the checksum after an edit
+  const std::size_t end = b.size() - 8;
+  const auto h = trace_format::fnv1a64(b.data(), end);
+  for (int i = 0; i < 8; ++i) b[end + static_cast<std::size_t>(i)] = static_cast<unsigned char>(h >> (8 * i));
+}
+}  // namespace
+
+TEST_CASE("trace file: byte layout matches the documented format", "[activation][trace_file]") {
+  const auto t = sample(3);
+  const auto b = encode_trace(t);
+  // 48-byte header + 3 tokens * 2 layers * (2 + 3) words * 8 bytes + 8-byte checksum.
+  REQUIRE(b.size() == 48 + 3 * 2 * 5 * 8 + 8);
+  CHECK(std::string(b.begin(), b.begin() + 8) == "HRMSTRCE");
+  CHECK(b[8] == 1);   // version, little-endian
+  CHECK(b[12] == 48); // header size
+  CHECK(b[16] == 2);  // layers
+  CHECK(b[24] == 70);
+  CHECK(b[32] == 130);
+  CHECK(b[40] == 3);  // tokens
+  // The first word of token 0, layer 0, attention, byte by byte little-endian.
+  const auto w = t.mask(0, 0, layer_kind::attention).words()[0];
+  for (int i = 0; i < 8; ++i) CHECK(b[48 + static_cast<std::size_t>(i)] == static_cast<unsigned char>(w >> (8 * i)));
+  // FNV-1a-64 reference values ("" and "a") from the algorithm's definition.
+  CHECK(trace_format::fnv1a64(nullptr, 0) == 0xcbf29ce484222325ULL);
+  const unsigned char a = 'a';
+  CHECK(trace_format::fnv1a64(&a, 1) == 0xaf63dc4c8601ec8cULL);
+}
+
+TEST_CASE("trace file: write then read gives the same trace", "[activation][trace_file]") {
+  const auto t = sample(6);
+  std::stringstream ss;
+  write_trace(ss, t);
+  const auto back = read_trace(ss, "memory", layout);
+  REQUIRE(back.tokens() == 6);
+  REQUIRE(back.layout() == layout);
+  for (std::size_t k = 0; k < 6; ++k)
+    for (std::size_t l = 0; l < 2; ++l) {
+      CHECK(back.mask(k, l, layer_kind::attention) == t.mask(k, l, layer_kind::attention));
+      CHECK(back.mask(k, l, layer_kind::ffn) == t.mask(k, l, layer_kind::ffn));
+    }
+  // An empty trace round-trips too.
+  const auto empty = decode_trace(encode_trace(activation_trace(layout)));
+  CHECK(empty.tokens() == 0);
+}
+
+TEST_CASE("trace file: each corruption is rejected with what and where", "[activation][trace_file]") {
+  const auto good = encode_trace(sample(4));
+
+  SECTION("wrong magic") {
+    auto b = good;
+    b[3] = 'X';
+    const auto e = failure(b);
+    CHECK(e.failed_check() == check::magic);
+    CHECK(e.byte_offset() == 0);
+    CHECK_THAT(e.what(), Catch::Contains("bad magic") && Catch::Contains("t.trace"));
+  }
+  SECTION("newer version") {
+    auto b = good;
+    b[8] = 2;
+    const auto e = failure(b);
+    CHECK(e.failed_check() == check::version);
+    CHECK(e.byte_offset() == 8);
+    CHECK_THAT(e.what(), Catch::Contains("version 2"));
+  }
+  SECTION("shape mismatch with the model") {
+    const auto e = failure(good, trace_layout{2, 70, 128});
+    CHECK(e.failed_check() == check::shape);
+    CHECK(e.byte_offset() == 32);
+    CHECK_THAT(e.what(), Catch::Contains("FFN neurons = 130") && Catch::Contains("the model has 128"));
+    CHECK(failure(good, trace_layout{3, 70, 130}).byte_offset() == 16);
+  }
+  SECTION("truncated inside a mask: the token, layer and kind are named") {
+    // Token 2 starts at 48 + 2 * 80; its layer 1 at + 40; the FFN mask at + 16.
+    const std::size_t cut = 48 + 2 * 80 + 40 + 16 + 5;
+    std::vector<unsigned char> b(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut));
+    const auto e = failure(b);
+    CHECK(e.failed_check() == check::truncated);
+    CHECK(e.byte_offset() == cut);
+    CHECK_THAT(e.what(), Catch::Contains("token 2, layer 1, FFN mask"));
+  }
+  SECTION("truncated in the header or the checksum") {
+    CHECK(failure(std::vector<unsigned char>(good.begin(), good.begin() + 20)).failed_check() == check::truncated);
+    std::vector<unsigned char> b(good.begin(), good.end() - 3);
+    const auto e = failure(b);
+    CHECK(e.failed_check() == check::truncated);
+    CHECK_THAT(e.what(), Catch::Contains("the checksum"));
+  }
+  SECTION("a token count far beyond the file does not overflow") {
+    auto b = good;
+    b[47] = 0x40;  // 2^62 + 4 tokens
+    CHECK(failure(b).failed_check() == check::truncated);
+  }
+  SECTION("bad checksum") {
+    auto b = good;
+    b[100] ^= 0x10;  // one flipped bit in a mask
+    const auto e = failure(b);
+    CHECK(e.failed_check() == check::checksum);
+    CHECK(e.byte_offset() == good.size() - 8);
+    CHECK_THAT(e.what(), Catch::Contains("bad checksum"));
+  }
+  SECTION("bytes after the checksum") {
+    auto b = good;
+    b.push_back(0);
+    CHECK(failure(b).failed_check() == check::trailing_bytes);
+  }
+  SECTION("bits set beyond the last neuron, even with a valid checksum") {
+    auto b = good;
+    // Token 1, layer 0, attention mask, word 1 holds neurons 64..69; set bit 7 (neuron 71).
+    const std::size_t word = 48 + 80 + 8;
+    b[word] |= 0x80;
+    restamp(b);
+    const auto e = failure(b);
+    CHECK(e.failed_check() == check::padding_bits);
+    CHECK(e.byte_offset() == word);
+    CHECK_THAT(e.what(), Catch::Contains("token 1, layer 0, attention"));
+  }
+  SECTION("load_trace names a missing file") {
+    CHECK_THROWS_WITH(load_trace("/nonexistent/x.trace"), Catch::Contains("/nonexistent/x.trace"));
+  }
+}
