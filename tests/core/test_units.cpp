@@ -39,3 +39,10 @@ TEST_CASE("units: literals use decimal and binary prefixes as documented", "[cor
   CHECK(min(1_s, 2_s) == 1_s);
   CHECK(1_ms < 1_s);
 }
+
+#include <sstream>
+TEST_CASE("units: printing names the dimension", "[core][units]") {
+  std::ostringstream os;
+  os << 64_GBps << " | " << 2_s << " | " << (1_GB / (1_s * 1_s));
+  CHECK(os.str() == "6.4e+10 B s^-1 | 2 s | 1e+09 B s^-2");
+}

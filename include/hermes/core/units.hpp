@@ -78,13 +78,21 @@ constexpr quantity<B, S, F, J> min(quantity<B, S, F, J> a, quantity<B, S, F, J> 
   return b < a ? b : a;
 }
 
+namespace detail {
+inline void print_unit(std::ostream& os, const char* symbol, int exponent) {
+  if (exponent == 0) return;
+  os << ' ' << symbol;
+  if (exponent != 1) os << '^' << exponent;
+}
+}  // namespace detail
+
 template <int B, int S, int F, int J>
 std::ostream& operator<<(std::ostream& os, quantity<B, S, F, J> q) {
   os << q.value();
-  if constexpr (B != 0) os << " B" << (B != 1 ? "^" + std::to_string(B) : "");
-  if constexpr (S != 0) os << " s" << (S != 1 ? "^" + std::to_string(S) : "");
-  if constexpr (F != 0) os << " FLOP" << (F != 1 ? "^" + std::to_string(F) : "");
-  if constexpr (J != 0) os << " J" << (J != 1 ? "^" + std::to_string(J) : "");
+  detail::print_unit(os, "B", B);
+  detail::print_unit(os, "s", S);
+  detail::print_unit(os, "FLOP", F);
+  detail::print_unit(os, "J", J);
   return os;
 }
 
