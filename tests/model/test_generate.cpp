@@ -81,6 +81,10 @@ TEST_CASE("the library model reproduces the golden text, GPU + NDP-DIMMs", "[mod
     CHECK(p.cached.count() == 34);  // round(0.2 x 172)
     for (const auto h : p.home) CHECK((h >= 1 && h <= 8));
   }
+  for (const auto& p : model.attention_placement()) {
+    CHECK(p.cached.count() == 13);  // round(0.2 x 64) QKV input channels
+    for (const auto h : p.home) CHECK((h >= 1 && h <= 8));
+  }
   hermes::sampler greedy(0.0f, 0.0f, 1);
   const auto g = hermes::generate(tok(), model, "", 200, 512, greedy);
   CHECK(g.text == golden());

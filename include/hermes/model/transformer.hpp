@@ -15,13 +15,18 @@
 // all |h| of the layer over the profiling run (CATS, Lee et al. 2024, arXiv 2404.08763, calibrate
 // a magnitude threshold per layer to a target sparsity; we use their 50% setting). Frequency f_i
 // is the fraction of profiled tokens in which neuron i fired (docs/parameters.md, "model").
+// An attention neuron is QKV input channel i; it fires when |x_i| of the normalised layer input
+// exceeds that layer's quantile threshold in the same way (TEAL, Liu et al. 2024, arXiv
+// 2408.14690, thresholds the inputs of each projection by magnitude).
 //
 // Every neuron is computed in both placements (no predictor skips any), so both produce the
 // dense model's text; the placements differ in where the work runs and therefore in time.
 //
-// The FFN is the library's sparse_ffn layer (math + charging). The attention block (QKV, RoPE,
-// grouped-query attention over the KV cache, output projection) is computed here, on the GPU,
-// until the library's attention layer exists (see the report in docs/parameters.md "model").
+// The layers are the library's: attention (QKV split like the FFN, RoPE, grouped-query attention
+// over its KV cache, dense Wo) and sparse_ffn, each doing its math and charging its time. Dense:
+// everything on the GPU. Hetero: the attention neurons (QKV input channels) split by the same
+// rule as the FFN's, the KV heads homed on the DIMMs (Hermes Sec IV-A.2 step 2; head g on DIMM
+// g mod D), the output projection on the GPU (step 3), merges on the DIMMs (step 5).
 #include <Kokkos_Core.hpp>
 
 #include <algorithm>
@@ -39,6 +44,7 @@
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/device/ndp_dimm.hpp"
+#include "hermes/layer/attention.hpp"
 #include "hermes/layer/device_neurons.hpp"
 #include "hermes/layer/ffn_shape.hpp"
 #include "hermes/layer/sparse_charging.hpp"
@@ -73,12 +79,14 @@ struct ffn_activity {
   std::size_t layers = 0;
   std::size_t neurons = 0;
   std::vector<std::vector<float>> magnitude;  // [layer][token * neurons + i]
+  std::size_t attention_neurons = 0;
+  std::vector<std::vector<float>> attention_magnitude;  // |QKV input channel|, same layout
 
   [[nodiscard]] std::size_t tokens() const {
     return layers == 0 || neurons == 0 ? 0 : magnitude[0].size() / neurons;
   }
   // The firing masks under a per-layer magnitude threshold at `quantile` (see the header).
-  [[nodiscard]] activation_trace firing_trace(double quantile, std::size_t attention_neurons) const {
+  [[nodiscard]] activation_trace firing_trace(double quantile) const {
     if (!(quantile >= 0.0 && quantile < 1.0))
       throw invalid_parameter("firing_quantile", std::to_string(quantile), "a value in [0, 1)");
     activation_trace t(trace_layout{layers, attention_neurons, neurons});
@@ -92,6 +100,14 @@ struct ffn_activity {
       for (std::size_t k = 0; k < tokens(); ++k)
         for (std::size_t i = 0; i < neurons; ++i)
           if (magnitude[l][k * neurons + i] > threshold) t.mask(k, l, layer_kind::ffn).set(i);
+      std::vector<float> a = attention_magnitude[l];
+      if (a.empty()) continue;
+      const auto at_a = static_cast<std::size_t>(quantile * static_cast<double>(a.size() - 1));
+      std::nth_element(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(at_a), a.end());
+      for (std::size_t k = 0; k < tokens(); ++k)
+        for (std::size_t i = 0; i < attention_neurons; ++i)
+          if (attention_magnitude[l][k * attention_neurons + i] > a[at_a])
+            t.mask(k, l, layer_kind::attention).set(i);
     }
     return t;
   }
@@ -117,12 +133,16 @@ class llama2c_transformer {
     const std::size_t neurons = c_.hidden_dim;
     if (opts_.placement == llama2c_placement::dense) {
       ffn_placement_.assign(c_.n_layers, layer_placement(neurons, gpu_device, gpu_device));
+      attention_placement_.assign(c_.n_layers, layer_placement(c_.dim, gpu_device, gpu_device));
       ffn_opts_.merge_devices = {gpu_device};
     } else {
       const auto activity = profile(ck, tok, opts_);
-      ffn_placement_ = hetero_placement(activity);
+      ffn_placement_ = hetero_placement(activity, layer_kind::ffn);
+      attention_placement_ = hetero_placement(activity, layer_kind::attention);
       ffn_opts_.merge_devices.clear();
       for (std::size_t j = 0; j < opts_.dimms; ++j) ffn_opts_.merge_devices.push_back(dimm_device(j));
+      for (std::size_t g = 0; g < c_.n_kv_heads; ++g)
+        attention_opts_.kv_head_home.push_back(dimm_device(g % opts_.dimms));
     }
     // The checkpoint's weights are FP32 and so is the modelled traffic (model_shape of llama2c).
     ffn_opts_.weight_bytes_per_element = 4.0;
@@ -130,8 +150,13 @@ class llama2c_transformer {
     ffn_opts_.move = [this](device_index from, device_index to, bytes size, seconds ready) {
       return move(from, to, size, ready);
     };
+    static_cast<sparse_cost_options&>(attention_opts_) = ffn_opts_;
+    attention_opts_.projection_device = gpu_device;
+    attention_opts_.kv_bytes_per_element = 4.0;
     all_neurons_ = neuron_mask(neurons);
     all_neurons_.fill();
+    all_channels_ = neuron_mask(c_.dim);
+    all_channels_.fill();
   }
 
   // One decoding step: the logits of the token after `token` at position `pos`.
@@ -149,7 +174,8 @@ class llama2c_transformer {
     for (std::size_t l = 0; l < c_.n_layers; ++l) {
       rmsnorm(xb_, x_, Kokkos::subview(rms_att_, l, Kokkos::ALL));
       t = charge_gpu_vector(t, dim, "rmsnorm");
-      t = attention(l, pos, t);
+      if (recording_) record_attention_input(l);
+      t = attention_block(l, pos, t);
       add_into(x_, xb2_);
       rmsnorm(xb_, x_, Kokkos::subview(rms_ffn_, l, Kokkos::ALL));
       t = charge_gpu_vector(t, dim, "rmsnorm");
@@ -172,6 +198,11 @@ class llama2c_transformer {
   [[nodiscard]] const ledger& timing() const { return timing_; }
   [[nodiscard]] const llama2c_config& config() const { return c_; }
   [[nodiscard]] const std::vector<layer_placement>& ffn_placement() const { return ffn_placement_; }
+  [[nodiscard]] const std::vector<layer_placement>& attention_placement() const {
+    return attention_placement_;
+  }
+  llama2c_transformer(const llama2c_transformer&) = delete;  // the transfer hook holds `this`
+  llama2c_transformer& operator=(const llama2c_transformer&) = delete;
   [[nodiscard]] std::string device_summary() const {
     return opts_.placement == llama2c_placement::dense
                ? "1 x " + opts_.gpu.name + " (dense)"
@@ -183,6 +214,7 @@ class llama2c_transformer {
   void record_activity(bool on) {
     recording_ = on;
     activity_ = ffn_activity{c_.n_layers, c_.hidden_dim,
+                             std::vector<std::vector<float>>(c_.n_layers), c_.dim,
                              std::vector<std::vector<float>>(c_.n_layers)};
   }
   [[nodiscard]] const ffn_activity& activity() const { return activity_; }
@@ -210,8 +242,11 @@ class llama2c_transformer {
     return model.activity();
   }
 
-  std::vector<layer_placement> hetero_placement(const ffn_activity& a) const {
-    const activation_trace trace = a.firing_trace(opts_.firing_quantile, c_.dim);
+  std::vector<layer_placement> hetero_placement(const ffn_activity& a, layer_kind kind) const {
+    const bool is_ffn = kind == layer_kind::ffn;
+    const std::size_t n = is_ffn ? c_.hidden_dim : c_.dim;
+    const auto& magnitude = is_ffn ? a.magnitude : a.attention_magnitude;
+    const activation_trace trace = a.firing_trace(opts_.firing_quantile);
     placement_problem p;
     p.dimms = opts_.dimms;
     p.dimm_capacity = opts_.dimm.capacity;
@@ -221,23 +256,23 @@ class llama2c_transformer {
     std::vector<std::vector<std::uint32_t>> order;
     for (std::size_t l = 0; l < c_.n_layers; ++l) {
       placement_layer L;
-      L.name = "layer " + std::to_string(l) + " ffn";
-      L.frequency = trace.frequency(l, layer_kind::ffn, 0, trace.tokens());
-      L.neuron_bytes = bytes(static_cast<double>(shape.chunk_elements()) * 4.0);
+      L.name = "layer " + std::to_string(l) + (is_ffn ? " ffn" : " attention");
+      L.frequency = trace.frequency(l, kind, 0, trace.tokens());
+      L.neuron_bytes = bytes(static_cast<double>(is_ffn ? shape.chunk_elements()
+                                                        : c_.dim + 2 * c_.kv_dim()) * 4.0);
       // Ties in frequency go to the neuron with the larger mean |h| ("strongly activated").
-      std::vector<double> strength(c_.hidden_dim, 0.0);
+      std::vector<double> strength(n, 0.0);
       for (std::size_t k = 0; k < a.tokens(); ++k)
-        for (std::size_t i = 0; i < c_.hidden_dim; ++i)
-          strength[i] += a.magnitude[l][k * c_.hidden_dim + i];
-      std::vector<std::uint32_t> rank(c_.hidden_dim);
+        for (std::size_t i = 0; i < n; ++i) strength[i] += magnitude[l][k * n + i];
+      std::vector<std::uint32_t> rank(n);
       std::iota(rank.begin(), rank.end(), 0u);
       std::stable_sort(rank.begin(), rank.end(), [&](std::uint32_t x, std::uint32_t y) {
         if (L.frequency[x] != L.frequency[y]) return L.frequency[x] > L.frequency[y];
         return strength[x] > strength[y];
       });
       const auto hot = static_cast<std::size_t>(
-          std::llround(opts_.gpu_neuron_fraction * static_cast<double>(c_.hidden_dim)));
-      neuron_mask g(c_.hidden_dim);
+          std::llround(opts_.gpu_neuron_fraction * static_cast<double>(n)));
+      neuron_mask g(n);
       for (std::size_t r = 0; r < hot; ++r) g.set(rank[r]);
       on_gpu.push_back(g);
       order.push_back(rank);
@@ -256,11 +291,19 @@ class llama2c_transformer {
     rms_att_ = to_device(w.rms_att);
     rms_ffn_ = to_device(w.rms_ffn);
     rms_final_ = to_device(w.rms_final);
-    wq_ = to_device(w.wq);
-    wk_ = to_device(w.wk);
-    wv_ = to_device(w.wv);
-    wo_ = to_device(w.wo);
-    const std::size_t n = c_.hidden_dim, h = c_.dim, per_layer = n * h;
+    const std::size_t n = c_.hidden_dim, h = c_.dim, per_layer = n * h, kv = c_.kv_dim();
+    const attention_shape ashape{h, c_.n_heads, c_.n_kv_heads, c_.head_size(), c_.seq_len,
+                                 /*relu_before_qkv=*/false, /*bias=*/false};
+    for (std::size_t l = 0; l < c_.n_layers; ++l) {
+      attention<ExecSpace> layer(ashape, 1);
+      dense_attention_weights dw;
+      dw.wq = std::span<const float>(w.wq.data() + l * h * h, h * h);
+      dw.wk = std::span<const float>(w.wk.data() + l * kv * h, kv * h);
+      dw.wv = std::span<const float>(w.wv.data() + l * kv * h, kv * h);
+      dw.wo = std::span<const float>(w.wo.data() + l * h * h, h * h);
+      layer.load_dense(dw);
+      attention_.push_back(std::move(layer));
+    }
     for (std::size_t l = 0; l < c_.n_layers; ++l) {
       sparse_ffn<ExecSpace> layer(ffn_shape{ffn_kind::swiglu, h, n, false});
       dense_ffn_weights dw;
@@ -270,15 +313,10 @@ class llama2c_transformer {
       layer.load_dense(dw);
       ffn_.push_back(std::move(layer));
     }
-    const std::size_t kv = c_.kv_dim();
-    key_cache_ = cube("hermes::llama2c::key_cache", c_.n_layers, c_.seq_len, kv);
-    value_cache_ = cube("hermes::llama2c::value_cache", c_.n_layers, c_.seq_len, kv);
     x_ = mat("hermes::llama2c::x", 1, h);
     xb_ = mat("hermes::llama2c::xb", 1, h);
     xb2_ = mat("hermes::llama2c::xb2", 1, h);
-    q_ = mat("hermes::llama2c::q", 1, h);
     ffn_out_ = mat("hermes::llama2c::ffn_out", 1, h);
-    att_ = mat("hermes::llama2c::att", c_.n_heads, c_.seq_len);
     logits_ = mat("hermes::llama2c::logits", 1, c_.vocab_size);
     logits_host_ = Kokkos::View<float*, Kokkos::HostSpace>("hermes::llama2c::logits_host",
                                                            c_.vocab_size);
@@ -322,76 +360,17 @@ class llama2c_transformer {
     return detail::fetch_merged(ffn_opts_, gpu_device, activation, timing.end);
   }
 
-  // The attention block of layer l on xb_ into xb2_, on the GPU (see the header comment).
-  seconds attention(std::size_t l, std::size_t pos, seconds ready) {
-    const std::size_t dim = c_.dim, kv = c_.kv_dim(), hs = c_.head_size();
-    auto k = Kokkos::subview(key_cache_, l, pos, Kokkos::ALL);
-    auto v = Kokkos::subview(value_cache_, l, pos, Kokkos::ALL);
-    gemv(q_, Kokkos::subview(wq_, l, Kokkos::ALL, Kokkos::ALL), xb_);
-    gemv_into(k, Kokkos::subview(wk_, l, Kokkos::ALL, Kokkos::ALL), xb_);
-    gemv_into(v, Kokkos::subview(wv_, l, Kokkos::ALL, Kokkos::ALL), xb_);
-    // RoPE on interleaved pairs (x[2m], x[2m+1]) of each head, frequency 10000^(-2m/head_size).
-    const mat q = q_;
-    const float p = static_cast<float>(pos);
-    Kokkos::parallel_for(
-        "hermes::llama2c::rope", Kokkos::RangePolicy<ExecSpace>(0, dim / 2),
-        KOKKOS_LAMBDA(const std::size_t pair) {
-          const std::size_t i = 2 * pair;
-          const float freq = 1.0f / kmath::pow(10000.0f, static_cast<float>(i % hs) / static_cast<float>(hs));
-          const float fcr = kmath::cos(p * freq), fci = kmath::sin(p * freq);
-          const float q0 = q(0, i), q1 = q(0, i + 1);
-          q(0, i) = q0 * fcr - q1 * fci;
-          q(0, i + 1) = q0 * fci + q1 * fcr;
-          if (i < kv) {
-            const float k0 = k(i), k1 = k(i + 1);
-            k(i) = k0 * fcr - k1 * fci;
-            k(i + 1) = k0 * fci + k1 * fcr;
-          }
-        });
-    // Grouped-query attention: query head h reads KV head h / kv_group.
-    const auto keys = Kokkos::subview(key_cache_, l, Kokkos::ALL, Kokkos::ALL);
-    const auto values = Kokkos::subview(value_cache_, l, Kokkos::ALL, Kokkos::ALL);
-    const mat att = att_, out = xb_;
-    const std::size_t group = c_.kv_group();
-    Kokkos::parallel_for(
-        "hermes::llama2c::attention", Kokkos::RangePolicy<ExecSpace>(0, c_.n_heads),
-        KOKKOS_LAMBDA(const std::size_t h) {
-          const std::size_t kvh = (h / group) * hs;
-          float max_score = -INFINITY;
-          for (std::size_t t = 0; t <= pos; ++t) {
-            float score = 0.0f;
-            for (std::size_t i = 0; i < hs; ++i) score += q(0, h * hs + i) * keys(t, kvh + i);
-            score /= kmath::sqrt(static_cast<float>(hs));
-            att(h, t) = score;
-            max_score = score > max_score ? score : max_score;
-          }
-          float sum = 0.0f;
-          for (std::size_t t = 0; t <= pos; ++t) {
-            att(h, t) = kmath::exp(att(h, t) - max_score);
-            sum += att(h, t);
-          }
-          for (std::size_t t = 0; t <= pos; ++t) att(h, t) /= sum;
-          for (std::size_t i = 0; i < hs; ++i) out(0, h * hs + i) = 0.0f;
-          for (std::size_t t = 0; t <= pos; ++t)
-            for (std::size_t i = 0; i < hs; ++i) out(0, h * hs + i) += att(h, t) * values(t, kvh + i);
-        });
-    gemv(xb2_, Kokkos::subview(wo_, l, Kokkos::ALL, Kokkos::ALL), xb_);
-
-    gemv_work qkv;
-    qkv.chunks = dim + 2 * kv;  // output rows of Wq, Wk, Wv
-    qkv.cols = dim;
-    qkv.bytes_per_element = 4.0;
-    seconds t = devices_.charge_gemv(timing_, gpu_device, ready, qkv, "qkv");
-    vector_work a;
-    a.elements = c_.n_heads * (pos + 1) * hs * 2;  // scores and weighted sum over the KV cache
-    a.flops_per_element = 2.0;
-    a.bytes_per_element = 4.0;
-    t = devices_.charge_vector_op(timing_, gpu_device, t, a, "attention");
-    gemv_work o;
-    o.chunks = dim;
-    o.cols = dim;
-    o.bytes_per_element = 4.0;
-    return devices_.charge_gemv(timing_, gpu_device, t, o, "output_projection");
+  // The attention block of layer l on xb_ into xb2_, through the library layer; returns when
+  // its output is on the GPU (the output projection runs there).
+  seconds attention_block(std::size_t l, std::size_t pos, seconds ready) {
+    const bytes activation(static_cast<double>(c_.dim) * 4.0);
+    seconds start = ready;
+    if (opts_.placement == llama2c_placement::hetero)
+      start = move(gpu_device, dimm_device(0), activation, ready);
+    const auto timing = attention_[l].forward(
+        typename attention<ExecSpace>::const_matrix(xb_), xb2_, pos, all_channels_,
+        attention_placement_[l], devices_, timing_, start, attention_opts_);
+    return timing.end;
   }
 
   // out(0, r) = sum_c w(r, c) x(0, c), a row per work item, summed in column order.
@@ -431,6 +410,11 @@ class llama2c_transformer {
         KOKKOS_LAMBDA(const std::size_t j) { x(0, j) += y(0, j); });
   }
 
+  void record_attention_input(std::size_t l) {
+    const auto x = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), xb_);
+    for (std::size_t i = 0; i < c_.dim; ++i)
+      activity_.attention_magnitude[l].push_back(std::fabs(x(0, i)));
+  }
   void record(std::size_t l) {
     const auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ffn_[l].activations());
     for (std::size_t i = 0; i < c_.hidden_dim; ++i)
@@ -451,8 +435,11 @@ class llama2c_transformer {
   std::vector<sparse_ffn<ExecSpace>> ffn_;
   mat embedding_, classifier_, rms_att_, rms_ffn_;
   vec rms_final_;
-  cube wq_, wk_, wv_, wo_, key_cache_, value_cache_;
-  mat x_, xb_, xb2_, q_, ffn_out_, att_, logits_;
+  std::vector<attention<ExecSpace>> attention_;
+  std::vector<layer_placement> attention_placement_;
+  attention_cost_options attention_opts_;
+  neuron_mask all_channels_;
+  mat x_, xb_, xb2_, ffn_out_, logits_;
   Kokkos::View<float*, Kokkos::HostSpace> logits_host_;
   bool recording_ = false;
   ffn_activity activity_;
