@@ -5,6 +5,7 @@
 
 #include "hermes/map/hot_cold_adjuster.hpp"
 #include "hermes/map/placement_problem.hpp"  // dimm_device()
+#include "hermes/predict/hermes_predictor.hpp"
 
 using namespace hermes;
 using namespace hermes::literals;
@@ -33,6 +34,8 @@ struct table_predictor {
 };
 static_assert(neuron_state_table<table_predictor>);
 static_assert(!neuron_state_table<mock_link>);
+// The library's Hermes predictor plugs in directly.
+static_assert(neuron_state_table<hermes_predictor>);
 
 }  // namespace
 
