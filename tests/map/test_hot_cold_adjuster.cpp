@@ -32,10 +32,10 @@ struct table_predictor {
   std::vector<std::uint8_t> states;
   [[nodiscard]] unsigned state(std::size_t, layer_kind, std::size_t i) const { return states[i]; }
 };
-static_assert(neuron_state_table<table_predictor>);
-static_assert(!neuron_state_table<mock_link>);
+static_assert(neuron_state_source<table_predictor>);
+static_assert(!neuron_state_source<mock_link>);
 // The library's Hermes predictor plugs in directly.
-static_assert(neuron_state_table<hermes_predictor>);
+static_assert(neuron_state_source<hermes_predictor>);
 
 }  // namespace
 

@@ -22,9 +22,9 @@
 
 namespace hermes {
 
-// A predictor's neuron state table (the Hermes token+layer predictor exposes one).
+// Anything that reports a 4-bit state per neuron, e.g. hermes_predictor (its neuron_state_table).
 template <class P>
-concept neuron_state_table = requires(const P& p, std::size_t layer, layer_kind k, std::size_t i) {
+concept neuron_state_source = requires(const P& p, std::size_t layer, layer_kind k, std::size_t i) {
   { p.state(layer, k, i) } -> std::convertible_to<unsigned>;
 };
 
@@ -120,7 +120,7 @@ class hot_cold_adjuster {
                   neuron_bytes, l, ready, stage);
   }
 
-  template <neuron_state_table Predictor>
+  template <neuron_state_source Predictor>
   hot_cold_adjustment adjust(layer_placement& p, const Predictor& predictor, std::size_t layer, layer_kind kind,
                              std::size_t gpu_capacity_neurons, bytes neuron_bytes, ledger& l, seconds ready,
                              std::string_view stage = "pcie_hot_copy") const {
