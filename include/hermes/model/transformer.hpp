@@ -22,6 +22,18 @@
 // Every neuron is computed in both placements (no predictor skips any), so both produce the
 // dense model's text; the placements differ in where the work runs and therefore in time.
 //
+// Two additive options make the model itself sparse (activation/real_model_source.hpp uses
+// them to record real activation traces):
+//   ffn_activation = relu_glu  swaps silu for relu on the same weights (the untrained form of a
+//                              ReLU-fied LLaMA, Mirzadeh et al. 2023 "ReLU Strikes Back"), so h
+//                              has exact zeros;
+//   set_sparsity(thresholds)   skips, per layer, the FFN neurons with |h_i| <= threshold (CATS)
+//                              and the QKV input channels with |x_i| <= threshold (TEAL).
+// Skipping works like a perfect magnitude predictor: every h_i is first evaluated (math only,
+// not charged), then the layer runs, and is charged, over the neurons above the threshold
+// only; their h_i are the dense values, the skipped ones contribute nothing.
+// step_masks() reports, after every step, which neurons each layer computed and found firing.
+//
 // The layers are the library's: attention (QKV split like the FFN, RoPE, grouped-query attention
 // over its KV cache, dense Wo) and sparse_ffn, each doing its math and charging its time. Dense:
 // everything on the GPU. Hetero: the attention neurons (QKV input channels) split by the same
@@ -37,6 +49,7 @@
 #include <string>
 #include <vector>
 
+#include "hermes/activation/token_masks.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
@@ -72,6 +85,17 @@ struct llama2c_system_options {
   std::size_t profile_steps = 32;     // greedy tokens of the profiling run
   std::string profile_prompt;         // the profiling run continues this prompt
   double firing_quantile = 0.5;       // CATS 50% target sparsity (see the header comment)
+  // swiglu: the checkpoint's own FFN; relu_glu: relu in place of silu (see the header comment).
+  ffn_kind ffn_activation = ffn_kind::swiglu;
+};
+
+// Per-layer magnitude thresholds applied during decoding (see the header comment). An empty
+// vector leaves that layer kind dense. skip = false keeps the math dense: the thresholds then
+// only decide step_masks(), which observes what a magnitude rule would skip on the dense model.
+struct llama2c_sparsity {
+  std::vector<float> ffn_threshold;        // [layer]: |h_i| must exceed it
+  std::vector<float> attention_threshold;  // [layer]: |x_i| of the normalised input must exceed it
+  bool skip = true;
 };
 
 // The per-layer FFN activity of a profiling run: |h| of every neuron for every token.
@@ -144,6 +168,8 @@ class llama2c_transformer {
       for (std::size_t g = 0; g < c_.n_kv_heads; ++g)
         attention_opts_.kv_head_home.push_back(dimm_device(g % opts_.dimms));
     }
+    ffn_mask_ = neuron_mask(neurons);
+    channel_mask_ = neuron_mask(c_.dim);
     // The checkpoint's weights are FP32 and so is the modelled traffic (model_shape of llama2c).
     ffn_opts_.weight_bytes_per_element = 4.0;
     ffn_opts_.activation_bytes_per_element = 4.0;
@@ -175,6 +201,7 @@ class llama2c_transformer {
       rmsnorm(xb_, x_, Kokkos::subview(rms_att_, l, Kokkos::ALL));
       t = charge_gpu_vector(t, dim, "rmsnorm");
       if (recording_) record_attention_input(l);
+      if (tracking_masks_) select_channels(l);
       t = attention_block(l, pos, t);
       add_into(x_, xb2_);
       rmsnorm(xb_, x_, Kokkos::subview(rms_ffn_, l, Kokkos::ALL));
@@ -219,6 +246,33 @@ class llama2c_transformer {
   }
   [[nodiscard]] const ffn_activity& activity() const { return activity_; }
 
+  // Applies per-layer magnitude thresholds from the next step on (see llama2c_sparsity) and
+  // starts reporting step_masks().
+  void set_sparsity(llama2c_sparsity s) {
+    const auto check = [&](const std::vector<float>& t, const char* field) {
+      if (!t.empty() && t.size() != c_.n_layers)
+        throw invalid_parameter(field, std::to_string(t.size()) + " thresholds",
+                                "none (dense) or one per layer (" + std::to_string(c_.n_layers) + ")");
+      for (float v : t)
+        if (!(v >= 0.0f && std::isfinite(v)))
+          throw invalid_parameter(field, std::to_string(v), "finite thresholds >= 0");
+    };
+    check(s.ffn_threshold, "llama2c_sparsity.ffn_threshold");
+    check(s.attention_threshold, "llama2c_sparsity.attention_threshold");
+    sparsity_ = std::move(s);
+    tracking_masks_ = true;
+    step_masks_ = token_masks(trace_layout{c_.n_layers, c_.dim, c_.hidden_dim});
+  }
+  [[nodiscard]] const llama2c_sparsity& sparsity() const { return sparsity_; }
+  // The masks of the last step, once set_sparsity was called: per layer, the QKV input channels
+  // above the threshold (without one: the non-zero channels) and the FFN neurons above the
+  // threshold (without one: those with h_i != 0, e.g. relu_glu's natural non-zeros). With
+  // skip, exactly these neurons were computed.
+  [[nodiscard]] const token_masks& step_masks() const {
+    if (!tracking_masks_) throw error("llama2c_transformer::step_masks: call set_sparsity first");
+    return step_masks_;
+  }
+
  private:
   static const llama2c_system_options& checked(const llama2c_system_options& o) {
     if (!(o.gpu_neuron_fraction >= 0.0 && o.gpu_neuron_fraction <= 1.0))
@@ -226,6 +280,9 @@ class llama2c_transformer {
                               "a fraction in [0, 1]");
     if (o.dimms == 0) throw invalid_parameter("dimms", "0", "at least 1 NDP-DIMM");
     if (o.profile_steps == 0) throw invalid_parameter("profile_steps", "0", "at least 1 token");
+    if (o.ffn_activation != ffn_kind::swiglu && o.ffn_activation != ffn_kind::relu_glu)
+      throw invalid_parameter("ffn_activation", std::to_string(static_cast<int>(o.ffn_activation)),
+                              "swiglu or relu_glu (a llama2.c checkpoint has a gated FFN)");
     return o;
   }
 
@@ -251,7 +308,7 @@ class llama2c_transformer {
     p.dimms = opts_.dimms;
     p.dimm_capacity = opts_.dimm.capacity;
     p.gpu_capacity = opts_.gpu.memory_capacity;
-    const ffn_shape shape{ffn_kind::swiglu, c_.dim, c_.hidden_dim, false};
+    const ffn_shape shape{opts_.ffn_activation, c_.dim, c_.hidden_dim, false};
     std::vector<neuron_mask> on_gpu;
     std::vector<std::vector<std::uint32_t>> order;
     for (std::size_t l = 0; l < c_.n_layers; ++l) {
@@ -305,7 +362,7 @@ class llama2c_transformer {
       attention_.push_back(std::move(layer));
     }
     for (std::size_t l = 0; l < c_.n_layers; ++l) {
-      sparse_ffn<ExecSpace> layer(ffn_shape{ffn_kind::swiglu, h, n, false});
+      sparse_ffn<ExecSpace> layer(ffn_shape{opts_.ffn_activation, h, n, false});
       dense_ffn_weights dw;
       dw.fc1 = std::span<const float>(w.w1.data() + l * per_layer, per_layer);
       dw.gate = std::span<const float>(w.w3.data() + l * per_layer, per_layer);
@@ -355,8 +412,23 @@ class llama2c_transformer {
     seconds start = ready;
     // The DIMMs compute with the normalised input too: it crosses PCIe once (broadcast).
     if (opts_.placement == llama2c_placement::hetero) start = move(gpu_device, dimm_device(0), activation, ready);
-    const auto timing = ffn_[l].forward(typename sparse_ffn<ExecSpace>::const_matrix(xb_), ffn_out_, all_neurons_,
-                                        ffn_placement_[l], devices_, timing_, start, ffn_opts_);
+    const typename sparse_ffn<ExecSpace>::const_matrix x(xb_);
+    const bool thresholded = tracking_masks_ && !sparsity_.ffn_threshold.empty();
+    const neuron_mask* active = &all_neurons_;
+    if (thresholded && sparsity_.skip) {
+      // Evaluate every h_i (math only: a predictor stands in for this in a real system), then
+      // run and charge the layer over the neurons above the threshold.
+      ffn_[l].forward(x, ffn_out_, all_neurons_, ffn_placement_[l]);
+      threshold_mask(ffn_[l].activations(), sparsity_.ffn_threshold[l], ffn_mask_);
+      active = &ffn_mask_;
+    }
+    const auto timing = ffn_[l].forward(x, ffn_out_, *active, ffn_placement_[l], devices_, timing_,
+                                        start, ffn_opts_);
+    if (tracking_masks_) {
+      if (!thresholded) step_masks_.mask(l, layer_kind::ffn) = ffn_[l].fired(0);
+      else if (!sparsity_.skip) threshold_mask(ffn_[l].activations(), sparsity_.ffn_threshold[l], ffn_mask_);
+      if (thresholded) step_masks_.mask(l, layer_kind::ffn) = ffn_mask_;
+    }
     return detail::fetch_merged(ffn_opts_, gpu_device, activation, timing.end);
   }
 
@@ -367,8 +439,9 @@ class llama2c_transformer {
     seconds start = ready;
     if (opts_.placement == llama2c_placement::hetero)
       start = move(gpu_device, dimm_device(0), activation, ready);
+    const bool skip = tracking_masks_ && sparsity_.skip && !sparsity_.attention_threshold.empty();
     const auto timing = attention_[l].forward(
-        typename attention<ExecSpace>::const_matrix(xb_), xb2_, pos, all_channels_,
+        typename attention<ExecSpace>::const_matrix(xb_), xb2_, pos, skip ? channel_mask_ : all_channels_,
         attention_placement_[l], devices_, timing_, start, attention_opts_);
     return timing.end;
   }
@@ -410,6 +483,27 @@ class llama2c_transformer {
         KOKKOS_LAMBDA(const std::size_t j) { x(0, j) += y(0, j); });
   }
 
+  // {i : |v(0, i)| > threshold} into `out`.
+  template <class Values>
+  static void threshold_mask(const Values& v, float threshold, neuron_mask& out) {
+    const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+    out.clear();
+    for (std::size_t i = 0; i < host.extent(1); ++i)
+      if (std::fabs(host(0, i)) > threshold) out.set(i);
+  }
+  // The QKV input channels of layer l that run (and are reported) this step.
+  void select_channels(std::size_t l) {
+    if (sparsity_.attention_threshold.empty()) {
+      const auto x = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), xb_);
+      channel_mask_.clear();
+      for (std::size_t i = 0; i < c_.dim; ++i)
+        if (x(0, i) != 0.0f) channel_mask_.set(i);
+    } else {
+      threshold_mask(xb_, sparsity_.attention_threshold[l], channel_mask_);
+    }
+    step_masks_.mask(l, layer_kind::attention) = channel_mask_;
+  }
+
   void record_attention_input(std::size_t l) {
     const auto x = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), xb_);
     for (std::size_t i = 0; i < c_.dim; ++i)
@@ -443,6 +537,10 @@ class llama2c_transformer {
   Kokkos::View<float*, Kokkos::HostSpace> logits_host_;
   bool recording_ = false;
   ffn_activity activity_;
+  bool tracking_masks_ = false;
+  llama2c_sparsity sparsity_;
+  token_masks step_masks_;
+  neuron_mask ffn_mask_, channel_mask_;
 };
 
 }  // namespace hermes
