@@ -26,10 +26,11 @@ activation_trace synthetic_trace(std::size_t tokens, std::uint64_t seed) {
   auto base_rate = [](std::size_t i) { return i % 5 == 0 ? 0.7 : 0.05; };
   for (std::size_t t = 0; t < tokens; ++t) {
     trace.append_token();
-    const neuron_mask* previous = nullptr;
     for (std::size_t l = 0; l < layout.layers; ++l)
       for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
         auto& m = trace.mask(t, l, k);
+        // Layer-wise correlation with the same kind in the previous layer (predecessor()).
+        const neuron_mask* previous = l > 0 ? &trace.mask(t, l - 1, k) : nullptr;
         for (std::size_t i = 0; i < m.size(); ++i) {
           bool fire;
           if (t > 0 && u(rng) < 0.85) fire = trace.mask(t - 1, l, k).test(i);
@@ -37,7 +38,6 @@ activation_trace synthetic_trace(std::size_t tokens, std::uint64_t seed) {
           if (previous && u(rng) < 0.6) fire = previous->test(i % previous->size());
           m.set(i, fire);
         }
-        previous = &m;
       }
   }
   return trace;

@@ -13,23 +13,18 @@ namespace {
 // One layer, 70 attention and 130 FFN neurons: not multiples of 64, so tails are exercised.
 trace_layout small_layout() { return trace_layout{2, 70, 130}; }
 
-// A correlation table where FFN neuron i of layer l lists attention neurons (i % 70) and
-// ((i + 1) % 70) of the same layer, and attention neuron i of layer 1 lists FFN neurons i, i+1
-// of layer 0.
+// A correlation table where neuron i of layer 1 lists neurons i and i + 1 (mod the layer width)
+// of the same kind in layer 0 (predecessor(): same kind, previous layer).
 correlation_table ring_table(const trace_layout& layout) {
   correlation_table t(layout, 2);
-  for (std::size_t l = 0; l < layout.layers; ++l) {
-    for (std::size_t i = 0; i < layout.ffn_neurons; ++i) {
-      const std::uint16_t top[] = {static_cast<std::uint16_t>(i % layout.attention_neurons),
-                                   static_cast<std::uint16_t>((i + 1) % layout.attention_neurons)};
-      t.set_top(l, layer_kind::ffn, i, top);
-    }
-    if (l > 0)
-      for (std::size_t i = 0; i < layout.attention_neurons; ++i) {
-        const std::uint16_t top[] = {static_cast<std::uint16_t>(i), static_cast<std::uint16_t>(i + 1)};
-        t.set_top(l, layer_kind::attention, i, top);
+  for (std::size_t l = 1; l < layout.layers; ++l)
+    for (layer_kind kind : {layer_kind::attention, layer_kind::ffn}) {
+      const std::size_t n = layout.neurons(kind);
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint16_t top[] = {static_cast<std::uint16_t>(i), static_cast<std::uint16_t>((i + 1) % n)};
+        t.set_top(l, kind, i, top);
       }
-  }
+    }
   return t;
 }
 
@@ -139,21 +134,21 @@ TEST_CASE("hermes predictor: active iff s1 + 6 s2 > 15 on hand-made cases", "[pr
   CHECK(p.min_state_for(2) == 4);   // s1 + 12 > 15 <=> s1 >= 4
 
   const auto layout = small_layout();
-  // FFN neuron i of layer 0 lists attention neurons i and i+1 (mod 70) of layer 0.
-  p.set_state(0, layer_kind::ffn, 0, 15);   // lists 0, 1: s2 = 0 -> 15 + 0  = 15: inactive
-  p.set_state(0, layer_kind::ffn, 1, 9);    // lists 1, 2: s2 = 1 -> 9 + 6   = 15: inactive
-  p.set_state(0, layer_kind::ffn, 2, 10);   // lists 2, 3: s2 = 1 -> 10 + 6  = 16: active
-  p.set_state(0, layer_kind::ffn, 3, 15);   // lists 3, 4: s2 = 1 -> 15 + 6  = 21: active
-  p.set_state(0, layer_kind::ffn, 4, 4);    // lists 4, 5: s2 = 2 -> 4 + 12  = 16: active
-  p.set_state(0, layer_kind::ffn, 5, 3);    // lists 5, 6: s2 = 2 -> 3 + 12  = 15: inactive
-  p.set_state(0, layer_kind::ffn, 69, 10);  // lists 69, 0: s2 = 0 -> 10: inactive
-  p.set_state(0, layer_kind::ffn, 72, 11);  // lists 2, 3: s2 = 1 -> 17: active (second word)
-  neuron_mask att(layout.attention_neurons);
-  for (std::size_t i : {2, 4, 5, 6}) att.set(i);
+  // FFN neuron i of layer 1 lists FFN neurons i and i+1 (mod 130) of layer 0.
+  p.set_state(1, layer_kind::ffn, 0, 15);   // lists 0, 1: s2 = 0 -> 15 + 0  = 15: inactive
+  p.set_state(1, layer_kind::ffn, 1, 9);    // lists 1, 2: s2 = 1 -> 9 + 6   = 15: inactive
+  p.set_state(1, layer_kind::ffn, 2, 10);   // lists 2, 3: s2 = 1 -> 10 + 6  = 16: active
+  p.set_state(1, layer_kind::ffn, 3, 15);   // lists 3, 4: s2 = 1 -> 15 + 6  = 21: active
+  p.set_state(1, layer_kind::ffn, 4, 4);    // lists 4, 5: s2 = 2 -> 4 + 12  = 16: active
+  p.set_state(1, layer_kind::ffn, 5, 3);    // lists 5, 6: s2 = 2 -> 3 + 12  = 15: inactive
+  p.set_state(1, layer_kind::ffn, 69, 10);  // lists 69, 70: s2 = 0 -> 10: inactive
+  p.set_state(1, layer_kind::ffn, 72, 11);  // lists 72, 73: s2 = 1 -> 17: active (second word)
+  neuron_mask prev(layout.ffn_neurons);
+  for (std::size_t i : {2, 4, 5, 6, 73}) prev.set(i);
   prediction_request r;
-  r.layer = 0;
+  r.layer = 1;
   r.kind = layer_kind::ffn;
-  r.previous = &att;
+  r.previous = &prev;
   prediction out;
   p.predict(r, out);
   neuron_mask expected(layout.ffn_neurons);
@@ -162,7 +157,7 @@ TEST_CASE("hermes predictor: active iff s1 + 6 s2 > 15 on hand-made cases", "[pr
   neuron_mask hot(layout.ffn_neurons);  // state > T_h = 10
   for (std::size_t i : {0, 3, 72}) hot.set(i);
   CHECK(out.hot == hot);
-  CHECK(p.hot_set(0, layer_kind::ffn) == hot);
+  CHECK(p.hot_set(1, layer_kind::ffn) == hot);
 
   // The table predictor never reads the truth.
   neuron_mask anything(layout.ffn_neurons);
@@ -242,7 +237,7 @@ TEST_CASE("hermes predictor: the first layer has no layer signal", "[predict][he
   CHECK_FALSE(out.active.test(1));
   CHECK(out.active.count() == 1);
   // Every other layer needs the previous layer's activations, of the right size.
-  r.kind = layer_kind::ffn;
+  r.layer = 1;
   CHECK_THROWS_AS(p.predict(r, out), invalid_parameter);
   neuron_mask wrong(5);
   r.previous = &wrong;
@@ -262,7 +257,7 @@ TEST_CASE("hermes predictor: token-only ignores the layer signal", "[predict][he
   r.kind = layer_kind::ffn;
   prediction none, all;
   p.predict(r, none);  // no previous mask at all
-  neuron_mask every(layout.attention_neurons);
+  neuron_mask every(layout.ffn_neurons);
   every.fill();
   r.previous = &every;
   p.predict(r, all);
@@ -281,15 +276,15 @@ TEST_CASE("hermes predictor: layer-only ignores the state", "[predict][hermes][a
   CHECK_THROWS_AS(p.state(0, layer_kind::ffn, 0), error);
   CHECK_THROWS_AS(p.hot_set(0, layer_kind::ffn), error);
 
-  neuron_mask att(layout.attention_neurons);
-  for (std::size_t i : {2, 3, 10}) att.set(i);
+  neuron_mask prev(layout.ffn_neurons);
+  for (std::size_t i : {2, 3, 10, 72, 73}) prev.set(i);
   prediction_request r;
-  r.layer = 0;
+  r.layer = 1;
   r.kind = layer_kind::ffn;
-  r.previous = &att;
+  r.previous = &prev;
   prediction before, after;
   p.predict(r, before);
-  // FFN neurons listing (2, 3) are 2 and 72: both correlated neurons fired.
+  // FFN neurons listing (2, 3) and (72, 73) are 2 and 72: both correlated neurons fired.
   neuron_mask expected(layout.ffn_neurons);
   expected.set(2);
   expected.set(72);
@@ -341,9 +336,9 @@ TEST_CASE("hermes predictor: table bytes (LLaMA-7B state table near the paper's 
   CHECK(neuron_state_table(trace_layout{1, 70, 130}).storage_bytes() == bytes((2 + 3) * 4 * 8.0));
 
   // Correlation table: two 16-bit indices per neuron that has a previous layer (all but the
-  // attention neurons of layer 0).
+  // neurons of layer 0).
   correlation_table t(llama7b, 2);
-  CHECK(t.forward_bytes() == bytes((32.0 * (4096 + 11008) - 4096) * 2 * 2));
+  CHECK(t.forward_bytes() == bytes((32.0 * (4096 + 11008) - (4096 + 11008)) * 2 * 2));  // layer 0 has no predecessor
   hermes_predictor full(llama7b, t);
   CHECK(full.table_bytes() == full.state_table_bytes() + t.forward_bytes());
 }

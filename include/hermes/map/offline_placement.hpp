@@ -23,6 +23,7 @@ enum class placement_method {
   lp_rounding_repair,  // LP relaxation, rounded down, repaired neuron by neuron
   greedy,              // hot by frequency until capacity or balance
   random,              // Hermes-random: random neurons on the GPU, random home DIMMs
+  layer_fill,          // Hermes-base: whole layers on the GPU in order while they fit
 };
 
 [[nodiscard]] constexpr std::string_view to_string(placement_method m) {
@@ -32,6 +33,7 @@ enum class placement_method {
     case placement_method::lp_rounding_repair: return "lp-rounding+repair";
     case placement_method::greedy: return "greedy";
     case placement_method::random: return "random";
+    case placement_method::layer_fill: return "layer-fill";
   }
   return "unknown";
 }

@@ -77,7 +77,7 @@ class correlation_table {
     check_neuron(layer, k, neuron);
     if (!s.has_predecessor)
       throw invalid_parameter("correlation_table.set_top: layer " + std::to_string(layer),
-                              "attention", "a layer with a predecessor (attention of layer 0 has none)");
+                              "attention", "a layer with a predecessor (layer 0 has none)");
     if (predecessors.size() > k_)
       throw invalid_parameter("correlation_table.set_top: entries", std::to_string(predecessors.size()),
                               "at most top_k = " + std::to_string(k_));

@@ -8,7 +8,7 @@
 //   ...the layer runs, its true activations become known...
 //   p.update(request, actual);        // learn from what really fired
 // The token's history lives inside the predictor (its state), so a request only names the
-// layer, the token and the activations of the layer executed just before it.
+// layer, the token and the activations of its previous layer (see predecessor()).
 #include <concepts>
 #include <cstddef>
 #include <type_traits>
@@ -23,8 +23,8 @@ struct prediction_request {
   std::size_t token = 0;               // index of the decoded token (0 = first decoded token)
   std::size_t layer = 0;               // transformer layer
   layer_kind kind = layer_kind::ffn;   // which neurons of that layer
-  // True activations of the layer executed just before this one (see predecessor()), or null
-  // when there is none (attention neurons of layer 0): then there is no layer signal.
+  // True activations of the previous layer of the same kind (see predecessor()), or null when
+  // there is none (layer 0): then there is no layer signal.
   const neuron_mask* previous = nullptr;
   // The layer's own true activations, when the driver knows them before the layer runs (trace
   // replay does). Only predictors that model a perfect or an approximate oracle read it (the
@@ -39,21 +39,21 @@ struct prediction {
   seconds available{};  // when the prediction is known (ready + any charged predictor cost)
 };
 
-// The layer executed just before (layer, kind) in a transformer's decode order: the FFN of
-// layer l follows the attention (QKV input) neurons of layer l; the attention of layer l follows
-// the FFN of layer l-1. Attention of layer 0 has no predecessor (returns false).
+// The "previous layer" of the layer-wise signal (Sec IV-C.1): the neurons of the same kind in
+// the previous transformer layer (FFN l-1 for the FFN of layer l, QKV input channels of l-1 for
+// those of l). The paper's correlation table links consecutive layers of one stage (Fig 7), and
+// the cross-layer correlation it builds on (Deja Vu, PowerInfer) is measured within the MLP
+// stack; the synthetic generator and activation/statistics.hpp use the same convention. It also
+// leaves the host a whole stage to evaluate the predictor before the layer runs. Layer 0 has no
+// predecessor (returns false): its prediction uses the token-wise state alone.
 struct layer_ref {
   std::size_t layer = 0;
   layer_kind kind = layer_kind::ffn;
   friend bool operator==(const layer_ref&, const layer_ref&) = default;
 };
 [[nodiscard]] inline bool predecessor(layer_ref current, layer_ref& previous) {
-  if (current.kind == layer_kind::ffn) {
-    previous = {current.layer, layer_kind::attention};
-    return true;
-  }
   if (current.layer == 0) return false;
-  previous = {current.layer - 1, layer_kind::ffn};
+  previous = {current.layer - 1, current.kind};
   return true;
 }
 

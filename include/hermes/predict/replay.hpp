@@ -31,7 +31,6 @@ replay_result replay_trace(P& p, const activation_trace& trace, std::size_t begi
   prediction out;
   const auto& layout = trace.layout();
   for (std::size_t t = begin; t < end; ++t) {
-    const neuron_mask* previous = nullptr;
     for (std::size_t l = 0; l < layout.layers; ++l)
       for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
         const neuron_mask& truth = trace.mask(t, l, k);
@@ -39,12 +38,12 @@ replay_result replay_trace(P& p, const activation_trace& trace, std::size_t begi
         r.token = t - begin;
         r.layer = l;
         r.kind = k;
-        r.previous = previous;
+        layer_ref prev{};
+        r.previous = predecessor({l, k}, prev) ? &trace.mask(t, prev.layer, prev.kind) : nullptr;
         r.truth = &truth;
         p.predict(r, out);
         result.metrics.add(k, out.active, truth);
         p.update(r, truth);
-        previous = &truth;
       }
   }
   result.table_bytes = p.table_bytes();
