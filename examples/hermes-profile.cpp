@@ -7,6 +7,8 @@
 //       validates a CSV profile (against the model layout when given) and converts it
 //   hermes-profile --synthesize --layers L --attention A --ffn F --tokens N [--seed S] --out FILE.trace
 //       writes a synthetic trace with the calibrated defaults
+// Wherever a layout (--layers --attention --ffn) is accepted, --model NAME gives it from a model
+// preset instead (model/presets.hpp, e.g. --model llama2-70b).
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -18,13 +20,15 @@
 #include "hermes/activation/profile.hpp"
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/trace_file.hpp"
+#include "hermes/model/presets.hpp"
 
 namespace {
 int usage() {
   std::cerr << "usage:\n"
                "  hermes-profile --from-trace FILE [--begin T] [--end T] --out profile.csv|profile.json\n"
                "  hermes-profile --from-csv FILE [--layers L --attention A --ffn F] --out profile.csv|profile.json\n"
-               "  hermes-profile --synthesize --layers L --attention A --ffn F --tokens N [--seed S] --out FILE.trace\n";
+               "  hermes-profile --synthesize --layers L --attention A --ffn F --tokens N [--seed S] --out FILE.trace\n"
+               "  (--model NAME in place of --layers --attention --ffn: a model preset, e.g. llama2-70b)\n";
   return 2;
 }
 std::size_t number(const std::map<std::string, std::string>& a, const std::string& key) {
@@ -42,6 +46,12 @@ std::size_t number(const std::map<std::string, std::string>& a, const std::strin
   return static_cast<std::size_t>(v);
 }
 std::optional<hermes::trace_layout> layout_from(const std::map<std::string, std::string>& a) {
+  if (a.count("--model")) {
+    if (a.count("--layers") || a.count("--attention") || a.count("--ffn"))
+      throw hermes::invalid_parameter("--model", a.at("--model"),
+                                      "either --model or --layers/--attention/--ffn, not both");
+    return hermes::trace_layout::of(hermes::find_model_preset(a.at("--model")));
+  }
   if (!a.count("--layers") && !a.count("--attention") && !a.count("--ffn")) return std::nullopt;
   return hermes::trace_layout{number(a, "--layers"), number(a, "--attention"), number(a, "--ffn")};
 }

@@ -5,11 +5,14 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
+
+#include <sys/wait.h>
 
 #include "hermes/activation/real_model_source.hpp"
 #include "hermes/activation/statistics.hpp"
@@ -225,4 +228,44 @@ TEST_CASE("bad real-source configurations name the field") {
   wrong.ffn_threshold.assign(ck.config.n_layers, -1.0f);
   CHECK_THROWS_AS(model.set_sparsity(wrong), hermes::invalid_parameter);
   CHECK_THROWS_AS(model.step_masks(), hermes::error);
+}
+
+namespace {
+int run_program(const std::string& name, const std::string& args, std::string& out) {
+  const auto program = std::filesystem::path(HERMES_BINARY_DIR) / "examples" / name;
+  REQUIRE(std::filesystem::exists(program));
+  const auto log = std::filesystem::temp_directory_path() / ("hermes-real-source-" + name + ".log");
+  const std::string cmd = "'" + program.string() + "' " + args + " > '" + log.string() + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::ifstream in(log);
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::filesystem::remove(log);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+}  // namespace
+
+TEST_CASE("hermes-trace records traces that load with the model's layout; bad flags exit 2") {
+  const auto dir = std::filesystem::temp_directory_path() / "hermes-real-source-traces";
+  std::filesystem::remove_all(dir);
+  std::string out;
+  REQUIRE(run_program("hermes-trace",
+                      "--steps 24 --calibration-steps 8 --targets 80 --attention-targets 0 --out-dir '" +
+                          dir.string() + "'",
+                      out) == 0);
+  CHECK_THAT(out, Catch::Contains("magnitude 80%, dense QKV"));
+  CHECK_THAT(out, Catch::Contains("relu-gated, dense QKV"));
+  const auto trace = hermes::load_trace((dir / "magnitude-ffn80-attn0" / "run0.trace").string(),
+                                        hermes::trace_layout{5, 64, 172});
+  CHECK(trace.tokens() == 24);
+  // The same file through hermes-profile, its layout given by the model preset.
+  CHECK(run_program("hermes-profile",
+                    "--from-trace '" + (dir / "magnitude-ffn80-attn0" / "run0.trace").string() +
+                        "' --model stories260k --out '" + (dir / "p.csv").string() + "'",
+                    out) == 0);
+  CHECK(std::filesystem::exists(dir / "p.csv"));
+  CHECK(run_program("hermes-profile", "--synthesize --model no-such-model --tokens 2 --out x.trace", out) != 0);
+  CHECK_THAT(out, Catch::Contains("LLaMA2-70B"));
+  CHECK(run_program("hermes-trace", "--targets 100", out) == 2);
+  CHECK(run_program("hermes-trace", "--bogus", out) == 2);
+  std::filesystem::remove_all(dir);
 }
