@@ -1,0 +1,718 @@
+#pragma once
+// JSON <-> simulation configuration: what `hermes-sim --config FILE` reads and
+// `hermes-sim --print-config` writes.
+//
+// The file describes one run:
+//   { "system": "Hermes",
+//     "hardware": { "gpu": "RTX4090" | {...}, "gpus": 1, "dimms": 8, "dimm": {...},
+//                   "pcie": "PCIe4-x16" | {...}, "dimm_link": ..., "gpu_link": ...,
+//                   "host": "i9-13900K" | {...}, "gpu_reserved_B": 1.5e9 },
+//     "workload": { "model": "LLaMA2-70B" | {...}, "batch": 1, "input_len": 128,
+//                   "output_len": 128, "seed": 1, "profile_tokens": 128,
+//                   "activations": {...}, "trace": "" } }
+//
+// Units: every physical quantity is a plain number in its SI base unit, and its key ends in
+// that unit: _B (bytes), _Bps (bytes per second), _s (seconds), _Hz, _FLOPS (FLOP per second),
+// _J (joules). So "memory_bandwidth_Bps": 1.008e12, "latency_s": 5e-06. Base units, not GB or
+// us, because then a value printed by --print-config reads back bit-identical (a decimal
+// prefix would divide and multiply by 1e9, which does not round-trip every double), and one
+// rule covers every key. Counts (including DRAM timings in clock cycles, named as in the
+// datasheet: tRC, tCCD_L, ...) and dimensionless fractions have no suffix.
+//
+// Every key is optional: a file overlays the configuration it is applied to (the built-in
+// presets, in hermes-sim). A device or model given as a string is that preset; an object may
+// name a "preset" to start from and override some of its fields.
+//
+// Errors name the file and the JSON pointer (RFC 6901) of the offending value:
+//   config.json: /hardware/dimm/gemv/multipliers: -3 (a number) is invalid: expected an integer >= 1
+// Unknown keys are rejected with the list of the keys allowed there, so a typo is never silently
+// ignored; after reading, the configurations' own validate() runs and its errors are reported
+// at the path of the value they name.
+#include <cmath>
+#include <type_traits>
+#include <cstddef>
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hermes/core/error.hpp"
+#include "hermes/core/units.hpp"
+#include "hermes/device/dram.hpp"
+#include "hermes/device/gpu.hpp"
+#include "hermes/device/host_cpu.hpp"
+#include "hermes/device/link.hpp"
+#include "hermes/device/ndp_dimm.hpp"
+#include "hermes/model/presets.hpp"
+#include "hermes/sim/config.hpp"
+
+namespace hermes {
+
+// One run as a configuration file describes it: the hardware, the workload, the system to run
+// and (optionally) a recorded activation trace to replay instead of the synthetic generator.
+struct sim_config {
+  hardware_config hardware{};
+  workload_config workload{};
+  std::string system = "Hermes";
+  std::string trace;  // path of a recorded trace file (activation/trace_file.hpp); empty = synthetic
+};
+
+// A configuration value that is not allowed, at a JSON pointer of a named source (a file name).
+class config_error : public error {
+ public:
+  config_error(std::string source, std::string pointer, const std::string& message)
+      : error(source + ": " + (pointer.empty() ? std::string("(top level)") : pointer) + ": " + message),
+        source_(std::move(source)), pointer_(std::move(pointer)) {}
+  [[nodiscard]] const std::string& source() const { return source_; }
+  [[nodiscard]] const std::string& pointer() const { return pointer_; }
+
+ private:
+  std::string source_;
+  std::string pointer_;
+};
+
+// The allowed range of a plain number; each mirrors a check of the configs' validate() (or of
+// the synthetic generator's), so that the error is reported at the value's own path.
+enum class number_range {
+  any,             // any finite number
+  positive,        // > 0
+  non_negative,    // >= 0
+  fraction,        // (0, 1]: an achievable fraction of a peak rate
+  open_unit,       // (0, 1): a probability that must be neither 0 nor 1
+  closed_unit,     // [0, 1]
+  half_open_unit,  // [0, 1)
+};
+
+namespace config_json_detail {
+
+inline std::string pointer_token(std::string_view key) {
+  std::string out;  // RFC 6901: '~' -> "~0", '/' -> "~1"
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+inline const char* type_name(const nlohmann::ordered_json& j) {
+  switch (j.type()) {
+    case nlohmann::ordered_json::value_t::null: return "null";
+    case nlohmann::ordered_json::value_t::object: return "an object";
+    case nlohmann::ordered_json::value_t::array: return "an array";
+    case nlohmann::ordered_json::value_t::string: return "a string";
+    case nlohmann::ordered_json::value_t::boolean: return "a boolean";
+    case nlohmann::ordered_json::value_t::binary: return "binary data";
+    case nlohmann::ordered_json::value_t::discarded: return "nothing";
+    default: return "a number";
+  }
+}
+
+inline std::string shown(const nlohmann::ordered_json& j) {
+  std::string text = j.dump();
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return text + " (" + type_name(j) + ")";
+}
+
+inline const char* range_text(number_range r) {
+  switch (r) {
+    case number_range::any: return "a finite number";
+    case number_range::positive: return "a number > 0";
+    case number_range::non_negative: return "a number >= 0";
+    case number_range::fraction: return "a number in (0, 1]";
+    case number_range::open_unit: return "a number in (0, 1)";
+    case number_range::closed_unit: return "a number in [0, 1]";
+    case number_range::half_open_unit: return "a number in [0, 1)";
+  }
+  return "a number";
+}
+
+inline bool in_range(double v, number_range r) {
+  if (!std::isfinite(v)) return false;
+  switch (r) {
+    case number_range::any: return true;
+    case number_range::positive: return v > 0.0;
+    case number_range::non_negative: return v >= 0.0;
+    case number_range::fraction: return v > 0.0 && v <= 1.0;
+    case number_range::open_unit: return v > 0.0 && v < 1.0;
+    case number_range::closed_unit: return v >= 0.0 && v <= 1.0;
+    case number_range::half_open_unit: return v >= 0.0 && v < 1.0;
+  }
+  return false;
+}
+
+// Every unit suffix a quantity key can carry (see unit_suffix).
+inline constexpr std::string_view unit_suffixes[] = {"_B", "_Bps", "_s", "_Hz", "_FLOPS", "_J"};
+
+// The key suffix of a quantity type: its SI base unit.
+template <class Q>
+constexpr std::string_view unit_suffix() {
+  if constexpr (std::is_same_v<Q, bytes>) return "_B";
+  else if constexpr (std::is_same_v<Q, bandwidth>) return "_Bps";
+  else if constexpr (std::is_same_v<Q, seconds>) return "_s";
+  else if constexpr (std::is_same_v<Q, frequency>) return "_Hz";
+  else if constexpr (std::is_same_v<Q, flop_rate>) return "_FLOPS";
+  else if constexpr (std::is_same_v<Q, joules>) return "_J";
+  else static_assert(sizeof(Q) == 0, "config_json: add a key suffix for this quantity type");
+}
+
+template <class Q>
+std::string quantity_key(std::string_view name) {
+  return std::string(name) + std::string(unit_suffix<Q>());
+}
+
+// One name <-> one enumerator, for enum-valued keys.
+template <class E>
+struct enum_name {
+  E value;
+  std::string_view name;
+};
+
+template <class E, std::size_t N>
+std::string names_of(const enum_name<E> (&table)[N]) {
+  std::string s;
+  for (const auto& e : table) s += (s.empty() ? "" : ", ") + std::string("\"") + std::string(e.name) + "\"";
+  return s;
+}
+
+inline constexpr enum_name<ffn_kind> ffn_kind_names[] = {
+    {ffn_kind::relu, "relu"}, {ffn_kind::swiglu, "swiglu"}, {ffn_kind::relu_glu, "relu_glu"}, {ffn_kind::gelu, "gelu"}};
+inline constexpr enum_name<row_buffer_policy> row_policy_names[] = {
+    {row_buffer_policy::open, "open"}, {row_buffer_policy::closed, "closed"}};
+inline constexpr enum_name<rank_data_bus> rank_bus_names[] = {
+    {rank_data_bus::shared, "shared"}, {rank_data_bus::per_rank, "per_rank"}};
+
+// ------------------------------------------------------------------------------------------
+// The reader: one per JSON object; it knows its path, applies the keys it is asked for and, at
+// finish(), rejects every key nobody asked for.
+class reader {
+ public:
+  reader(const nlohmann::ordered_json& j, std::string path, const std::string& source)
+      : j_(&j), path_(std::move(path)), source_(&source) {
+    if (!j.is_object()) fail(path_, shown(j) + " is invalid: expected an object");
+  }
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& source() const { return *source_; }
+  [[nodiscard]] std::string at(std::string_view key) const { return path_ + "/" + pointer_token(key); }
+  [[nodiscard]] bool has(std::string_view key) const { return j_->contains(std::string(key)); }
+
+  [[noreturn]] void fail(const std::string& pointer, const std::string& message) const {
+    throw config_error(*source_, pointer, message);
+  }
+  [[noreturn]] void reject(std::string_view key, const std::string& expected) const {
+    fail(at(key), shown(value(key)) + " is invalid: expected " + expected);
+  }
+
+  void text(std::string_view key, std::string& out, bool non_empty = true) {
+    if (!take(key)) return;
+    const auto& v = value(key);
+    if (!v.is_string() || (non_empty && v.get_ref<const std::string&>().empty()))
+      reject(key, non_empty ? "a non-empty string" : "a string");
+    out = v.get<std::string>();
+  }
+
+  void flag(std::string_view key, bool& out) {
+    if (!take(key)) return;
+    if (!value(key).is_boolean()) reject(key, "true or false");
+    out = value(key).get<bool>();
+  }
+
+  void number(std::string_view key, double& out, number_range r = number_range::any) {
+    if (!take(key)) return;
+    const auto& v = value(key);
+    if (!v.is_number() || !in_range(v.get<double>(), r)) reject(key, range_text(r));
+    out = v.get<double>();
+  }
+
+  template <class Q>
+  void quantity(std::string_view name, Q& out, number_range r = number_range::any) {
+    double v = out.value();
+    number(quantity_key<Q>(name), v, r);
+    out = Q(v);
+  }
+
+  // An unsigned integer in [min, max]; a number with a fraction or a sign is rejected.
+  template <class Unsigned>
+  void count(std::string_view key, Unsigned& out, Unsigned min = 0,
+             Unsigned max = std::numeric_limits<Unsigned>::max()) {
+    if (!take(key)) return;
+    const auto& v = value(key);
+    const std::string expected =
+        max == std::numeric_limits<Unsigned>::max()
+            ? "an integer >= " + std::to_string(min)
+            : "an integer in " + std::to_string(min) + ".." + std::to_string(max);
+    if (v.is_number_unsigned()) {
+      const auto u = v.get<std::uint64_t>();
+      if (u < min || u > max) reject(key, expected);
+      out = static_cast<Unsigned>(u);
+      return;
+    }
+    if (v.is_number_float()) {  // 8.0 is an integer; 8.5 or 1e30 is not
+      const double d = v.get<double>();
+      if (std::isfinite(d) && d == std::floor(d) && d >= static_cast<double>(min) &&
+          d <= static_cast<double>(max) && d < 18446744073709551616.0) {
+        out = static_cast<Unsigned>(d);
+        return;
+      }
+    }
+    reject(key, expected);
+  }
+
+  template <class E, std::size_t N>
+  void choice(std::string_view key, E& out, const enum_name<E> (&table)[N]) {
+    if (!take(key)) return;
+    const auto& v = value(key);
+    if (v.is_string())
+      for (const auto& e : table)
+        if (e.name == v.get_ref<const std::string&>()) {
+          out = e.value;
+          return;
+        }
+    reject(key, "one of " + names_of(table));
+  }
+
+  // A nested object; `fill(reader&)` reads its keys.
+  template <class Fill>
+  void object(std::string_view key, Fill&& fill) {
+    if (!take(key)) return;
+    reader sub(value(key), at(key), *source_);
+    fill(sub);
+    sub.finish();
+  }
+
+  // The raw value of a key the caller handles itself (a preset name or an object).
+  const nlohmann::ordered_json* raw(std::string_view key) {
+    if (!take(key)) return nullptr;
+    return &value(key);
+  }
+
+  // Rejects the keys no field asked for.
+  void finish() const {
+    for (const auto& [key, v] : j_->items()) {
+      bool known = false;
+      for (const auto& k : allowed_) known = known || k == key;
+      if (!known) {
+        std::string list;
+        for (const auto& k : allowed_) list += (list.empty() ? "" : ", ") + k;
+        fail(at(key), "unknown key \"" + key + "\"; allowed here: " + list);
+      }
+    }
+  }
+
+ private:
+  bool take(std::string_view key) {
+    allowed_.emplace_back(key);
+    return has(key);
+  }
+  [[nodiscard]] const nlohmann::ordered_json& value(std::string_view key) const { return (*j_)[std::string(key)]; }
+
+  const nlohmann::ordered_json* j_;
+  std::string path_;
+  const std::string* source_;
+  std::vector<std::string> allowed_;
+};
+
+// ------------------------------------------------------------------------------------------
+// The writer: the same calls as the reader, filling a JSON object in declaration order.
+class writer {
+ public:
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+
+  void text(std::string_view key, const std::string& v, bool = true) { j[std::string(key)] = v; }
+  void flag(std::string_view key, bool v) { j[std::string(key)] = v; }
+  void number(std::string_view key, double v, number_range = number_range::any) { j[std::string(key)] = v; }
+  template <class Q>
+  void quantity(std::string_view name, const Q& v, number_range = number_range::any) {
+    j[quantity_key<Q>(name)] = v.value();
+  }
+  template <class Unsigned>
+  void count(std::string_view key, Unsigned v, Unsigned = 0, Unsigned = std::numeric_limits<Unsigned>::max()) {
+    j[std::string(key)] = static_cast<std::uint64_t>(v);
+  }
+  template <class E, std::size_t N>
+  void choice(std::string_view key, E v, const enum_name<E> (&table)[N]) {
+    for (const auto& e : table)
+      if (e.value == v) j[std::string(key)] = std::string(e.name);
+  }
+  template <class Fill>
+  void object(std::string_view key, Fill&& fill) {
+    writer sub;
+    fill(sub);
+    j[std::string(key)] = std::move(sub.j);
+  }
+};
+
+// ------------------------------------------------------------------------------------------
+// The fields of each configuration, once, for both directions. `C` is the config or a const
+// config (writer); every key name and range lives only here.
+template <class V, class C>
+void gpu_fields(V& v, C& c) {
+  v.text("name", c.name);
+  v.quantity("memory_capacity", c.memory_capacity, number_range::positive);
+  v.quantity("memory_bandwidth", c.memory_bandwidth, number_range::positive);
+  v.quantity("peak_fp16_tensor", c.peak_fp16_tensor, number_range::positive);
+  v.quantity("peak_fp32", c.peak_fp32, number_range::positive);
+  v.quantity("kernel_launch_overhead", c.kernel_launch_overhead, number_range::non_negative);
+  v.number("dense_bandwidth_efficiency", c.dense_bandwidth_efficiency, number_range::fraction);
+  v.number("gathered_bandwidth_efficiency", c.gathered_bandwidth_efficiency, number_range::fraction);
+  v.number("compute_efficiency", c.compute_efficiency, number_range::fraction);
+  v.quantity("dram_sector", c.dram_sector, number_range::positive);
+  v.quantity("index_entry", c.index_entry, number_range::non_negative);
+}
+
+template <class V, class C>
+void link_fields(V& v, C& c) {
+  v.text("name", c.name);
+  v.quantity("bandwidth", c.bandwidth, number_range::positive);
+  v.quantity("latency", c.latency, number_range::non_negative);
+  v.quantity("energy_per_bit", c.energy_per_bit, number_range::non_negative);
+}
+
+template <class V, class C>
+void host_fields(V& v, C& c) {
+  v.text("name", c.name);
+  v.quantity("memory_capacity", c.memory_capacity, number_range::positive);
+  v.quantity("memory_bandwidth", c.memory_bandwidth, number_range::positive);
+  v.count("cores", c.cores, std::size_t{1});
+  v.quantity("core_clock", c.core_clock, number_range::positive);
+  v.number("fp32_flops_per_cycle", c.fp32_flops_per_cycle, number_range::positive);
+  v.number("bandwidth_efficiency", c.bandwidth_efficiency, number_range::fraction);
+  v.number("compute_efficiency", c.compute_efficiency, number_range::fraction);
+  v.quantity("cache_line", c.cache_line, number_range::positive);
+  v.quantity("index_entry", c.index_entry, number_range::non_negative);
+}
+
+inline constexpr enum_name<dram_field> dram_field_names[] = {
+    {dram_field::column, "column"}, {dram_field::bank_group, "bank_group"}, {dram_field::bank, "bank"},
+    {dram_field::rank, "rank"},     {dram_field::row, "row"},               {dram_field::channel, "channel"}};
+
+// address_mapping: an array of field names, lowest address digit first.
+inline void mapping_field(reader& r, std::vector<dram_field>& out) {
+  const auto* v = r.raw("address_mapping");
+  if (!v) return;
+  const std::string expected = "an array naming each of " + names_of(dram_field_names) + " once";
+  if (!v->is_array()) r.reject("address_mapping", expected);
+  std::vector<dram_field> fields;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const auto& e = (*v)[i];
+    bool found = false;
+    for (const auto& f : dram_field_names)
+      if (e.is_string() && f.name == e.get_ref<const std::string&>()) {
+        fields.push_back(f.value);
+        found = true;
+      }
+    if (!found)
+      r.fail(r.at("address_mapping") + "/" + std::to_string(i), shown(e) + " is invalid: expected one of " +
+                                                                    names_of(dram_field_names));
+  }
+  out = std::move(fields);
+}
+inline void mapping_field(writer& w, const std::vector<dram_field>& in) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (const auto f : in) a.push_back(std::string(to_string(f)));
+  w.j["address_mapping"] = std::move(a);
+}
+
+template <class V, class C>
+void dram_fields(V& v, C& c) {
+  using std::size_t;
+  using u32 = std::uint32_t;
+  v.text("name", c.name);
+  v.object("organization", [&](auto& o) {
+    auto& g = c.organization;
+    o.count("channels", g.channels, size_t{1});
+    o.count("dimms_per_channel", g.dimms_per_channel, size_t{1});
+    o.count("ranks", g.ranks, size_t{1});
+    o.count("bank_groups", g.bank_groups, size_t{1});
+    o.count("banks_per_group", g.banks_per_group, size_t{1});
+    o.count("rows", g.rows, size_t{1});
+    o.count("row_bytes", g.row_bytes, size_t{1});
+    o.count("bus_bytes", g.bus_bytes, size_t{1});
+    o.count("burst_length", g.burst_length, size_t{1});
+  });
+  v.object("timing", [&](auto& o) {
+    auto& t = c.timing;
+    o.quantity("tCK", t.tCK, number_range::positive);
+    o.count("tRC", t.tRC, u32{1});
+    o.count("tRCD", t.tRCD, u32{1});
+    o.count("tCL", t.tCL, u32{1});
+    o.count("tRP", t.tRP, u32{1});
+    o.count("tRAS", t.tRAS, u32{1});
+    o.count("tRTP", t.tRTP, u32{1});
+    o.count("tBL", t.tBL, u32{1});
+    o.count("tCCD_S", t.tCCD_S, u32{1});
+    o.count("tCCD_L", t.tCCD_L, u32{1});
+    o.count("tRRD_S", t.tRRD_S, u32{1});
+    o.count("tRRD_L", t.tRRD_L, u32{1});
+    o.count("tFAW", t.tFAW, u32{1});
+    o.flag("refresh", t.refresh);
+    o.count("tRFC", t.tRFC);
+    o.count("tREFI", t.tREFI);
+  });
+  mapping_field(v, c.address_mapping);
+  v.choice("row_policy", c.row_policy, row_policy_names);
+  v.choice("rank_bus", c.rank_bus, rank_bus_names);
+  v.count("read_queue_depth", c.read_queue_depth, size_t{1});
+}
+
+template <class V, class C>
+void dimm_fields(V& v, C& c) {
+  using std::size_t;
+  v.text("name", c.name);
+  v.quantity("capacity", c.capacity, number_range::positive);
+  v.quantity("clock", c.clock, number_range::positive);
+  v.quantity("buffer", c.buffer, number_range::positive);
+  v.count("pipeline_fill_cycles", c.pipeline_fill_cycles);
+  v.count("exact_simulation_max_chunks", c.exact_simulation_max_chunks);
+  v.count("fast_path_min_chunk_bytes", c.fast_path_min_chunk_bytes);
+  v.object("gemv", [&](auto& o) {
+    o.count("multipliers", c.gemv.multipliers, size_t{1});
+    o.count("values_per_multiplier", c.gemv.values_per_multiplier, size_t{1});
+    o.count("cycles_per_multiply", c.gemv.cycles_per_multiply, size_t{1});
+  });
+  v.object("activation", [&](auto& o) {
+    o.count("exp_units", c.activation.exp_units, size_t{1});
+    o.count("add_units", c.activation.add_units, size_t{1});
+    o.count("mul_units", c.activation.mul_units, size_t{1});
+  });
+  v.object("dram", [&](auto& o) { dram_fields(o, c.dram); });
+}
+
+template <class V, class C>
+void model_fields(V& v, C& c) {
+  using std::size_t;
+  v.text("name", c.name);
+  v.count("layers", c.layers, size_t{1});
+  v.count("hidden", c.hidden, size_t{1});
+  v.count("ffn", c.ffn, size_t{1});
+  v.count("heads", c.heads, size_t{1});
+  v.count("kv_heads", c.kv_heads, size_t{1});
+  v.count("vocab", c.vocab, size_t{1});
+  v.count("max_context", c.max_context);  // 0 = unlimited
+  v.choice("ffn_type", c.ffn_type, ffn_kind_names);
+  v.flag("relu_before_qkv", c.relu_before_qkv);
+  v.number("bytes_per_param", c.bytes_per_param, number_range::positive);
+  v.flag("tied_embeddings", c.tied_embeddings);
+}
+
+// The ranges mirror synthetic_source's checks (activation/synthetic_source.hpp, validate()).
+// No "seed": the engine derives the generator's seed from workload.seed (sim/activations.hpp).
+template <class V, class C>
+void activation_fields(V& v, C& c) {
+  using std::size_t;
+  const auto kind = [&](std::string_view key, auto& k) {
+    v.object(key, [&](auto& o) {
+      o.number("sparsity", k.sparsity, number_range::open_unit);
+      o.number("long_range_similarity", k.long_range_similarity, number_range::open_unit);
+    });
+  };
+  kind("ffn", c.ffn);
+  kind("attention", c.attention);
+  v.number("hot_fraction", c.hot_fraction, number_range::open_unit);
+  v.number("hot_share", c.hot_share, number_range::open_unit);
+  v.number("adjacent_similarity", c.adjacent_similarity, number_range::open_unit);
+  v.number("hot_turnover", c.hot_turnover, number_range::half_open_unit);
+  v.count("turnover_horizon", c.turnover_horizon, size_t{1});
+  v.number("layer_coupling", c.layer_coupling, number_range::closed_unit);
+  v.count("drift_period", c.drift_period, size_t{1});
+}
+
+// A device or model that may be given as a preset name (string) or as an object, optionally
+// starting from {"preset": NAME}.
+template <class T, class Find, class Fields>
+void preset_or_object(reader& r, std::string_view key, T& out, Find&& find, Fields&& fields) {
+  const auto* v = r.raw(key);
+  if (!v) return;
+  const std::string path = r.at(key);
+  const auto from_preset = [&](const nlohmann::ordered_json& name, const std::string& where) {
+    if (!name.is_string()) r.fail(where, shown(name) + " is invalid: expected a preset name or an object");
+    try {
+      return find(name.template get<std::string>());
+    } catch (const invalid_parameter& e) {
+      // find_*_preset lists the valid names after "expected".
+      const std::string what = e.what();
+      const auto at = what.find(" is invalid: expected ");
+      r.fail(where, shown(name) + " is not a preset: expected " +
+                        (at == std::string::npos ? what : what.substr(at + 22)));
+    }
+  };
+  if (v->is_string()) {
+    out = from_preset(*v, path);
+    return;
+  }
+  reader sub(*v, path, r.source());
+  if (const auto* p = sub.raw("preset")) out = from_preset(*p, sub.at("preset"));
+  fields(sub, out);
+  sub.finish();
+}
+
+}  // namespace config_json_detail
+
+// ------------------------------------------------------------------------------------------
+// Writing: the full configuration, every field expanded (presets written out), so the file
+// alone reproduces the run.
+[[nodiscard]] inline nlohmann::ordered_json to_json(const sim_config& c) {
+  using namespace config_json_detail;
+  writer top;
+  top.text("system", c.system);
+  top.object("hardware", [&](writer& h) {
+    const hardware_config& hw = c.hardware;
+    h.object("gpu", [&](writer& o) { gpu_fields(o, hw.gpu); });
+    h.count("gpus", hw.gpus);
+    h.count("dimms", hw.dimms);
+    h.object("dimm", [&](writer& o) { dimm_fields(o, hw.dimm); });
+    h.object("pcie", [&](writer& o) { link_fields(o, hw.pcie); });
+    h.object("dimm_link", [&](writer& o) { link_fields(o, hw.dimm_link); });
+    h.object("gpu_link", [&](writer& o) { link_fields(o, hw.gpu_link); });
+    h.object("host", [&](writer& o) { host_fields(o, hw.host); });
+    h.quantity("gpu_reserved", hw.gpu_reserved);
+  });
+  top.object("workload", [&](writer& w) {
+    const workload_config& wl = c.workload;
+    w.object("model", [&](writer& o) { model_fields(o, wl.model); });
+    w.count("batch", wl.batch);
+    w.count("input_len", wl.input_len);
+    w.count("output_len", wl.output_len);
+    w.count("seed", wl.seed);
+    w.count("profile_tokens", wl.profile_tokens);
+    w.object("activations", [&](writer& o) { activation_fields(o, wl.activations); });
+    w.text("trace", c.trace);
+  });
+  return std::move(top.j);
+}
+
+// ------------------------------------------------------------------------------------------
+// Reading: overlays `j` on `c`. `source` names the input in errors (the file name).
+// Throws config_error. Does not run validate(); see validate_config.
+inline void apply_json(sim_config& c, const nlohmann::ordered_json& j, const std::string& source) {
+  using namespace config_json_detail;
+  reader top(j, "", source);
+  top.text("system", c.system);
+  top.object("hardware", [&](reader& h) {
+    hardware_config& hw = c.hardware;
+    preset_or_object(h, "gpu", hw.gpu, [](const std::string& n) { return find_gpu_preset(n); },
+                     [](reader& o, gpu_config& g) { gpu_fields(o, g); });
+    h.count("gpus", hw.gpus, std::size_t{1}, std::size_t{64});
+    h.count("dimms", hw.dimms, std::size_t{1}, std::size_t{64});
+    h.object("dimm", [&](reader& o) { dimm_fields(o, hw.dimm); });
+    const auto link_key = [&](std::string_view key, link_config& l) {
+      preset_or_object(h, key, l, [](const std::string& n) { return find_link_preset(n); },
+                       [](reader& o, link_config& x) { link_fields(o, x); });
+    };
+    link_key("pcie", hw.pcie);
+    link_key("dimm_link", hw.dimm_link);
+    link_key("gpu_link", hw.gpu_link);
+    preset_or_object(h, "host", hw.host, [](const std::string& n) { return find_host_cpu_preset(n); },
+                     [](reader& o, host_cpu_config& x) { host_fields(o, x); });
+    h.quantity("gpu_reserved", hw.gpu_reserved, number_range::non_negative);
+  });
+  top.object("workload", [&](reader& w) {
+    workload_config& wl = c.workload;
+    preset_or_object(w, "model", wl.model, [](const std::string& n) { return find_model_preset(n); },
+                     [](reader& o, model_shape& m) {
+                       model_fields(o, m);
+                       // Cross-field shape checks the engine relies on (whole heads, whole groups).
+                       if (m.hidden % m.heads != 0)
+                         o.fail(o.at("heads"), std::to_string(m.heads) + " is invalid: expected a divisor of hidden (" +
+                                                   std::to_string(m.hidden) + ")");
+                       if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
+                         o.fail(o.at("kv_heads"), std::to_string(m.kv_heads) +
+                                                      " is invalid: expected a divisor of heads (" +
+                                                      std::to_string(m.heads) + ")");
+                     });
+    w.count("batch", wl.batch, std::size_t{1}, std::size_t{256});
+    w.count("input_len", wl.input_len, std::size_t{1});
+    w.count("output_len", wl.output_len, std::size_t{1});
+    w.count("seed", wl.seed);
+    w.count("profile_tokens", wl.profile_tokens, std::size_t{1});
+    w.object("activations", [&](reader& o) { activation_fields(o, wl.activations); });
+    w.text("trace", c.trace, false);
+  });
+  top.finish();
+}
+
+// Runs the configurations' validate(), reporting each error at the JSON pointer of the value it
+// names (as far as that value has a key: a cross-field check is reported at its object).
+// Throws config_error.
+inline void validate_config(const sim_config& c, const std::string& source) {
+  const nlohmann::ordered_json written = to_json(c);
+  // Maps "<owner>.a.b" (a validate() field name) below `object` to the key path in `written`:
+  // each segment is a key, or a quantity key whose name is the segment plus a unit suffix.
+  const auto pointer_of = [&](const std::string& object, const std::string& field) {
+    const nlohmann::ordered_json* node = &written.at(nlohmann::ordered_json::json_pointer(object));
+    std::string path = object;
+    std::size_t start = field.find('.');
+    if (start == std::string::npos) return std::make_pair(path, false);
+    std::string rest = field.substr(start + 1);
+    while (!rest.empty()) {
+      const auto dot = rest.find('.');
+      const std::string seg = rest.substr(0, dot);
+      rest = dot == std::string::npos ? "" : rest.substr(dot + 1);
+      const nlohmann::ordered_json* next = nullptr;
+      std::string key;
+      if (node->is_object())
+        for (const auto& [k, v] : node->items()) {
+          bool same = k == seg;
+          for (const auto unit : config_json_detail::unit_suffixes) same = same || k == seg + std::string(unit);
+          if (same) {
+            next = &v;
+            key = k;
+            break;
+          }
+        }
+      if (!next) return std::make_pair(object, false);
+      node = next;
+      path += "/" + config_json_detail::pointer_token(key);
+    }
+    return std::make_pair(path, true);
+  };
+  const auto check = [&](const std::string& object, const auto& validate) {
+    try {
+      validate();
+    } catch (const invalid_parameter& e) {
+      const auto [path, exact] = pointer_of(object, e.field());
+      std::string what = e.what();
+      // At the value's own path the field name is redundant: keep "<value> is invalid: ...".
+      const std::string lead = e.field() + " = ";
+      if (exact && what.compare(0, lead.size(), lead) == 0) what = what.substr(lead.size());
+      throw config_error(source, path, what);
+    }
+  };
+  const hardware_config& h = c.hardware;
+  check("/hardware/gpu", [&] { h.gpu.validate(); });
+  check("/hardware/dimm/dram", [&] { h.dimm.dram.validate(); });
+  check("/hardware/dimm", [&] { h.dimm.validate(); });
+  check("/hardware/pcie", [&] { h.pcie.validate(); });
+  check("/hardware/dimm_link", [&] { h.dimm_link.validate(); });
+  check("/hardware/gpu_link", [&] { h.gpu_link.validate(); });
+  check("/hardware/host", [&] { h.host.validate(); });
+  check("/hardware", [&] { h.validate(); });
+  check("/workload", [&] { c.workload.validate(); });
+}
+
+// Reads a configuration file and overlays it on `base` (hermes-sim passes the presets), then
+// validates the result. Errors name `path` and the JSON pointer of the offending value.
+[[nodiscard]] inline sim_config read_config_file(const std::string& path, sim_config base = {}) {
+  std::ifstream is(path);
+  if (!is) throw config_error(path, "", "cannot open the file for reading");
+  const std::string text((std::istreambuf_iterator<char>(is)), std::istreambuf_iterator<char>());
+  nlohmann::ordered_json j;
+  try {
+    j = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::ordered_json::parse_error& e) {
+    throw config_error(path, "", std::string("not valid JSON: ") + e.what());
+  }
+  apply_json(base, j, path);
+  validate_config(base, path);
+  return base;
+}
+
+}  // namespace hermes

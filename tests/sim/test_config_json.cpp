@@ -1,0 +1,220 @@
+// sim/config_json.hpp: the JSON form of a simulation's configuration, both directions, and the
+// errors a bad file gets (the JSON pointer of the offending value, unknown keys, wrong types).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <string>
+
+#include "../model/scratch_dir.hpp"
+#include "hermes/sim/config_json.hpp"
+
+using hermes::config_error;
+using hermes::sim_config;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+sim_config applied(const std::string& text, sim_config base = {}) {
+  hermes::apply_json(base, json::parse(text), "config.json");
+  return base;
+}
+
+// The message of the config_error that applying (and validating) `text` throws.
+std::string error_of(const std::string& text) {
+  try {
+    const sim_config c = applied(text);
+    hermes::validate_config(c, "config.json");
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::string pointer_of(const std::string& text) {
+  try {
+    const sim_config c = applied(text);
+    hermes::validate_config(c, "config.json");
+  } catch (const config_error& e) {
+    return e.pointer();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("config JSON: the default configuration round-trips bit-identically", "[sim][config_json]") {
+  const sim_config defaults;
+  const json written = hermes::to_json(defaults);
+  const sim_config read = applied(written.dump());
+  CHECK(hermes::to_json(read) == written);
+  // Spot checks of values whose decimal form is not exact (SI base units, no prefix scaling).
+  CHECK(read.hardware.pcie.latency == defaults.hardware.pcie.latency);
+  CHECK(read.hardware.dimm_link.energy_per_bit == defaults.hardware.dimm_link.energy_per_bit);
+  CHECK(read.hardware.dimm.dram.timing.tCK == defaults.hardware.dimm.dram.timing.tCK);
+  CHECK(read.hardware.dimm.capacity == defaults.hardware.dimm.capacity);
+  CHECK(read.workload.model.name == "LLaMA2-70B");
+  CHECK(written["hardware"]["gpu"]["memory_bandwidth_Bps"].get<double>() == 1008e9);
+}
+
+TEST_CASE("config JSON: a changed configuration round-trips, writing every field", "[sim][config_json]") {
+  sim_config c;
+  c.system = "Hermes-base";
+  c.hardware.gpu = hermes::gpu_presets::tesla_t4();
+  c.hardware.dimms = 4;
+  c.hardware.dimm.gemv.multipliers = 128;
+  c.hardware.dimm.dram.address_mapping = {hermes::dram_field::column, hermes::dram_field::bank_group,
+                                          hermes::dram_field::bank,   hermes::dram_field::rank,
+                                          hermes::dram_field::row,    hermes::dram_field::channel};
+  c.hardware.dimm.dram.row_policy = hermes::row_buffer_policy::closed;
+  c.hardware.dimm.dram.timing.refresh = true;
+  c.workload.model = hermes::model_presets::opt_13b();
+  c.workload.batch = 4;
+  c.workload.seed = 123456789012345ULL;
+  c.workload.activations.ffn.sparsity = 0.85;
+  c.trace = "run.trace";
+  const json written = hermes::to_json(c);
+  const sim_config read = applied(written.dump(2));
+  CHECK(hermes::to_json(read) == written);
+  CHECK(read.system == "Hermes-base");
+  CHECK(read.hardware.gpu.name == "T4");
+  CHECK(read.hardware.dimm.gemv.multipliers == 128);
+  CHECK(read.hardware.dimm.dram.address_mapping == c.hardware.dimm.dram.address_mapping);
+  CHECK(read.hardware.dimm.dram.row_policy == hermes::row_buffer_policy::closed);
+  CHECK(read.workload.model.ffn_type == hermes::ffn_kind::relu);
+  CHECK(read.workload.seed == 123456789012345ULL);
+  CHECK(read.trace == "run.trace");
+}
+
+TEST_CASE("config JSON: every key is optional and overlays the base", "[sim][config_json]") {
+  const sim_config c = applied(R"({"hardware": {"dimms": 4}, "workload": {"batch": 8}})");
+  CHECK(c.hardware.dimms == 4);
+  CHECK(c.workload.batch == 8);
+  CHECK(c.hardware.gpu.name == "RTX4090");  // untouched: the base's
+  CHECK(c.workload.input_len == 128);
+  CHECK(hermes::to_json(applied("{}")) == hermes::to_json(sim_config{}));
+}
+
+TEST_CASE("config JSON: presets by name, and objects starting from a preset", "[sim][config_json]") {
+  SECTION("a string names a preset") {
+    const sim_config c = applied(R"({"hardware": {"gpu": "rtx3090", "pcie": "PCIe4-x16-per-direction",
+                                     "host": "i9-13900K"}, "workload": {"model": "LLaMA-7B"}})");
+    CHECK(c.hardware.gpu.name == "RTX3090");
+    CHECK(c.hardware.gpu.memory_bandwidth == hermes::bandwidth(936e9));
+    CHECK(c.hardware.pcie.bandwidth.value() == Approx(31.5e9).epsilon(1e-3));
+    CHECK(c.workload.model.layers == 32);
+  }
+  SECTION("an object may start from a preset and override fields, in SI base units") {
+    const sim_config c = applied(R"({"hardware": {"gpu": {"preset": "T4", "memory_bandwidth_Bps": 4e11}},
+                                     "workload": {"model": {"preset": "OPT-13B", "layers": 4}}})");
+    CHECK(c.hardware.gpu.name == "T4");
+    CHECK(c.hardware.gpu.memory_capacity == hermes::bytes(16e9));
+    CHECK(c.hardware.gpu.memory_bandwidth == hermes::bandwidth(4e11));
+    CHECK(c.workload.model.name == "OPT-13B");
+    CHECK(c.workload.model.layers == 4);
+    CHECK(c.workload.model.hidden == 5120);
+  }
+  SECTION("an object without a preset overrides the base device") {
+    const sim_config c = applied(R"({"hardware": {"pcie": {"latency_s": 1e-6}}})");
+    CHECK(c.hardware.pcie.name == "PCIe4-x16");
+    CHECK(c.hardware.pcie.latency == hermes::seconds(1e-6));
+  }
+  SECTION("integral floats are integers") {
+    CHECK(applied(R"({"hardware": {"dimms": 6.0}})").hardware.dimms == 6);
+  }
+}
+
+TEST_CASE("config JSON: bad values are reported at their JSON pointer", "[sim][config_json]") {
+  CHECK(error_of(R"({"hardware": {"dimm": {"gemv": {"multipliers": -3}}}})") ==
+        "config.json: /hardware/dimm/gemv/multipliers: -3 (a number) is invalid: expected an integer >= 1");
+  CHECK(error_of(R"({"hardware": {"pcie": {"bandwidth_Bps": -5e9}}})") ==
+        "config.json: /hardware/pcie/bandwidth_Bps: -5000000000.0 (a number) is invalid: expected a number > 0");
+  CHECK(pointer_of(R"({"hardware": {"dimms": 0}})") == "/hardware/dimms");
+  CHECK(error_of(R"({"hardware": {"dimms": 0}})").find("expected an integer in 1..64") != std::string::npos);
+  CHECK(pointer_of(R"({"workload": {"batch": 0}})") == "/workload/batch");
+  CHECK(pointer_of(R"({"workload": {"batch": 2.5}})") == "/workload/batch");
+  CHECK(pointer_of(R"({"hardware": {"gpu": {"dense_bandwidth_efficiency": 1.5}}})") ==
+        "/hardware/gpu/dense_bandwidth_efficiency");
+  CHECK(pointer_of(R"({"workload": {"activations": {"ffn": {"sparsity": 1.0}}}})") ==
+        "/workload/activations/ffn/sparsity");
+  CHECK(pointer_of(R"({"hardware": {"dimm": {"dram": {"timing": {"tRC": 0}}}}})") ==
+        "/hardware/dimm/dram/timing/tRC");
+  CHECK(pointer_of(R"({"hardware": {"dimm": {"dram": {"address_mapping": ["rank", "bank_group", "col"]}}}})") ==
+        "/hardware/dimm/dram/address_mapping/2");
+  CHECK(pointer_of(R"({"workload": {"model": {"ffn_type": "silu"}}})") == "/workload/model/ffn_type");
+  CHECK(error_of(R"({"workload": {"model": {"ffn_type": "silu"}}})")
+            .find(R"(expected one of "relu", "swiglu", "relu_glu", "gelu")") != std::string::npos);
+  CHECK(pointer_of(R"({"workload": {"model": {"preset": "LLaMA-7B", "heads": 30}}})") == "/workload/model/heads");
+}
+
+TEST_CASE("config JSON: wrong types are named", "[sim][config_json]") {
+  CHECK(error_of(R"({"workload": {"batch": "4"}})") ==
+        R"(config.json: /workload/batch: "4" (a string) is invalid: expected an integer in 1..256)");
+  CHECK(error_of(R"({"hardware": {"dimm": {"dram": {"timing": {"refresh": 1}}}}})") ==
+        "config.json: /hardware/dimm/dram/timing/refresh: 1 (a number) is invalid: expected true or false");
+  CHECK(error_of(R"({"hardware": []})") ==
+        "config.json: /hardware: [] (an array) is invalid: expected an object");
+  CHECK(error_of(R"([1, 2])") == "config.json: (top level): [1,2] (an array) is invalid: expected an object");
+  CHECK(pointer_of(R"({"hardware": {"gpu": 4090}})") == "/hardware/gpu");
+  CHECK(pointer_of(R"({"system": ""})") == "/system");
+}
+
+TEST_CASE("config JSON: unknown keys are rejected with the allowed ones", "[sim][config_json]") {
+  const std::string e = error_of(R"({"hardware": {"gpu": {"memory_bandwith_Bps": 1e12}}})");
+  CHECK(e.rfind("config.json: /hardware/gpu/memory_bandwith_Bps: unknown key \"memory_bandwith_Bps\"; allowed here: ", 0) == 0);
+  CHECK(e.find("memory_bandwidth_Bps") != std::string::npos);
+  CHECK(e.find("preset") != std::string::npos);
+  // A unit the scheme does not use is a typo too.
+  CHECK(pointer_of(R"({"hardware": {"pcie": {"latency_us": 5}}})") == "/hardware/pcie/latency_us");
+  CHECK(pointer_of(R"({"hardwar": {}})") == "/hardwar");
+  CHECK(pointer_of(R"({"workload": {"activations": {"seed": 3}}})") == "/workload/activations/seed");
+}
+
+TEST_CASE("config JSON: unknown presets list the valid names", "[sim][config_json]") {
+  const std::string e = error_of(R"({"hardware": {"gpu": "RTX5090"}})");
+  CHECK(e.rfind(R"(config.json: /hardware/gpu: "RTX5090" (a string) is not a preset: expected one of: RTX4090)", 0) == 0);
+  const std::string m = error_of(R"({"workload": {"model": {"preset": "GPT-5"}}})");
+  CHECK(m.rfind("config.json: /workload/model/preset: ", 0) == 0);
+  CHECK(m.find("LLaMA2-70B") != std::string::npos);
+}
+
+TEST_CASE("config JSON: validate() errors carry the path of the value they name", "[sim][config_json]") {
+  // Cross-field checks only validate() knows.
+  CHECK(error_of(R"({"hardware": {"gpu_reserved_B": 3e10}})") ==
+        "config.json: /hardware/gpu_reserved_B: 3e+10 is invalid: expected less than the GPU memory (2.4e+10 B)");
+  CHECK(pointer_of(R"({"hardware": {"dimm": {"dram": {"timing": {"tRC": 10}}}}})") ==
+        "/hardware/dimm/dram/timing/tRC");
+  CHECK(pointer_of(R"({"hardware": {"dimm": {"capacity_B": 1e12}}})") == "/hardware/dimm/capacity_B");
+  CHECK(pointer_of(R"({"hardware": {"dimm": {"dram": {"address_mapping":
+                      ["rank", "rank", "column", "bank", "row", "channel"]}}}})") ==
+        "/hardware/dimm/dram/address_mapping");
+  // A check over two keys is reported at their object, naming both.
+  CHECK(error_of(R"({"workload": {"input_len": 4000}})") ==
+        "config.json: /workload: workload.input_len + output_len = 4128 is invalid: expected at most the "
+        "context of LLaMA2-70B (4096 tokens)");
+}
+
+TEST_CASE("config JSON: files", "[sim][config_json]") {
+  hermes::test::scratch_dir dir("config-json");
+  SECTION("a written file reads back") {
+    sim_config c;
+    c.workload.model = hermes::model_presets::llama_7b();
+    c.hardware.dimms = 2;
+    const auto path = dir.file("run.json").string();
+    std::ofstream(path) << hermes::to_json(c).dump(2);
+    const sim_config read = hermes::read_config_file(path);
+    CHECK(hermes::to_json(read) == hermes::to_json(c));
+  }
+  SECTION("a missing file and bad JSON name the file") {
+    const auto missing = dir.file("missing.json").string();
+    CHECK_THROWS_WITH(hermes::read_config_file(missing), Catch::Contains(missing) && Catch::Contains("cannot open"));
+    const auto bad = dir.file("bad.json").string();
+    std::ofstream(bad) << "{\"hardware\": {\"dimms\": 4,}}";
+    CHECK_THROWS_WITH(hermes::read_config_file(bad), Catch::StartsWith(bad + ": (top level): not valid JSON"));
+  }
+  SECTION("read_config_file validates") {
+    const auto path = dir.file("neg.json").string();
+    std::ofstream(path) << R"({"hardware": {"host": {"memory_bandwidth_Bps": -1}}})";
+    CHECK_THROWS_WITH(hermes::read_config_file(path),
+                      Catch::StartsWith(path + ": /hardware/host/memory_bandwidth_Bps: -1 (a number) is invalid"));
+  }
+}
