@@ -45,7 +45,7 @@ TEST_CASE("statistics: layer_correlation and top_correlated on a planted depende
   const auto found = top_correlated(t, 1, layer_kind::ffn, 2, 0.0);
   CHECK(found.of(0)[0] == 2);  // P(fires | neuron 2 fired) = 1
   CHECK(found.of(1)[0] == 0);  // neurons 0 and 1 of layer 0 both give 3/4: the tie goes to 0
-  CHECK(found.of(2)[0] == correlation_table::none);  // never fired
+  CHECK(found.of(2)[0] == layer_predecessors::none);  // never fired
   // Brute force: P(i | j) for every pair, without prior.
   for (std::size_t i = 0; i < 2; ++i) {
     double best = -1.0;
@@ -67,11 +67,11 @@ TEST_CASE("statistics: layer_correlation and top_correlated on a planted depende
       }
     CHECK(c / n == Approx(best));
   }
-  correlation_table table(4, 1);
+  layer_predecessors table(4, 1);
   table.of(0)[0] = 2;
   const auto lift = layer_correlation(t, 1, layer_kind::ffn, table);
   CHECK(lift.base_rate == Approx(5.0 / 8.0));  // only neuron 0 has a predecessor
   CHECK(lift.rate_given_all == Approx(1.0));
   CHECK(lift.rate_given_none == Approx(0.0));
-  CHECK(top_correlated(t, 0, layer_kind::ffn).of(0)[0] == correlation_table::none);  // layer 0 has no predecessors
+  CHECK(top_correlated(t, 0, layer_kind::ffn).of(0)[0] == layer_predecessors::none);  // layer 0 has no predecessors
 }

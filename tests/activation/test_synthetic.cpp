@@ -141,7 +141,7 @@ TEST_CASE("top_correlated recovers the generator's ground-truth predecessors fro
     const auto found = top_correlated(trace, 2, k, 2);
     std::size_t hits = 0, tried = 0;
     for (std::size_t i = 0; i < truth.neurons(); ++i) {
-      if (found.of(i)[0] == correlation_table::none) continue;
+      if (found.of(i)[0] == layer_predecessors::none) continue;
       ++tried;
       for (auto j : found.of(i)) hits += (j == truth.of(i)[0] || j == truth.of(i)[1]);
     }

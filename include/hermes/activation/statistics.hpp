@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "hermes/activation/correlation_table.hpp"
+#include "hermes/activation/layer_predecessors.hpp"
 #include "hermes/activation/neuron_mask.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
@@ -136,14 +136,14 @@ struct token_bitsets {
 // The estimate is shrunk towards i's base rate with `prior_tokens` pseudo-observations,
 // (C_ij + prior_tokens * P(i)) / (N_j + prior_tokens), so a neuron j that fired once, with i,
 // does not outrank one that fired with i on 40 of 50 tokens. Neurons that never fired, and
-// every neuron of layer 0, get correlation_table::none. Cost: neurons^2 * tokens / 64 ANDs.
-inline correlation_table top_correlated(const activation_trace& trace, std::size_t layer, layer_kind kind,
+// every neuron of layer 0, get layer_predecessors::none. Cost: neurons^2 * tokens / 64 ANDs.
+inline layer_predecessors top_correlated(const activation_trace& trace, std::size_t layer, layer_kind kind,
                                         std::size_t k = 2, double prior_tokens = 4.0) {
   if (layer >= trace.layout().layers)
     throw invalid_parameter("top_correlated layer", std::to_string(layer), "< " + std::to_string(trace.layout().layers));
   if (!(prior_tokens >= 0.0)) throw invalid_parameter("top_correlated prior_tokens", detail::to_text(prior_tokens), "a value >= 0");
   const std::size_t n = trace.layout().neurons(kind);
-  correlation_table table(n, k);
+  layer_predecessors table(n, k);
   if (layer == 0 || trace.tokens() == 0) return table;
   const detail::token_bitsets cur(trace, layer, kind), prev(trace, layer - 1, kind);
   std::vector<std::uint32_t> candidates;
@@ -179,7 +179,7 @@ struct correlation_lift {
 
 // Measures how much a table's predecessors tell about `layer`'s neurons on `trace`.
 inline correlation_lift layer_correlation(const activation_trace& trace, std::size_t layer, layer_kind kind,
-                                          const correlation_table& table) {
+                                          const layer_predecessors& table) {
   if (layer == 0 || layer >= trace.layout().layers)
     throw invalid_parameter("layer_correlation layer", std::to_string(layer), "1.." + std::to_string(trace.layout().layers - 1));
   if (table.neurons() != trace.layout().neurons(kind))
@@ -193,7 +193,7 @@ inline correlation_lift layer_correlation(const activation_trace& trace, std::si
     for (std::size_t i = 0; i < table.neurons(); ++i) {
       std::size_t valid = 0, on = 0;
       for (std::uint32_t j : table.of(i))
-        if (j != correlation_table::none) {
+        if (j != layer_predecessors::none) {
           ++valid;
           on += prev.test(j);
         }

@@ -33,7 +33,7 @@
 #include <string>
 #include <vector>
 
-#include "hermes/activation/correlation_table.hpp"
+#include "hermes/activation/layer_predecessors.hpp"
 #include "hermes/activation/neuron_mask.hpp"
 #include "hermes/activation/propensity_law.hpp"
 #include "hermes/activation/random.hpp"
@@ -92,6 +92,11 @@ class synthetic_source {
   }
   [[nodiscard]] std::size_t tokens_generated() const { return tokens_; }
 
+  // Restarts the input-dependent randomness (firing draws and drift) from `seed`, keeping the
+  // model's structure (propensity law, rank slots, predecessors). A copy of a source reseeded
+  // this way is the same model on another input: how a batch's sequences are made.
+  void reseed_input(std::uint64_t seed) { rng_ = xoshiro256ss(seed); }
+
   void next_token(token_masks& out) {
     if (!(out.layout() == layout_)) out = token_masks(layout_);
     // Layer by layer, each unit drifts just before it steps, while its arrays are in cache.
@@ -106,9 +111,9 @@ class synthetic_source {
   }
 
   // Ground truth: the predecessors (in layer - 1, same kind) of every neuron of `layer`.
-  [[nodiscard]] correlation_table correlation(std::size_t layer, layer_kind k) const {
+  [[nodiscard]] layer_predecessors correlation(std::size_t layer, layer_kind k) const {
     const unit& u = units_[index(layer, k)];
-    correlation_table t(u.neurons, predecessors);
+    layer_predecessors t(u.neurons, predecessors);
     if (layer > 0) t.predecessors = u.pred;
     return t;
   }

@@ -1,6 +1,8 @@
 #pragma once
-// Layer-wise correlation: for each neuron of a layer, its k most correlated neurons of the
-// previous layer of the same kind (Hermes Sec IV-C.1 keeps k = 2). The synthetic generator
+// Layer-wise correlation of ONE layer: for each neuron, its k most correlated neurons of the
+// previous layer of the same kind (Hermes Sec IV-C.1 keeps k = 2). The predictor's packed table
+// for a whole model is predict/correlation_table.hpp; this per-layer list is what the generator
+// owns and what statistics measure. The synthetic generator
 // owns one as ground truth; statistics.hpp's top_correlated() estimates one from a trace.
 #include <cstddef>
 #include <cstdint>
@@ -13,33 +15,33 @@
 
 namespace hermes {
 
-struct correlation_table {
+struct layer_predecessors {
   // Marks an empty slot: a neuron of layer 0, or one with fewer than k candidate predecessors.
   static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
 
   std::size_t per_neuron = 2;
   std::vector<std::uint32_t> predecessors;  // neuron i's r-th predecessor at [i * per_neuron + r]
 
-  correlation_table() = default;
-  correlation_table(std::size_t neurons, std::size_t k)
+  layer_predecessors() = default;
+  layer_predecessors(std::size_t neurons, std::size_t k)
       : per_neuron(k), predecessors(neurons * k, none) {
-    if (k == 0) throw invalid_parameter("correlation_table.per_neuron", "0", "at least 1");
+    if (k == 0) throw invalid_parameter("layer_predecessors.per_neuron", "0", "at least 1");
   }
 
   [[nodiscard]] std::size_t neurons() const { return per_neuron ? predecessors.size() / per_neuron : 0; }
   [[nodiscard]] std::span<const std::uint32_t> of(std::size_t i) const {
     if (i >= neurons())
-      throw error("correlation_table: neuron " + std::to_string(i) + " outside [0, " +
+      throw error("layer_predecessors: neuron " + std::to_string(i) + " outside [0, " +
                   std::to_string(neurons()) + ")");
     return {predecessors.data() + i * per_neuron, per_neuron};
   }
   [[nodiscard]] std::span<std::uint32_t> of(std::size_t i) {
     if (i >= neurons())
-      throw error("correlation_table: neuron " + std::to_string(i) + " outside [0, " +
+      throw error("layer_predecessors: neuron " + std::to_string(i) + " outside [0, " +
                   std::to_string(neurons()) + ")");
     return {predecessors.data() + i * per_neuron, per_neuron};
   }
-  friend bool operator==(const correlation_table&, const correlation_table&) = default;
+  friend bool operator==(const layer_predecessors&, const layer_predecessors&) = default;
 };
 
 }  // namespace hermes
