@@ -124,8 +124,16 @@ TEST_CASE("synthetic_source: measured statistics match the paper's figures", "[a
     off.layer_coupling = 0.0;
     synthetic_source flat(shape, off);
     const auto ft = record(flat, 160);
-    const auto lift = layer_correlation(ft, 6, layer_kind::ffn, flat.correlation(6, layer_kind::ffn));
-    CHECK(lift.rate_given_all < lift.base_rate + 0.02);
+    // Averaged over the layers: one layer's lift without coupling has a sampling s.d. of about
+    // 0.018 at this size (persistence makes neighbouring tokens near-copies), so a single layer
+    // exceeds 0.02 for roughly one seed in six; the mean over 11 layers has an s.d. of ~0.007.
+    double lift_off = 0.0;
+    for (std::size_t l = 1; l < shape.layers; ++l) {
+      const auto lift = layer_correlation(ft, l, layer_kind::ffn, flat.correlation(l, layer_kind::ffn));
+      lift_off += (lift.rate_given_all - lift.base_rate) / static_cast<double>(shape.layers - 1);
+    }
+    INFO("mean lift without coupling " << lift_off);
+    CHECK(lift_off < 0.02);
     CHECK(sparsity(ft, layer_kind::ffn) == Approx(0.90).margin(0.01));
   }
 }
@@ -177,6 +185,31 @@ TEST_CASE("synthetic_source: about half of the initially hot FFN neurons change 
   CHECK(drift > noise + 0.02 * static_cast<double>(shape.layers));
 }
 
+TEST_CASE("synthetic_source: drift sweeps keep the calibrated turnover for any period dividing the horizon", "[activation][synthetic]") {
+  const trace_layout small{4, 256, 2048};
+  for (std::size_t period : {1u, 8u, 32u}) {
+    synthetic_config c;
+    c.drift_period = period;
+    synthetic_source src(small, c);
+    const auto& cal = src.calibration(layer_kind::ffn);
+    // q is what the rate accumulates over one period: 1 - q = e^(-lambda K), to 2^-32.
+    CHECK(cal.jump_probability == Approx(-std::expm1(-cal.drift_rate * static_cast<double>(period))).margin(1e-9));
+    std::vector<neuron_mask> hot0;
+    for (std::size_t l = 0; l < small.layers; ++l) hot0.push_back(src.hot_set(l, layer_kind::ffn));
+    token_masks m(small);
+    for (std::size_t t = 0; t <= c.turnover_horizon; ++t) src.next_token(m);  // horizon / period sweeps
+    double left = 0.0;
+    for (std::size_t l = 0; l < small.layers; ++l) {
+      const auto later = src.hot_set(l, layer_kind::ffn);
+      left += 1.0 - static_cast<double>(hot0[l].intersection_count(later)) / static_cast<double>(hot0[l].count());
+      // Slots stay a permutation: the hot set keeps its size.
+      CHECK(later.count() == hot0[l].count());
+    }
+    INFO("drift_period " << period);
+    CHECK(left / static_cast<double>(small.layers) == Approx(0.5).margin(0.05));
+  }
+}
+
 TEST_CASE("synthetic_source: impossible targets are rejected with the field named", "[activation][synthetic]") {
   synthetic_config c;
   c.ffn.sparsity = 1.2;
@@ -184,6 +217,11 @@ TEST_CASE("synthetic_source: impossible targets are rejected with the field name
   c = {};
   c.hot_turnover = 0.9;  // only the non-saturated part of the hot set can drift
   CHECK_THROWS_WITH(synthetic_source(shape, c), Catch::Contains("hot_turnover"));
+  c = {};
+  c.drift_period = 0;
+  CHECK_THROWS_WITH(synthetic_source(shape, c), Catch::Contains("drift_period"));
+  c.drift_period = c.turnover_horizon + 1;  // calibrated at multiples of the period
+  CHECK_THROWS_WITH(synthetic_source(shape, c), Catch::Contains("drift_period"));
   c = {};
   c.adjacent_similarity = 0.6;  // below the long-range floor
   CHECK_THROWS_WITH(synthetic_source(shape, c), Catch::Contains("adjacent_similarity"));

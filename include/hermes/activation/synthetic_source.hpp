@@ -15,11 +15,20 @@
 //    q_m = p + kappa (m - E[m]), m = predecessors firing now, E[m] = the sum of their p, so
 //    q is raised when they fire and the marginal is still exactly p. kappa is the coupling
 //    (0..1) times the largest slope that keeps q_0 and q_2 in [0, 1].
-//  * Drift. Neurons outside the always-firing head exchange rank slots at random (each at rate
-//    lambda per token), so the propensity distribution is invariant while the identity of the
-//    moderately hot neurons changes. lambda is solved so that the chosen share of the FFN's
-//    initially hot neurons is no longer hot after the horizon (paper: about half over a
-//    128-token generation); attention uses the same rate.
+//  * Drift. Neurons outside the always-firing head jump to other rank slots of that tail, so the
+//    propensity distribution is invariant while the identity of the moderately hot neurons
+//    changes. A layer is swept every drift_period (K) tokens: each tail neuron jumps with
+//    probability q = 1 - e^(-lambda K) (what a rate of lambda per token accumulates over K
+//    tokens), and the jumpers' slots are permuted among themselves by a random cycle, so each
+//    jumper lands on a uniformly random other tail slot. lambda is solved so that the chosen
+//    share of the FFN's initially hot neurons is no longer hot after the horizon (paper: about
+//    half over a 128-token generation); attention uses the same rate. All layers sweep on the
+//    same tokens (t = K, 2K, ...), so a layer's thresholds are recomputed right after its
+//    predecessor layer swept, while that layer's slots are still in cache (staggering the
+//    layers over the K tokens was measured 10% slower per token). Why sweeps and not a random
+//    exchange per token: an exchange touches two random neurons and their successors in
+//    ~150 MB of state (LLaMA2-70B), i.e. DRAM latency per move; a sweep walks the arrays in
+//    order, at streaming bandwidth.
 //
 // Random numbers come from xoshiro256** in a fixed order, so a seed gives bit-identical traces
 // everywhere. Per neuron and token the work is one 32-bit uniform, two bit lookups and an
@@ -64,6 +73,10 @@ struct synthetic_config {
   double hot_turnover = 0.5;           // share of initially hot FFN neurons no longer hot ...
   std::size_t turnover_horizon = 128;  // ... after this many tokens (Hermes Sec III, 128-token runs)
   double layer_coupling = 1.0;         // 0 = no layer-wise correlation, 1 = strongest linear one
+  // Tokens between two drift sweeps of a layer (not a paper figure: a generator choice,
+  // docs/parameters.md "Synthetic activations"). The calibrated turnover is exact at multiples
+  // of it, so it should divide turnover_horizon; 16 = 128 / 8.
+  std::size_t drift_period = 16;
 };
 
 // What calibration solved for one layer kind.
@@ -71,7 +84,10 @@ struct synthetic_kind_calibration {
   propensity_law law;
   double persistence = 0.0;  // rho, exactly persistence_fixed / 2^16
   std::uint32_t persistence_fixed = 0;
-  double drift_rate = 0.0;   // lambda: slot exchanges per tail neuron per token
+  double drift_rate = 0.0;   // lambda: jumps per tail neuron per token (solved, continuous)
+  // q: chance that a tail neuron jumps in one sweep, exactly jump_fixed / 2^32 (the model's q).
+  double jump_probability = 0.0;
+  std::uint32_t jump_fixed = 0;
 };
 
 class synthetic_source {
@@ -99,12 +115,14 @@ class synthetic_source {
 
   void next_token(token_masks& out) {
     if (!(out.layout() == layout_)) out = token_masks(layout_);
-    // Layer by layer, each unit drifts just before it steps, while its arrays are in cache.
+    // Layer by layer, a unit due for its drift sweep sweeps just before it steps: the step
+    // recomputes the thresholds the sweep changed while the swept arrays are still in cache.
     for (std::size_t l = 0; l < layout_.layers; ++l)
       for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
         unit& u = units_[index(l, k)];
-        if (tokens_ > 0) drift(u);
-        step(u, l == 0 ? nullptr : &units_[index(l - 1, k)]);
+        const unit* prev = l == 0 ? nullptr : &units_[index(l - 1, k)];
+        if (tokens_ > 0 && tokens_ % config_.drift_period == 0) drift(u);
+        step(u, prev);
         out.mask(l, k).words() = u.state.words();
       }
     ++tokens_;
@@ -120,7 +138,10 @@ class synthetic_source {
   // Current latent propensity of every neuron (its long-run firing frequency right now).
   [[nodiscard]] std::vector<double> propensities(std::size_t layer, layer_kind k) const {
     const unit& u = units_[index(layer, k)];
-    return u.p;
+    const auto& slot_p = slot_p_[static_cast<std::size_t>(k)];
+    std::vector<double> p(u.neurons);
+    for (std::size_t i = 0; i < u.neurons; ++i) p[i] = slot_p[u.slot_of[i]];
+    return p;
   }
   // Current latent hot set: the neurons holding the top hot_fraction rank slots.
   [[nodiscard]] neuron_mask hot_set(std::size_t layer, layer_kind k) const {
@@ -137,24 +158,21 @@ class synthetic_source {
   static constexpr int persistence_bits = 16;
   static constexpr double persistence_one = 65536.0;  // 2^16
 
+  // One layer kind of one layer. A neuron's propensity is slot_p_[kind][slot_of[i]]: the slot
+  // table is shared by every layer of a kind and stays in cache, so the per-neuron state is
+  // 20 bytes (slot, two predecessors, two thresholds), which is what a token streams through.
   struct unit {
     std::size_t neurons = 0;
-    std::vector<double> slot_p;           // propensity of each rank slot, non-increasing
     std::vector<std::uint32_t> slot_of;   // rank slot of each neuron
-    std::vector<double> p;                // propensity of each neuron: slot_p[slot_of[i]]
-    std::vector<std::uint32_t> tail;      // the neurons that drift (outside the saturated head)
     std::vector<std::uint32_t> pred;      // predecessors, `predecessors` per neuron (layer >= 1)
-    std::vector<std::uint32_t> succ_begin, succ;  // neurons of the next layer that use neuron i
-    std::vector<std::uint32_t> base, slope;       // fixed-point threshold: base + slope * m
+    std::vector<std::uint32_t> base, slope;  // fixed-point threshold: base + slope * m
     std::vector<std::uint64_t> always;    // bit mask of the neurons with p = 1 (never drift)
-    std::vector<std::uint64_t> stale;     // bit mask of thresholds to recompute before use
+    std::vector<std::uint64_t> moved;     // bit mask of the neurons whose p the last sweep changed
+    std::size_t swept_at = none;          // the token of the last sweep
     neuron_mask state;                    // the current token's activity
-    std::vector<double> expected;         // E[m]: the sum of the predecessors' p, kept current
-    std::vector<std::uint32_t> scratch;   // drift: the neurons of this token's exchanges
-    double drift_credit = 0.0;            // fractional slot exchanges carried to the next token
+    std::vector<std::uint32_t> jumpers;   // drift: the neurons jumping in this sweep ...
+    std::vector<std::uint32_t> landing;   // ... and the slots they land on
     layer_kind kind = layer_kind::ffn;
-    std::size_t previous = none;          // index of the predecessor layer (same kind)
-    std::size_t next = none;              // index of the successor layer (same kind)
   };
   // Units refer to each other by index, so a copied source is self-contained.
   static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
@@ -179,6 +197,9 @@ class synthetic_source {
     if (!(config_.hot_turnover >= 0.0 && config_.hot_turnover < 1.0))
       throw invalid_parameter("synthetic hot_turnover", detail::to_text(config_.hot_turnover), "a value in [0, 1)");
     if (config_.turnover_horizon == 0) throw invalid_parameter("synthetic turnover_horizon", "0", "at least 1 token");
+    if (config_.drift_period == 0 || config_.drift_period > config_.turnover_horizon)
+      throw invalid_parameter("synthetic drift_period", std::to_string(config_.drift_period),
+                              "1.." + std::to_string(config_.turnover_horizon) + " tokens (at most turnover_horizon)");
     if (!(config_.layer_coupling >= 0.0 && config_.layer_coupling <= 1.0))
       throw invalid_parameter("synthetic layer_coupling", detail::to_text(config_.layer_coupling), "a value in [0, 1]");
   }
@@ -215,7 +236,18 @@ class synthetic_source {
     const double rate = config_.hot_turnover == 0.0
                             ? 0.0
                             : -std::log1p(-config_.hot_turnover / reachable) / static_cast<double>(config_.turnover_horizon);
-    ffn.drift_rate = att.drift_rate = rate;
+    // q = 1 - e^(-lambda K), drawn bit-parallel with 32-bit resolution (the rounded q is the model's).
+    const double q = -std::expm1(-rate * static_cast<double>(config_.drift_period));
+    const auto q_fixed = static_cast<std::uint32_t>(std::min(std::round(q * fixed_one), fixed_one - 1.0));
+    if (rate > 0.0 && q_fixed == 0)
+      throw invalid_parameter("synthetic drift_period", std::to_string(config_.drift_period),
+                              "a period long enough that a neuron jumps with chance >= 2^-32 per sweep (drift rate " +
+                                  detail::to_text(rate) + " per token)");
+    for (auto* c : {&ffn, &att}) {
+      c->drift_rate = rate;
+      c->jump_fixed = q_fixed;
+      c->jump_probability = static_cast<double>(q_fixed) / fixed_one;
+    }
   }
 
   void build() {
@@ -223,43 +255,26 @@ class synthetic_source {
     for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
       const auto& c = calibration_[static_cast<std::size_t>(k)];
       const std::size_t n = layout_.neurons(k);
-      const std::vector<double> slot_p = c.law.slots(n);
-      const auto head = static_cast<std::uint32_t>(
-          std::count_if(slot_p.begin(), slot_p.end(), [](double p) { return p >= 1.0; }));
+      auto& slot_p = slot_p_[static_cast<std::size_t>(k)];
+      slot_p = c.law.slots(n);
       for (std::size_t l = 0; l < layout_.layers; ++l) {
         unit& u = units_[index(l, k)];
+        const unit* prev = l == 0 ? nullptr : &units_[index(l - 1, k)];
         u.neurons = n;
         u.kind = k;
-        u.slot_p = slot_p;
         u.state = neuron_mask(n);
         // A uniformly random assignment of slots to neurons (Fisher-Yates).
         u.slot_of.resize(n);
         for (std::size_t i = 0; i < n; ++i) u.slot_of[i] = static_cast<std::uint32_t>(i);
         for (std::size_t i = n - 1; i > 0; --i) std::swap(u.slot_of[i], u.slot_of[rng_.below(i + 1)]);
-        u.p.resize(n);
-        for (std::size_t i = 0; i < n; ++i) u.p[i] = slot_p[u.slot_of[i]];
-        for (std::size_t i = 0; i < n; ++i)
-          if (u.slot_of[i] >= head) u.tail.push_back(static_cast<std::uint32_t>(i));
-        if (l > 0) {
-          u.previous = index(l - 1, k);
-          units_[u.previous].next = index(l, k);
-          choose_predecessors(u, units_[u.previous]);
-        }
-      }
-      for (std::size_t l = 0; l + 1 < layout_.layers; ++l) link_successors(units_[index(l, k)], units_[index(l + 1, k)]);
-      for (std::size_t l = 0; l < layout_.layers; ++l) {
-        unit& u = units_[index(l, k)];
+        if (prev != nullptr) choose_predecessors(u, *prev);
         u.base.resize(n);
         u.slope.resize(n);
-        u.expected.assign(n, 0.0);
-        if (u.previous != none)
-          for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t r = 0; r < predecessors; ++r) u.expected[i] += units_[u.previous].p[u.pred[i * predecessors + r]];
-        u.stale.assign(u.state.words().size(), 0);
+        u.moved.assign(u.state.words().size(), 0);
         u.always.assign(u.state.words().size(), 0);
         for (std::size_t i = 0; i < n; ++i) {
-          update_threshold(u, i);
-          if (u.p[i] >= 1.0) u.always[i >> 6] |= std::uint64_t{1} << (i & 63);
+          update_threshold(u, prev, i);
+          if (slot_p[u.slot_of[i]] >= 1.0) u.always[i >> 6] |= std::uint64_t{1} << (i & 63);
         }
       }
     }
@@ -267,19 +282,45 @@ class synthetic_source {
 
   // Predecessors are drawn in proportion to the Bernoulli variance p(1 - p) of their initial
   // propensity: a neuron that always (or never) fires carries no information about another.
+  // Drawn from an alias table (Walker 1977, Vose 1991): O(1) per draw instead of a binary
+  // search, which made this the bulk of the construction time at LLaMA2-70B scale.
   void choose_predecessors(unit& u, const unit& prev) {
-    std::vector<double> cumulative(prev.neurons);
+    const std::size_t np = prev.neurons;
+    std::vector<double> weight(np);
     double total = 0.0;
-    for (std::size_t j = 0; j < prev.neurons; ++j) {
-      const double p = prev.p[j];
-      total += p * (1.0 - p);
-      cumulative[j] = total;
+    const auto& slot_p = slot_p_[static_cast<std::size_t>(prev.kind)];
+    for (std::size_t j = 0; j < np; ++j) {
+      const double p = slot_p[prev.slot_of[j]];
+      total += weight[j] = p * (1.0 - p);
+    }
+    // Vose's construction: column j keeps its own index with chance accept[j] / 2^32 and
+    // otherwise yields alias[j]; every column carries total / np of the weight.
+    std::vector<std::uint32_t> accept(np, std::numeric_limits<std::uint32_t>::max()), alias(np);
+    for (std::size_t j = 0; j < np; ++j) alias[j] = static_cast<std::uint32_t>(j);
+    if (total > 0.0) {
+      std::vector<std::uint32_t> small, large;
+      for (std::size_t j = 0; j < np; ++j) {
+        weight[j] *= static_cast<double>(np) / total;  // mean 1
+        (weight[j] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(j));
+      }
+      while (!small.empty() && !large.empty()) {
+        const std::uint32_t s = small.back(), g = large.back();
+        small.pop_back();
+        accept[s] = static_cast<std::uint32_t>(std::clamp(weight[s] * fixed_one, 0.0, fixed_one - 1.0));  // >= 0: rounding
+        alias[s] = g;
+        weight[g] -= 1.0 - weight[s];
+        if (weight[g] < 1.0) {
+          large.pop_back();
+          small.push_back(g);
+        }
+      }
+      // What is left holds weight 1 up to rounding: it keeps its own index (accept = all ones).
     }
     const auto draw = [&]() -> std::uint32_t {
-      if (total <= 0.0) return static_cast<std::uint32_t>(rng_.below(prev.neurons));
-      const double x = rng_.uniform() * total;
-      const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), x);
-      return static_cast<std::uint32_t>(std::min<std::size_t>(static_cast<std::size_t>(it - cumulative.begin()), prev.neurons - 1));
+      // High half picks the column (Lemire's multiply-shift), low half the coin.
+      const std::uint64_t r = rng_();
+      const auto j = static_cast<std::size_t>(((r >> 32) * np) >> 32);
+      return static_cast<std::uint32_t>(r) < accept[j] ? static_cast<std::uint32_t>(j) : alias[j];
     };
     u.pred.resize(u.neurons * predecessors);
     for (std::size_t i = 0; i < u.neurons; ++i) {
@@ -287,83 +328,78 @@ class synthetic_source {
       std::uint32_t b = a;
       // Distinct predecessors when the previous layer has two; a bounded number of redraws,
       // then the next neuron, keeps the draw count deterministic.
-      for (int tries = 0; b == a && prev.neurons > 1 && tries < 64; ++tries) b = draw();
-      if (b == a && prev.neurons > 1) b = static_cast<std::uint32_t>((a + 1) % prev.neurons);
+      for (int tries = 0; b == a && np > 1 && tries < 64; ++tries) b = draw();
+      if (b == a && np > 1) b = static_cast<std::uint32_t>((a + 1) % np);
       u.pred[i * predecessors] = a;
       u.pred[i * predecessors + 1] = b;
     }
   }
 
-  static void link_successors(unit& u, const unit& next) {
-    u.succ_begin.assign(u.neurons + 1, 0);
-    for (std::uint32_t j : next.pred) ++u.succ_begin[j + 1];
-    for (std::size_t j = 0; j < u.neurons; ++j) u.succ_begin[j + 1] += u.succ_begin[j];
-    u.succ.resize(next.pred.size());
-    std::vector<std::uint32_t> fill(u.succ_begin.begin(), u.succ_begin.end() - 1);
-    for (std::size_t i = 0; i < next.neurons; ++i)
-      for (std::size_t r = 0; r < predecessors; ++r) u.succ[fill[next.pred[i * predecessors + r]]++] = static_cast<std::uint32_t>(i);
-  }
-
   // Fresh-draw probability q_m = p + kappa (m - e) as a 32-bit fixed-point threshold
-  // base + slope * m (a draw fires iff a 32-bit uniform is below it). Always-firing neurons
-  // (p = 1, kappa = 0) are handled by the unit's `always` mask instead.
-  void update_threshold(unit& u, std::size_t i) const {
-    const double p = u.p[i];
+  // base + slope * m (a draw fires iff a 32-bit uniform is below it), e = E[m] = the sum of the
+  // predecessors' current p. Always-firing neurons (p = 1, kappa = 0) are handled by the
+  // unit's `always` mask instead.
+  void update_threshold(unit& u, const unit* prev, std::size_t i) const {
+    const auto& slot_p = slot_p_[static_cast<std::size_t>(u.kind)];
+    const double p = slot_p[u.slot_of[i]];
     double kappa = 0.0, e = 0.0;
-    if (u.previous != none) {
-      e = u.expected[i];
+    if (prev != nullptr) {
+      for (std::size_t r = 0; r < predecessors; ++r) e += slot_p[prev->slot_of[u.pred[i * predecessors + r]]];
       const double room_down = e > 0.0 ? p / e : 0.0;
       const double room_up = e < 2.0 ? (1.0 - p) / (2.0 - e) : room_down;
       kappa = config_.layer_coupling * std::min(room_down, room_up);
     }
-    // Round to nearest; the clamp only absorbs rounding at q = 1 (those neurons are `always`).
+    // Round to nearest. The clamp absorbs rounding only: q_0 = p - kappa e is >= 0 and kappa
+    // <= 1 up to an ulp. Clamping the integer keeps this branch-free: a branch on the sign of
+    // p - kappa e (zero up to rounding when kappa = p / e) is mispredicted half the time.
     const auto fixed = [](double v) {
-      return static_cast<std::uint32_t>(std::min(v * fixed_one + 0.5, fixed_one - 1.0));
+      const auto x = static_cast<std::int64_t>(v * fixed_one + 0.5);
+      return static_cast<std::uint32_t>(std::clamp<std::int64_t>(x, 0, std::numeric_limits<std::uint32_t>::max()));
     };
-    u.base[i] = fixed(std::max(0.0, p - kappa * e));
+    u.base[i] = fixed(p - kappa * e);
     u.slope[i] = fixed(kappa);
   }
 
-  // Random slot exchanges among the tail. Thresholds of the moved neurons and of their
-  // successors are marked stale and recomputed when their unit steps (cache-friendly).
+  // 64 independent Bernoulli(fixed / 2^bits) bits: fold random words in, from the lowest set
+  // bit of `fixed` to bit bits - 1, OR for a 1 bit and AND for a 0 bit (Horner's scheme on
+  // the binary fraction, one random word per bit).
+  std::uint64_t bernoulli_word(std::uint32_t fixed, int bits) {
+    std::uint64_t r = 0;
+    for (int bit = std::countr_zero(fixed); bit < bits; ++bit) r = ((fixed >> bit) & 1u) ? (r | rng_()) : (r & rng_());
+    return r;
+  }
+
+  // One drift sweep of a unit: every tail neuron jumps with probability q; the jumpers' slots
+  // are rotated by a uniformly random cycle (Sattolo 1986), so each jumper lands on another
+  // jumper's slot, uniformly, and the slots stay a permutation (the propensity distribution is
+  // invariant). `moved` records whose p changed: the thresholds of those neurons and of their
+  // successors in the next layer are recomputed when these units step in this token.
   void drift(unit& u) {
-    const double rate = calibration_[static_cast<std::size_t>(u.kind)].drift_rate;
-    if (rate == 0.0 || u.tail.size() < 2) return;
-    // Each exchange moves two neurons: lambda * |tail| / 2 exchanges per token.
-    u.drift_credit += rate * static_cast<double>(u.tail.size()) / 2.0;
-    const auto exchanges = static_cast<std::size_t>(u.drift_credit);
-    u.drift_credit -= static_cast<double>(exchanges);
-    unit* next = u.next == none ? nullptr : &units_[u.next];
-    // Draw every pair first and prefetch what the exchanges touch: the neurons are scattered
-    // over arrays far larger than the cache, so overlapping the misses is most of the cost.
-    u.scratch.resize(2 * exchanges);
-    for (std::size_t e = 0; e < exchanges; ++e) {
-      // Two distinct tail neurons, uniformly.
-      const std::size_t ia = rng_.below(u.tail.size());
-      std::size_t ib = rng_.below(u.tail.size() - 1);
-      ib += ib >= ia;
-      for (std::size_t x : {std::size_t{0}, std::size_t{1}}) {
-        const std::uint32_t n = u.tail[x == 0 ? ia : ib];
-        u.scratch[2 * e + x] = n;
-        __builtin_prefetch(&u.p[n], 1);
-        __builtin_prefetch(&u.slot_of[n], 1);
-        if (next != nullptr) __builtin_prefetch(&u.succ_begin[n]);
+    const auto& c = calibration_[static_cast<std::size_t>(u.kind)];
+    if (c.jump_fixed == 0) return;
+    u.jumpers.clear();
+    u.landing.clear();
+    const std::size_t words = u.always.size();
+    for (std::size_t w = 0; w < words; ++w) {
+      const std::size_t begin = w * 64;
+      const std::uint64_t valid = u.neurons - begin >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (u.neurons - begin)) - 1;
+      for (std::uint64_t jump = bernoulli_word(c.jump_fixed, 32) & ~u.always[w] & valid; jump; jump &= jump - 1) {
+        const std::size_t j = begin + static_cast<std::size_t>(std::countr_zero(jump));
+        u.jumpers.push_back(static_cast<std::uint32_t>(j));
+        u.landing.push_back(u.slot_of[j]);
       }
     }
-    for (std::size_t e = 0; e < exchanges; ++e) {
-      const std::uint32_t a = u.scratch[2 * e], b = u.scratch[2 * e + 1];
-      std::swap(u.slot_of[a], u.slot_of[b]);
-      std::swap(u.p[a], u.p[b]);
-      for (std::uint32_t x : {a, b}) {
-        u.stale[x >> 6] |= std::uint64_t{1} << (x & 63);
-        if (next == nullptr) continue;
-        const double change = u.p[x] - u.p[x == a ? b : a];
-        for (std::uint32_t k = u.succ_begin[x]; k < u.succ_begin[x + 1]; ++k) {
-          const std::uint32_t s = u.succ[k];
-          next->expected[s] += change;
-          next->stale[s >> 6] |= std::uint64_t{1} << (s & 63);
-        }
-      }
+    std::fill(u.moved.begin(), u.moved.end(), 0);
+    u.swept_at = tokens_;
+    const std::size_t m = u.jumpers.size();
+    if (m < 2) return;  // a lone jumper has no other slot to take
+    for (std::size_t x = m - 1; x > 0; --x) std::swap(u.landing[x], u.landing[rng_.below(x)]);
+    const auto& slot_p = slot_p_[static_cast<std::size_t>(u.kind)];
+    for (std::size_t x = 0; x < m; ++x) {
+      const std::uint32_t j = u.jumpers[x];
+      const bool changed = slot_p[u.landing[x]] != slot_p[u.slot_of[j]];
+      u.slot_of[j] = u.landing[x];
+      u.moved[j >> 6] |= std::uint64_t{changed} << (j & 63);
     }
   }
 
@@ -373,7 +409,12 @@ class synthetic_source {
     auto& words = u.state.words();
     const std::uint64_t* up = prev ? prev->state.words().data() : nullptr;
     const std::uint32_t rho = calibration_[static_cast<std::size_t>(u.kind)].persistence_fixed;
+    const auto& slot_p = slot_p_[static_cast<std::size_t>(u.kind)];
     const bool first = tokens_ == 0;
+    // Thresholds to recompute: this unit's neurons that moved in a sweep this token, and the
+    // neurons with a predecessor that did.
+    const std::uint64_t* own_moved = u.swept_at == tokens_ ? u.moved.data() : nullptr;
+    const std::uint64_t* prev_moved = prev != nullptr && prev->swept_at == tokens_ ? prev->moved.data() : nullptr;
     std::uint64_t draws = 0;
     bool half_left = false;
     const auto uniform32 = [&]() -> std::uint32_t {
@@ -386,29 +427,29 @@ class synthetic_source {
     };
     for (std::size_t w = 0; w < words.size(); ++w) {
       const std::size_t begin = w * 64;
-      if (std::uint64_t stale = u.stale[w]) {
-        u.stale[w] = 0;
-        for (; stale; stale &= stale - 1) update_threshold(u, begin + static_cast<std::size_t>(std::countr_zero(stale)));
-      }
-      const std::uint64_t valid = u.neurons - begin >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (u.neurons - begin)) - 1;
+      const std::size_t count = std::min<std::size_t>(64, u.neurons - begin);
+      const std::uint64_t valid = count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
+      std::uint64_t stale = own_moved ? own_moved[w] : 0;
+      if (prev_moved)
+        for (std::size_t b = 0; b < count; ++b) {
+          const std::uint32_t* pr = &u.pred[(begin + b) * predecessors];
+          stale |= (((prev_moved[pr[0] >> 6] >> (pr[0] & 63)) | (prev_moved[pr[1] >> 6] >> (pr[1] & 63))) & 1u) << b;
+        }
+      for (; stale; stale &= stale - 1) update_threshold(u, prev, begin + static_cast<std::size_t>(std::countr_zero(stale)));
       std::uint64_t before = words[w];
       if (first) {
         // The chain starts in its stationary state: on with probability p.
         before = 0;
-        for (std::size_t b = 0; begin + b < u.neurons && b < 64; ++b)
-          before |= static_cast<std::uint64_t>(static_cast<double>(uniform32()) < u.p[begin + b] * fixed_one) << b;
+        for (std::size_t b = 0; b < count; ++b)
+          before |= static_cast<std::uint64_t>(static_cast<double>(uniform32()) < slot_p[u.slot_of[begin + b]] * fixed_one) << b;
       }
-      // Bernoulli(rho / 2^16) in every bit: fold random words in, from the lowest set bit of
-      // rho to the highest, OR for a 1 bit and AND for a 0 bit.
-      std::uint64_t keep = 0;
-      for (int bit = std::countr_zero(rho); bit < persistence_bits; ++bit)
-        keep = ((rho >> bit) & 1u) ? (keep | rng_()) : (keep & rng_());
+      const std::uint64_t keep = bernoulli_word(rho, persistence_bits);
       const std::uint64_t always = u.always[w];
       std::uint64_t out = ((before & keep) | always) & valid;
       for (std::uint64_t fresh = ~keep & ~always & valid; fresh; fresh &= fresh - 1) {
         const auto b = static_cast<std::size_t>(std::countr_zero(fresh));
         const std::size_t i = begin + b;
-        std::uint64_t m = 0;
+        std::uint64_t m = 0;  // 64-bit: base + 2 slope may exceed 2^32 - 1 by rounding when q_2 = 1
         if (up) {
           const std::uint32_t pa = u.pred[2 * i], pb = u.pred[2 * i + 1];
           m = ((up[pa >> 6] >> (pa & 63)) & 1u) + ((up[pb >> 6] >> (pb & 63)) & 1u);
@@ -429,6 +470,7 @@ class synthetic_source {
   synthetic_config config_;
   xoshiro256ss rng_;
   std::array<synthetic_kind_calibration, layer_kinds> calibration_{};
+  std::array<std::vector<double>, layer_kinds> slot_p_;  // propensity of each rank slot, non-increasing
   std::vector<unit> units_;
   std::size_t tokens_ = 0;
 };
