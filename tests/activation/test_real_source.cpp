@@ -68,16 +68,22 @@ TEST_CASE("dense mode decodes the golden text and only observes the magnitude ru
   c.mode = hermes::real_sparsity_mode::dense;
   c.ffn_sparsity = 0.8;
   c.attention_sparsity = 0.5;
-  c.calibration_steps = 200;  // the calibration run is the run below
+  c.calibration_steps = 64;  // the first 64 steps of the run below
   source s(ck, tok(), c);
   CHECK_FALSE(s.thresholds().skip);
   const auto trace = hermes::record(s, 200);
   CHECK(s.text() == golden());
   CHECK(s.tokens().size() == 201);
-  // On its own calibration run the rule leaves out exactly the target share (the quantile
+  // On its own calibration tokens the rule leaves out exactly the target share (the quantile
   // index floor(q (n - 1)) and every value tied with it; ties of float magnitudes are rare).
-  CHECK(hermes::sparsity(trace, hermes::layer_kind::ffn) == Approx(0.8).margin(2e-3));
-  CHECK(hermes::sparsity(trace, hermes::layer_kind::attention) == Approx(0.5).margin(2e-3));
+  const auto sparsity_64 = [&](hermes::layer_kind k) {
+    double active = 0;
+    for (std::size_t t = 0; t < 64; ++t)
+      for (std::size_t l = 0; l < trace.layout().layers; ++l) active += static_cast<double>(trace.mask(t, l, k).count());
+    return 1.0 - active / (64.0 * static_cast<double>(trace.layout().layers * trace.layout().neurons(k)));
+  };
+  CHECK(sparsity_64(hermes::layer_kind::ffn) == Approx(0.8).margin(2e-3));
+  CHECK(sparsity_64(hermes::layer_kind::attention) == Approx(0.5).margin(2e-3));
 }
 
 TEST_CASE("magnitude mode reaches the target sparsity on the calibration prompts and skips") {
@@ -97,18 +103,19 @@ TEST_CASE("magnitude mode reaches the target sparsity on the calibration prompts
     for (const auto& prompt : c.calibration_prompts) {
       c.prompt = prompt;
       source s(ck, tok(), c, thresholds);
+      std::size_t wrong = 0;
       const auto trace = run_checked(s, 64, [&](std::size_t t, std::size_t l, const hermes::token_masks& m,
                                                 const hermes::ffn_activity& a) {
         // Skipped neurons contribute nothing (h = 0); computed ones are above the threshold.
         for (std::size_t i = 0; i < a.neurons; ++i) {
           const float h = a.magnitude[l][t * a.neurons + i];
-          if (m.mask(l, hermes::layer_kind::ffn).test(i)) REQUIRE(h > thresholds.ffn_threshold[l]);
-          else REQUIRE(h == 0.0f);
+          wrong += m.mask(l, hermes::layer_kind::ffn).test(i) ? !(h > thresholds.ffn_threshold[l]) : h != 0.0f;
         }
         for (std::size_t i = 0; i < a.attention_neurons; ++i)
-          REQUIRE(m.mask(l, hermes::layer_kind::attention).test(i) ==
-                  (a.attention_magnitude[l][t * a.attention_neurons + i] > thresholds.attention_threshold[l]));
+          wrong += m.mask(l, hermes::layer_kind::attention).test(i) !=
+                   (a.attention_magnitude[l][t * a.attention_neurons + i] > thresholds.attention_threshold[l]);
       });
+      CHECK(wrong == 0);
       ffn += hermes::sparsity(trace, hermes::layer_kind::ffn) / 2.0;
       attention += hermes::sparsity(trace, hermes::layer_kind::attention) / 2.0;
     }
@@ -128,9 +135,9 @@ TEST_CASE("magnitude mode changes the text; dense attention keeps every channel"
   c.attention_sparsity = 0.0;
   source s(ck, tok(), c);
   CHECK(s.thresholds().attention_threshold.empty());
-  const auto trace = hermes::record(s, 200);
+  const auto trace = hermes::record(s, 64);
   CHECK(hermes::sparsity(trace, hermes::layer_kind::attention) == 0.0);
-  CHECK(s.text() != golden());
+  CHECK(golden().rfind(s.text(), 0) != 0);  // the golden text does not start with this one
 }
 
 TEST_CASE("relu_gated masks are exactly the non-zeros of the hidden activation") {
@@ -140,16 +147,17 @@ TEST_CASE("relu_gated masks are exactly the non-zeros of the hidden activation")
   c.attention_sparsity = 0.0;
   source s(ck, tok(), c);
   CHECK(s.thresholds().ffn_threshold.empty());
-  std::size_t zeros = 0, total = 0;
+  std::size_t zeros = 0, total = 0, wrong = 0;
   const auto trace = run_checked(s, 48, [&](std::size_t t, std::size_t l, const hermes::token_masks& m,
                                             const hermes::ffn_activity& a) {
     for (std::size_t i = 0; i < a.neurons; ++i) {
       const bool zero = a.magnitude[l][t * a.neurons + i] == 0.0f;
-      REQUIRE(m.mask(l, hermes::layer_kind::ffn).test(i) == !zero);
+      wrong += m.mask(l, hermes::layer_kind::ffn).test(i) == zero;
       zeros += zero;
       ++total;
     }
   });
+  CHECK(wrong == 0);
   // relu(w1 x) is zero for about half of the pre-activations of an untrained swap.
   const double share = static_cast<double>(zeros) / static_cast<double>(total);
   CHECK(share > 0.2);
@@ -163,16 +171,17 @@ TEST_CASE("teacher forcing: the dense model predicts the golden run's every next
   c.mode = hermes::real_sparsity_mode::dense;
   c.ffn_sparsity = 0.0;
   c.attention_sparsity = 0.0;
-  source reference(ck, tok(), c);
-  hermes::record(reference, 100);
+  const hermes::llama2c_sparsity none{{}, {}, false};  // nothing to calibrate
+  source reference(ck, tok(), c, none);
+  hermes::record(reference, 64);
   c.teacher_tokens = reference.tokens();
-  source forced(ck, tok(), c);
-  hermes::record(forced, 100);
+  source forced(ck, tok(), c, none);
+  hermes::record(forced, 64);
   const std::vector<int> next(c.teacher_tokens.begin() + 1, c.teacher_tokens.end());
   const auto a = hermes::compare_tokens(next, forced.predictions());
-  CHECK(a.compared == 100);
+  CHECK(a.compared == 64);
   CHECK(a.rate() == 1.0);
-  CHECK(a.first_divergence == 100);
+  CHECK(a.first_divergence == 64);
 }
 
 TEST_CASE("compare_tokens counts matches and the first divergence after `from`") {
@@ -247,11 +256,17 @@ int run_program(const std::string& name, const std::string& args, std::string& o
 TEST_CASE("hermes-trace records traces that load with the model's layout; bad flags exit 2") {
   const auto dir = std::filesystem::temp_directory_path() / "hermes-real-source-traces";
   std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream prompts(dir / "prompts.txt");
+    prompts << "# one prompt\nTom had a red ball.\n";
+  }
   std::string out;
   REQUIRE(run_program("hermes-trace",
-                      "--steps 24 --calibration-steps 8 --targets 80 --attention-targets 0 --out-dir '" +
-                          dir.string() + "'",
+                      "--steps 24 --calibration-steps 8 --targets 80 --attention-targets 0 --prompts '" +
+                          (dir / "prompts.txt").string() + "' --out-dir '" + dir.string() + "'",
                       out) == 0);
+  CHECK_THAT(out, Catch::Contains("2 runs x 24 forward passes"));
   CHECK_THAT(out, Catch::Contains("magnitude 80%, dense QKV"));
   CHECK_THAT(out, Catch::Contains("relu-gated, dense QKV"));
   const auto trace = hermes::load_trace((dir / "magnitude-ffn80-attn0" / "run0.trace").string(),
