@@ -126,7 +126,6 @@ attention_timing charge_attention(const attention_shape& shape, std::size_t batc
   const std::size_t qpk = shape.queries_per_kv();
   const double act = opts.activation_bytes_per_element;
   t.attention_end = t.qkv.end;
-  std::vector<seconds> head_end(shape.kv_heads);
   for (std::size_t g = 0; g < shape.kv_heads; ++g) {
     const device_index home = opts.home_of(g);
     // The head's queries, key and value, from wherever the merge left them.
@@ -154,16 +153,20 @@ attention_timing charge_attention(const attention_shape& shape, std::size_t batc
     at = devices.charge_vector_op(l, home, at, softmax, stage::attention);
 
     at = devices.charge_gemv(l, home, at, over_cache, stage::attention);
-    head_end[g] = at;
     t.attention_end = max(t.attention_end, at);
   }
 
-  // The projection needs every head's output on the projection device.
-  seconds proj_ready = t.qkv.end;
-  for (std::size_t g = 0; g < shape.kv_heads; ++g) {
-    const bytes out(static_cast<double>(batch * qpk * shape.head_dim) * act);
-    proj_ready = max(proj_ready, detail::arrive(opts.move, opts.home_of(g), opts.projection_device,
-                                                out, head_end[g]));
+  // The projection needs every head's output on the projection device, so the outputs travel
+  // together once the last head is done: one transfer per home device, all leaving at
+  // attention_end (a system's transfer hook may merge them into one exchange).
+  seconds proj_ready = t.attention_end;
+  std::vector<std::size_t> heads_on(devices.size(), 0);
+  for (std::size_t g = 0; g < shape.kv_heads; ++g) ++heads_on[opts.home_of(g)];
+  for (std::size_t d = 0; d < heads_on.size(); ++d) {
+    if (heads_on[d] == 0) continue;
+    const bytes out(static_cast<double>(heads_on[d] * batch * qpk * shape.head_dim) * act);
+    proj_ready = max(proj_ready, detail::arrive(opts.move, static_cast<device_index>(d),
+                                                opts.projection_device, out, t.attention_end));
   }
   gemv_work projection;
   projection.chunks = shape.hidden;

@@ -1,0 +1,89 @@
+#pragma once
+// What a simulation runs on (hardware_config) and what it runs (workload_config). Plain values:
+// built from presets in code, or read from a JSON file (sim/config_json.hpp), validated before
+// any simulation starts so that a bad value is reported by name instead of simulated.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "hermes/activation/synthetic_source.hpp"
+#include "hermes/core/error.hpp"
+#include "hermes/core/units.hpp"
+#include "hermes/device/gpu.hpp"
+#include "hermes/device/host_cpu.hpp"
+#include "hermes/device/link.hpp"
+#include "hermes/device/ndp_dimm.hpp"
+#include "hermes/model/presets.hpp"
+#include "hermes/model/shape.hpp"
+
+namespace hermes {
+
+struct hardware_config {
+  gpu_config gpu = gpu_presets::rtx4090();         // Hermes Sec V-A: one RTX 4090
+  std::size_t gpus = 1;                            // > 1 only for tensor-parallel baselines
+  std::size_t dimms = 8;                           // Hermes Sec V-A: 8 NDP-DIMMs
+  ndp_dimm_config dimm = ndp_dimm_config::hermes_table2();
+  link_config pcie = link_presets::pcie4_x16();    // GPU <-> DIMMs / host: PCIe 4.0 x16
+  link_config dimm_link = link_presets::dimm_link();
+  link_config gpu_link = nvlink3();                // GPU <-> GPU, tensor-parallel baselines
+  host_cpu_config host = host_cpu_presets::i9_13900k();
+  // GPU memory not available to weights: the CUDA context, cuBLAS workspace and activation
+  // buffers. 1.5 GB: a CUDA 12 context with cuBLAS takes about 0.5-1 GB on Ada/Ampere (measured
+  // by nvidia-smi on an idle process), plus decode activations and the KV staging buffer.
+  bytes gpu_reserved = bytes(1.5e9);
+
+  // A100 SXM4 NVLink 3: 12 links x 50 GB/s = 600 GB/s total per GPU (NVIDIA A100 datasheet);
+  // latency 2 us per collective step (NCCL all-reduce latency floor on NVLink, nccl-tests).
+  static link_config nvlink3() {
+    return link_config{.name = "NVLink3", .bandwidth = bandwidth(600e9),
+                       .latency = seconds(2e-6), .energy_per_bit = joules(0.0)};
+  }
+
+  void validate() const {
+    gpu.validate();
+    if (gpus == 0) throw invalid_parameter("hardware.gpus", "0", "at least 1 GPU");
+    if (gpus > 64) throw invalid_parameter("hardware.gpus", std::to_string(gpus), "at most 64");
+    if (dimms > 64) throw invalid_parameter("hardware.dimms", std::to_string(dimms), "at most 64");
+    dimm.validate();
+    pcie.validate();
+    dimm_link.validate();
+    gpu_link.validate();
+    host.validate();
+    require_non_negative("hardware.gpu_reserved", gpu_reserved.value());
+    if (gpu_reserved >= gpu.memory_capacity)
+      throw invalid_parameter("hardware.gpu_reserved", detail::to_text(gpu_reserved.value()),
+                              "less than the GPU memory (" +
+                                  detail::to_text(gpu.memory_capacity.value()) + " B)");
+  }
+};
+
+struct workload_config {
+  model_shape model = model_presets::llama2_70b();
+  std::size_t batch = 1;          // sequences decoded together (Hermes Sec V-A: 1..16)
+  std::size_t input_len = 128;    // prompt tokens (Sec V-A: 128)
+  std::size_t output_len = 128;   // generated tokens (Sec V-A: 128)
+  std::uint64_t seed = 1;         // activations: every random choice derives from it
+  // Tokens of the offline profiling run whose frequencies feed the ILP placement (the paper
+  // profiles offline on a calibration input, Sec IV-B); a different input than the prompt.
+  std::size_t profile_tokens = 128;
+  synthetic_config activations{};  // the calibrated synthetic generator's targets
+
+  void validate() const {
+    if (model.layers == 0 || model.hidden == 0 || model.ffn == 0 || model.heads == 0)
+      throw invalid_parameter("workload.model", model.name.empty() ? "(unnamed)" : model.name,
+                              "a model with layers, hidden, ffn and heads > 0");
+    if (batch == 0) throw invalid_parameter("workload.batch", "0", "1..256 sequences");
+    if (batch > 256) throw invalid_parameter("workload.batch", std::to_string(batch), "1..256 sequences");
+    if (input_len == 0) throw invalid_parameter("workload.input_len", "0", "at least 1 token");
+    if (output_len == 0) throw invalid_parameter("workload.output_len", "0", "at least 1 token");
+    if (model.max_context > 0 && input_len + output_len > model.max_context)
+      throw invalid_parameter("workload.input_len + output_len",
+                              std::to_string(input_len + output_len),
+                              "at most the context of " + model.name + " (" +
+                                  std::to_string(model.max_context) + " tokens)");
+    if (profile_tokens == 0)
+      throw invalid_parameter("workload.profile_tokens", "0", "at least 1 token");
+  }
+};
+
+}  // namespace hermes

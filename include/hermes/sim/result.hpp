@@ -1,0 +1,139 @@
+#pragma once
+// What one simulated run reports: throughput, the prefill/decode split, where the time went,
+// and the scheduler's own figures. Every number comes out of the ledger of that run.
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hermes/core/units.hpp"
+
+namespace hermes {
+
+// Busy time per resource class over the whole run (prefill + decode). Resources work in
+// parallel, so these do not add up to the run time; they say which resource is the bottleneck.
+struct time_breakdown {
+  seconds gpu_compute{};        // GPU busy (hot neurons, dense projection, merges it runs)
+  seconds dimm_compute{};       // the busiest NDP-DIMM (or host CPU for Hermes-host)
+  seconds dimm_compute_mean{};  // mean over the NDP-DIMMs
+  seconds pcie{};               // PCIe busy: activations exchanged every layer (2 x T_sync)
+  seconds pcie_weights{};       // PCIe busy moving weights (offloading, hot-neuron copies)
+  seconds dimm_link{};          // DIMM-link busy summed over links (merges, remapping)
+  seconds sync{};               // the part of `pcie` that is fixed per-transfer latency
+  seconds predictor{};          // host CPU time of the activation predictor
+  seconds prefill{};            // wall time of the prefill phase
+
+  [[nodiscard]] std::vector<std::pair<std::string, double>> items() const {
+    return {{"gpu_compute", gpu_compute.value()},   {"dimm_compute", dimm_compute.value()},
+            {"dimm_compute_mean", dimm_compute_mean.value()}, {"pcie", pcie.value()},
+            {"pcie_weights", pcie_weights.value()}, {"dimm_link", dimm_link.value()},
+            {"sync", sync.value()},                 {"predictor", predictor.value()},
+            {"prefill", prefill.value()}};
+  }
+};
+
+struct sim_result {
+  std::string model;
+  std::string system;
+  std::string gpu;
+  std::size_t dimms = 0;
+  std::size_t batch = 0;
+  std::size_t input_len = 0;
+  std::size_t output_len = 0;
+
+  bool supported = true;
+  std::string reason;  // why the system cannot run this model (when !supported)
+
+  seconds seconds_prefill{};
+  seconds seconds_decode{};
+  double tokens_per_second = 0.0;      // generated tokens (all sequences) / decode time
+  double end_to_end_tokens_per_second = 0.0;  // generated tokens / (prefill + decode)
+  time_breakdown breakdown{};
+
+  // Per generated token, averaged: the time of the attention (QKV..projection) and MLP stages
+  // summed over layers (the paper's ablation compares MLP latency, Fig 14).
+  seconds attention_latency_per_token{};
+  seconds mlp_latency_per_token{};
+
+  // NDP-DIMM load balance during decode: busiest DIMM's busy time / mean DIMM busy time.
+  double dimm_load_imbalance = 0.0;
+
+  // Predictor quality over the decode (empty for dense systems).
+  bool has_prediction = false;
+  double prediction_accuracy = 0.0;
+  double prediction_recall = 0.0;
+  double prediction_precision = 0.0;
+  double predicted_density = 0.0;
+  double true_density = 0.0;
+  bytes predictor_table{};
+  double attention_recall = 0.0, attention_precision = 0.0;
+  double ffn_recall = 0.0, ffn_precision = 0.0;
+  double ffn_true_density = 0.0, ffn_predicted_density = 0.0;
+
+  // Offline placement (systems that place neurons).
+  bool has_placement = false;
+  std::string placement_method;
+  seconds placement_objective{};
+  seconds placement_lower_bound{};
+  double placement_gap = 0.0;
+  double placement_solve_seconds = 0.0;  // host wall time of the mapper (not modelled time)
+
+  // Online scheduler activity.
+  std::size_t hot_neurons_promoted = 0;
+  std::size_t neurons_remapped = 0;
+
+  [[nodiscard]] static sim_result unsupported(std::string model, std::string system,
+                                              std::string why) {
+    sim_result r;
+    r.model = std::move(model);
+    r.system = std::move(system);
+    r.supported = false;
+    r.reason = std::move(why);
+    return r;
+  }
+
+  [[nodiscard]] nlohmann::json to_json() const {
+    nlohmann::json j;
+    j["model"] = model;
+    j["system"] = system;
+    j["gpu"] = gpu;
+    j["dimms"] = dimms;
+    j["batch"] = batch;
+    j["input_len"] = input_len;
+    j["output_len"] = output_len;
+    j["supported"] = supported;
+    j["reason"] = reason;
+    j["tokens_per_second"] = tokens_per_second;
+    j["end_to_end_tokens_per_second"] = end_to_end_tokens_per_second;
+    j["seconds_prefill"] = seconds_prefill.value();
+    j["seconds_decode"] = seconds_decode.value();
+    nlohmann::json b = nlohmann::json::object();
+    for (const auto& [k, v] : breakdown.items()) b[k] = v;
+    j["breakdown"] = b;
+    j["attention_latency_per_token"] = attention_latency_per_token.value();
+    j["mlp_latency_per_token"] = mlp_latency_per_token.value();
+    j["dimm_load_imbalance"] = dimm_load_imbalance;
+    if (has_prediction) {
+      j["prediction"] = {{"accuracy", prediction_accuracy},   {"recall", prediction_recall},
+                         {"precision", prediction_precision}, {"predicted_density", predicted_density},
+                         {"true_density", true_density},      {"table_bytes", predictor_table.value()},
+                         {"attention_recall", attention_recall}, {"attention_precision", attention_precision},
+                         {"ffn_recall", ffn_recall},          {"ffn_precision", ffn_precision},
+                         {"ffn_true_density", ffn_true_density}, {"ffn_predicted_density", ffn_predicted_density}};
+    }
+    if (has_placement) {
+      j["placement"] = {{"method", placement_method},
+                        {"objective_seconds", placement_objective.value()},
+                        {"lower_bound_seconds", placement_lower_bound.value()},
+                        {"gap", placement_gap},
+                        {"solve_seconds", placement_solve_seconds}};
+    }
+    j["hot_neurons_promoted"] = hot_neurons_promoted;
+    j["neurons_remapped"] = neurons_remapped;
+    return j;
+  }
+};
+
+}  // namespace hermes

@@ -1,0 +1,148 @@
+#include <catch2/catch.hpp>
+
+#include "hermes/model/presets.hpp"
+#include "hermes/system/registry.hpp"
+
+using namespace hermes;
+using namespace hermes::literals;
+
+namespace {
+// A small ReLU model so a run takes milliseconds: 4 layers, 512 wide, 2048 FFN neurons.
+model_shape tiny_model() {
+  model_shape m;
+  m.name = "tiny";
+  m.layers = 4;
+  m.hidden = 512;
+  m.ffn = 2048;
+  m.heads = 8;
+  m.kv_heads = 8;
+  m.vocab = 1000;
+  m.max_context = 256;
+  m.ffn_type = ffn_kind::relu;
+  return m;
+}
+workload_config tiny_workload() {
+  workload_config w;
+  w.model = tiny_model();
+  w.input_len = 16;
+  w.output_len = 16;
+  w.profile_tokens = 32;
+  return w;
+}
+hardware_config small_gpu() {
+  hardware_config h;
+  // A GPU that holds only part of the tiny model's neurons, so the split matters.
+  h.gpu.memory_capacity = bytes(h.gpu_reserved.value() + 12e6);
+  return h;
+}
+}  // namespace
+
+TEST_CASE("split engine: Hermes runs and reports a consistent result", "[sim][hermes]") {
+  const auto r = run_system("Hermes", tiny_workload(), small_gpu());
+  REQUIRE(r.supported);
+  CHECK(r.system == "Hermes");
+  CHECK(r.tokens_per_second > 0.0);
+  CHECK(r.tokens_per_second == Approx(16.0 / r.seconds_decode.value()));
+  CHECK(r.seconds_prefill > 0_s);
+  CHECK(r.breakdown.gpu_compute > 0_s);
+  CHECK(r.breakdown.dimm_compute > 0_s);
+  CHECK(r.breakdown.dimm_compute >= r.breakdown.dimm_compute_mean);
+  CHECK(r.breakdown.pcie > 0_s);
+  CHECK(r.breakdown.sync > 0_s);
+  CHECK(r.dimm_load_imbalance >= 1.0);
+  REQUIRE(r.has_prediction);
+  CHECK(r.prediction_accuracy > 0.5);
+  CHECK(r.prediction_accuracy <= 1.0);
+  REQUIRE(r.has_placement);
+  CHECK(r.placement_objective >= r.placement_lower_bound);
+  // The decode of every token passes every layer: each token costs at least the syncs.
+  CHECK(r.seconds_decode.value() >= 16 * 4 * 2 * 2 * 5e-6);
+}
+
+TEST_CASE("split engine: same inputs give the same modelled time", "[sim][hermes]") {
+  const auto a = run_system("Hermes", tiny_workload(), small_gpu());
+  const auto b = run_system("Hermes", tiny_workload(), small_gpu());
+  CHECK(a.seconds_decode == b.seconds_decode);
+  CHECK(a.prediction_accuracy == b.prediction_accuracy);
+  auto w = tiny_workload();
+  w.seed = 99;
+  const auto c = run_system("Hermes", w, small_gpu());
+  CHECK(c.seconds_decode != a.seconds_decode);
+}
+
+TEST_CASE("split engine: sparsity and placement matter the way the design says", "[sim][hermes]") {
+  const auto w = tiny_workload();
+  const auto h = small_gpu();
+  const auto hermes = run_system("Hermes", w, h);
+  const auto base = run_system("Hermes-base", w, h);
+  const auto random = run_system("Hermes-random", w, h);
+  const auto partition = run_system("Hermes-partition", w, h);
+  REQUIRE(base.supported);
+  // Computing only the predicted-active neurons beats computing all of them.
+  CHECK(hermes.tokens_per_second > base.tokens_per_second);
+  CHECK_FALSE(base.has_prediction);
+  // A profile-driven placement beats a random one on MLP latency.
+  CHECK(partition.mlp_latency_per_token < random.mlp_latency_per_token);
+  CHECK(random.placement_method == "random");
+}
+
+TEST_CASE("split engine: more NDP-DIMMs or a faster GEMV unit never slow decoding", "[sim][hermes]") {
+  const auto w = tiny_workload();
+  auto h = small_gpu();
+  h.dimms = 2;
+  const auto two = run_system("Hermes-partition", w, h);
+  h.dimms = 8;
+  const auto eight = run_system("Hermes-partition", w, h);
+  CHECK(eight.seconds_decode <= two.seconds_decode);
+}
+
+TEST_CASE("split engine: a model that does not fit is reported, not simulated", "[sim][capacity]") {
+  workload_config w;
+  w.model = model_presets::falcon_40b();
+  hardware_config h;
+  h.dimms = 2;  // 64 GB of NDP-DIMMs for 80 GB of FP16 weights
+  const auto r = run_system("Hermes", w, h);
+  CHECK_FALSE(r.supported);
+  CHECK_THAT(r.reason, Catch::Contains("Falcon-40B") && Catch::Contains("2 x"));
+  CHECK(r.tokens_per_second == 0.0);
+
+  hardware_config tiny_gpu;
+  tiny_gpu.gpu.memory_capacity = bytes(2e9);  // LLaMA2-70B's Wo alone is 10.7 GB
+  const auto g = run_system("Hermes", workload_config{}, tiny_gpu);
+  CHECK_FALSE(g.supported);
+  CHECK_THAT(g.reason, Catch::Contains("output projections"));
+
+  hardware_config none;
+  none.dimms = 0;
+  CHECK_FALSE(run_system("Hermes", tiny_workload(), none).supported);
+}
+
+TEST_CASE("split engine: bad workloads are rejected naming the field", "[sim][errors]") {
+  auto w = tiny_workload();
+  w.batch = 0;
+  CHECK_THROWS_WITH(run_system("Hermes", w, small_gpu()), Catch::Contains("workload.batch"));
+  w = tiny_workload();
+  w.input_len = 200;
+  w.output_len = 100;  // 300 > the tiny model's 256-token context
+  CHECK_THROWS_WITH(run_system("Hermes", w, small_gpu()), Catch::Contains("context"));
+  CHECK_THROWS_WITH(run_system("Hermez", tiny_workload(), small_gpu()),
+                    Catch::Contains("Hermes-partition"));
+}
+
+TEST_CASE("split engine: Hermes-host computes the cold neurons on the CPU", "[sim][hermes-host]") {
+  const auto host = run_system("Hermes-host", tiny_workload(), small_gpu());
+  REQUIRE(host.supported);
+  CHECK(host.dimms == 0);
+  CHECK(host.breakdown.dimm_link == 0_s);
+  CHECK(host.neurons_remapped == 0);
+}
+
+TEST_CASE("split engine: batches compute the union of the sequences' neurons", "[sim][batch]") {
+  auto w = tiny_workload();
+  const auto one = run_system("Hermes-partition", w, small_gpu());
+  w.batch = 4;
+  const auto four = run_system("Hermes-partition", w, small_gpu());
+  REQUIRE(four.supported);
+  CHECK(four.true_density > one.true_density);       // the union of 4 inputs is denser
+  CHECK(four.tokens_per_second > one.tokens_per_second);  // but weights are read once per batch
+}
