@@ -14,6 +14,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/result.hpp"
+#include "hermes/system/baselines.hpp"
 #include "hermes/system/hermes_family.hpp"
 #include "hermes/system/system_entry.hpp"
 
@@ -47,6 +48,7 @@ inline const std::vector<system_entry>& all_systems() {
         "NDP-DIMMs without sparsity: FC layers on the GPU while they fit, else on the DIMMs"));
     s.push_back(detail::split_entry(hermes_systems::host(),
         "Hermes scheduling with cold neurons on the host CPU (PowerInfer-style)"));
+    for (system_entry& baseline : detail::baseline_entries()) s.push_back(std::move(baseline));
     return s;
   }();
   return systems;
