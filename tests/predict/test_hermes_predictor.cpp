@@ -222,6 +222,73 @@ TEST_CASE("hermes predictor: bit-sliced decision equals s1 + lambda s2 > T brute
   }
 }
 
+TEST_CASE("hermes predictor: decisions equal a scalar reference over many words, one prediction reused", "[predict][hermes]") {
+  // Layer widths of many words with ragged tails, one `prediction` reused across layers of
+  // different widths (the masks are resized, not rebuilt from scratch by the caller), previous
+  // layers at several densities, empty slots, and states over the whole 0..15 range. Run over
+  // several tokens so that update() and predict() interleave as in decoding.
+  std::mt19937_64 rng(29);
+  const trace_layout layout{4, 700, 1300};
+  for (auto signals : {predictor_signals::token_and_layer, predictor_signals::layer_only}) {
+    correlation_table t(layout, 2);
+    for (std::size_t l = 1; l < layout.layers; ++l)
+      for (layer_kind kind : {layer_kind::attention, layer_kind::ffn})
+        for (std::size_t i = 0; i < layout.neurons(kind); ++i) {
+          std::vector<std::uint16_t> top;
+          for (int e = 0; e < 2; ++e)
+            top.push_back(rng() % 7 == 0 ? correlation_table::empty_slot
+                                         : static_cast<std::uint16_t>(rng() % layout.neurons(kind)));
+          t.set_top(l, kind, i, top);
+        }
+    hermes_predictor_params params;
+    params.signals = signals;
+    hermes_predictor p(layout, t, params);
+    std::vector<std::vector<int>> state(layout.layers * 2);
+    for (std::size_t l = 0; l < layout.layers; ++l)
+      for (layer_kind kind : {layer_kind::attention, layer_kind::ffn}) {
+        auto& st = state[l * 2 + static_cast<std::size_t>(kind)];
+        st.resize(layout.neurons(kind));
+        for (std::size_t i = 0; i < st.size(); ++i) {
+          st[i] = static_cast<int>(rng() % 16);
+          if (signals != predictor_signals::layer_only) p.set_state(l, kind, i, static_cast<unsigned>(st[i]));
+        }
+      }
+    prediction out;
+    for (int token = 0; token < 3; ++token) {
+      std::vector<neuron_mask> fired;
+      for (std::size_t l = 0; l < layout.layers; ++l)
+        for (layer_kind kind : {layer_kind::attention, layer_kind::ffn}) {
+          neuron_mask m(layout.neurons(kind));
+          const unsigned density = 1 + static_cast<unsigned>(rng() % 9);  // 10%..90%
+          for (std::size_t i = 0; i < m.size(); ++i) m.set(i, rng() % 10 < density);
+          fired.push_back(std::move(m));
+        }
+      for (std::size_t l = 0; l < layout.layers; ++l)
+        for (layer_kind kind : {layer_kind::attention, layer_kind::ffn}) {
+          const std::size_t at = l * 2 + static_cast<std::size_t>(kind);
+          prediction_request r;
+          r.layer = l;
+          r.kind = kind;
+          r.previous = l == 0 ? nullptr : &fired[at - 2];
+          p.predict(r, out);
+          REQUIRE(out.active.size() == layout.neurons(kind));
+          for (std::size_t i = 0; i < layout.neurons(kind); ++i) {
+            int s2 = 0;
+            if (l > 0)
+              for (auto j : t.top(l, kind, i)) s2 += j != correlation_table::empty_slot && fired[at - 2].test(j);
+            const double s1 = signals == predictor_signals::layer_only ? 7.5 : state[at][i];
+            INFO("token " << token << " layer " << l << " neuron " << i << " s1 " << s1 << " s2 " << s2);
+            REQUIRE(out.active.test(i) == (s1 + 6.0 * s2 > 15.0));
+            REQUIRE(out.hot.test(i) == (signals == predictor_signals::layer_only ? out.active.test(i) : s1 > 10));
+          }
+          p.update(r, fired[at]);
+          for (std::size_t i = 0; i < layout.neurons(kind); ++i)
+            state[at][i] = fired[at].test(i) ? std::min(15, state[at][i] + 4) : std::max(0, state[at][i] - 1);
+        }
+    }
+  }
+}
+
 TEST_CASE("hermes predictor: the first layer has no layer signal", "[predict][hermes]") {
   hermes_predictor_params params;
   params.threshold = 10;  // lower T so that the state alone can predict

@@ -18,6 +18,7 @@
 //   layer_only: s1 := 15 / 2             ->  active iff 7.5 + lambda * s2 > T   (s2 = 2)
 //               no state table is kept; the hot set is the predicted active set (the only
 //               per-neuron signal this variant has), and update() learns nothing.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -47,6 +48,8 @@ struct hermes_predictor_params {
   unsigned step_down = 1;      // state decrement when it does not (Sec IV-C.1)
   unsigned hot_threshold = 10; // T_h: hot iff state > T_h (Sec IV-C.1)
   std::size_t top_k = 2;       // correlated predecessors per neuron (Sec IV-C.1)
+  // s2 counts correlated neurons next to a 4-bit state: at most 15 of them.
+  static constexpr std::size_t max_top_k = 15;
   frequency_bands bands = frequency_bands::paper();
   predictor_signals signals = predictor_signals::token_and_layer;
 
@@ -63,8 +66,8 @@ struct hermes_predictor_params {
     if (hot_threshold > 15)
       throw invalid_parameter("hermes_predictor.hot_threshold", std::to_string(hot_threshold),
                               "0..15 (hot iff the 4-bit state exceeds it)");
-    if (top_k < 1 || top_k > 15)
-      throw invalid_parameter("hermes_predictor.top_k", std::to_string(top_k), "1..15");
+    if (top_k < 1 || top_k > max_top_k)
+      throw invalid_parameter("hermes_predictor.top_k", std::to_string(top_k), "1.." + std::to_string(max_top_k));
   }
 };
 
@@ -120,47 +123,69 @@ class hermes_predictor {
     for (std::size_t i = 0; i < n; ++i) states_.set_state(layer, k, i, params_.bands.state_of(frequencies[i]));
   }
 
+  // One pass over the layer, 64 neurons per step. Per word: the bit-sliced compares give
+  // ge[v] = "state >= threshold_[v]" for every count v of fired correlated neurons, and
+  // reach[v] = ge[0] | ... | ge[v] = "active if v of them fired". Only the candidates, neurons
+  // in reach[k] but not in reach[0] (with the paper's parameters: state >= 4), read their
+  // correlation entries, and the loop over them is branch-free (a branch on the number fired
+  // was the largest cost: it is mispredicted about half the time).
   void predict(const prediction_request& r, prediction& out) {
     const std::size_t n = states_or_layout_neurons(r.layer, r.kind);
     resize_mask(out.active, n);
     resize_mask(out.hot, n);
     out.available = r.ready;
-    auto& act = out.active.words();
-    const std::size_t words = act.size();
+    word* act = out.active.words().data();
+    word* hot = out.hot.words().data();
+    const std::size_t words = out.active.words().size();
 
     const bool layer_signal = params_.signals != predictor_signals::token_only &&
                               correlations_.has_predecessor(r.layer, r.kind);
     const std::size_t k = params_.top_k;
-    if (layer_signal) count_fired_predecessors(r, words);
-
-    if (params_.signals == predictor_signals::layer_only) {
-      // active iff s2 >= v_min (all thresholds are 0 or "never" in this variant)
-      for (std::size_t g = 0; g < words; ++g) {
-        word a = 0;
-        for (std::size_t v = 0; v <= k; ++v)
-          if (threshold_[v] == 0) a |= v == 0 ? ~word{0} : (layer_signal ? s2_[g * k + v - 1] : 0);
-        act[g] = a;
-      }
-      neuron_state_table::trim(act, n);
-      out.hot = out.active;
-      return;
-    }
-
-    const word* planes = states_.planes(r.layer, r.kind);
     const std::size_t v_max = layer_signal ? k : 0;
+    const word* prev = layer_signal ? padded_previous(r) : nullptr;
+    const correlation_table::index* top = layer_signal ? correlations_.raw_top(r.layer, r.kind) : nullptr;
+    const word* planes = keeps_state() ? states_.planes(r.layer, r.kind) : nullptr;
+    // 1 if correlated neuron j fired (an empty slot reads a bit that is always 0).
+    const auto fired = [prev](std::uint32_t j) -> word { return (prev[j / 64] >> (j % 64)) & 1u; };
+
+    word reach[hermes_predictor_params::max_top_k + 1];
     for (std::size_t g = 0; g < words; ++g) {
-      const word* s = planes + g * bitslice::state_bits;
-      word a = 0;
+      const word* s = planes ? planes + g * bitslice::state_bits : nullptr;
+      word acc = 0;
       for (std::size_t v = 0; v <= v_max; ++v) {
         const unsigned t = threshold_[v];
-        if (t > bitslice::max_state) continue;  // never enough
-        const word ge = t == 0 ? ~word{0} : bitslice::at_least(s, threshold_bits_[v]);
-        a |= v == 0 ? ge : (ge & s2_[g * k + v - 1]);
+        acc |= t == 0 ? ~word{0} : t > bitslice::max_state ? word{0} : bitslice::at_least(s, threshold_bits_[v]);
+        reach[v] = acc;
       }
-      act[g] = a;
+      const word valid = g + 1 == words && n % 64 != 0 ? (word{1} << (n % 64)) - 1 : ~word{0};
+      word a = reach[0];
+      if (layer_signal) {
+        word cand = reach[v_max] & ~reach[0] & valid;
+        const correlation_table::index* row = top + g * 64 * k;
+        if (k == 2) {
+          // The paper's top-2: collect "one fired" and "both fired" for the word, then
+          // active = reach[0] | reach[1] & one | reach[2] & both.
+          word one = 0, both = 0;
+          for (; cand; cand &= cand - 1) {
+            const auto b = static_cast<unsigned>(std::countr_zero(cand));
+            const word f0 = fired(row[2 * b]), f1 = fired(row[2 * b + 1]);
+            one |= (f0 | f1) << b;
+            both |= (f0 & f1) << b;
+          }
+          a |= (reach[1] & one) | (reach[2] & both);
+        } else {
+          for (; cand; cand &= cand - 1) {
+            const auto b = static_cast<std::size_t>(std::countr_zero(cand));
+            std::size_t count = 0;
+            for (std::size_t e = 0; e < k; ++e) count += fired(row[b * k + e]);
+            a |= reach[count] & (word{1} << b);
+          }
+        }
+      }
+      act[g] = a & valid;
+      if (planes) hot[g] = hot_min_ > bitslice::max_state ? word{0} : bitslice::at_least(s, hot_bits_) & valid;
     }
-    neuron_state_table::trim(act, n);
-    states_.at_least(r.layer, r.kind, params_.hot_threshold + 1, out.hot);
+    if (!planes) out.hot = out.active;  // layer_only: the predicted active set is its hot set
   }
 
   void update(const prediction_request& r, const neuron_mask& actual) {
@@ -256,15 +281,15 @@ class hermes_predictor {
       threshold_[v] = t <= 0 ? 0u : t >= 16 ? 16u : static_cast<unsigned>(t);
       if (threshold_[v] >= 1 && threshold_[v] <= 15) threshold_bits_[v] = bitslice::constant4(threshold_[v]);
     }
+    hot_min_ = params_.hot_threshold + 1;
+    if (hot_min_ <= bitslice::max_state) hot_bits_ = bitslice::constant4(hot_min_);
   }
 
-  // s2_ as a thermometer code: s2_[g*k + v-1] has bit b set iff neuron 64g+b has at least v
-  // fired correlated predecessors. Only computed for candidates: neurons whose state reaches
-  // the smallest threshold the layer signal can unlock (threshold_[k]; s1 >= 4 with the paper's
-  // parameters); for every other neuron s2 cannot change the decision. Steady-state cold neurons
-  // sit near state 0, so most neurons are skipped with one bit-sliced compare per 64.
-  void count_fired_predecessors(const prediction_request& r, std::size_t words) {
-    const std::size_t k = params_.top_k;
+  // The previous layer's true activations, which the layer signal reads, copied into a buffer
+  // that covers every 16-bit index: the empty slot (0xFFFF) then reads a bit that is always 0,
+  // so the probe needs no test. Copying a layer's mask (at most 8 KB) is far cheaper than a
+  // compare per probe.
+  const word* padded_previous(const prediction_request& r) {
     if (r.previous == nullptr)
       throw invalid_parameter("prediction_request.previous", "null",
                               "the true activations of the previous layer (layer " +
@@ -273,35 +298,15 @@ class hermes_predictor {
     if (r.previous->size() != np)
       throw invalid_parameter("prediction_request.previous size", std::to_string(r.previous->size()),
                               std::to_string(np) + " neurons of the previous layer");
-    s2_.assign(words * k, 0);
-    const std::size_t n = layout_.neurons(r.kind);
-    const unsigned t_min = threshold_[k];
-    const bool all_candidates = !keeps_state() || t_min == 0;
-    if (!all_candidates && t_min > bitslice::max_state) return;  // the layer signal never suffices
-    const bitslice::constant4 c(all_candidates ? 0u : t_min);
-    const word* planes = keeps_state() ? states_.planes(r.layer, r.kind) : nullptr;
-    const correlation_table::index* top = correlations_.raw_top(r.layer, r.kind);
-    const word* prev = r.previous->words().data();
-    const auto fired = [prev](correlation_table::index j) -> std::size_t {
-      return j != correlation_table::empty_slot && ((prev[j / 64] >> (j % 64)) & 1u);
-    };
-    for (std::size_t g = 0; g < words; ++g) {
-      word cand = all_candidates ? ~word{0} : bitslice::at_least(planes + g * bitslice::state_bits, c);
-      if (g + 1 == words && n % 64 != 0) cand &= (word{1} << (n % 64)) - 1;
-      word* s2 = s2_.data() + g * k;
-      while (cand) {
-        const auto b = static_cast<std::size_t>(std::countr_zero(cand));
-        cand &= cand - 1;
-        const correlation_table::index* t = top + (g * 64 + b) * k;
-        std::size_t count;
-        if (k == 2) count = fired(t[0]) + fired(t[1]);  // the paper's top-2, unrolled
-        else {
-          count = 0;
-          for (std::size_t e = 0; e < k; ++e) count += fired(t[e]);
-        }
-        for (std::size_t v = 0; v < count; ++v) s2[v] |= word{1} << b;
-      }
-    }
+    constexpr std::size_t padded_words = (std::size_t{correlation_table::empty_slot} + 1) / 64;
+    if (previous_.size() != padded_words) previous_.assign(padded_words, 0);
+    const auto& w = r.previous->words();
+    std::copy(w.begin(), w.end(), previous_.begin());
+    // Words past this mask may hold a wider layer's bits from an earlier call; only indices < np
+    // and the empty slot are ever read (the table validates them), so only the empty slot's bit
+    // must be cleared.
+    previous_.back() &= ~(word{1} << (correlation_table::empty_slot % 64));
+    return previous_.data();
   }
 
   trace_layout layout_;
@@ -310,7 +315,9 @@ class hermes_predictor {
   neuron_state_table states_;
   std::vector<unsigned> threshold_;
   std::vector<bitslice::constant4> threshold_bits_;
-  std::vector<word> s2_;
+  unsigned hot_min_ = 16;                 // hot iff state >= hot_min_ (= T_h + 1; 16 = never)
+  bitslice::constant4 hot_bits_;
+  std::vector<word> previous_;            // padded copy of the previous layer's mask (predict)
 };
 
 static_assert(check_predictor<hermes_predictor>());
