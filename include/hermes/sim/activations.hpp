@@ -37,9 +37,14 @@ constexpr std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream) {
 
 class batch_activations {
  public:
-  // Synthetic activations for the workload's model, calibrated by workload.activations.
+  // The workload's recorded trace if it names one (workload_config::trace, replayed as below),
+  // else synthetic activations for its model, calibrated by workload.activations.
   explicit batch_activations(const workload_config& w)
-      : w_(w), layout_(trace_layout::of(w.model)) {
+      : w_(w), layout_(w.trace ? w.trace->layout() : trace_layout::of(w.model)), recorded_(w.trace) {
+    if (recorded_) {
+      check_recorded();
+      return;
+    }
     synthetic_config cfg = w.activations;
     cfg.seed = detail::mix_seed(w.seed, 0);
     model_.emplace(layout_, cfg);
@@ -54,18 +59,7 @@ class batch_activations {
   // is estimated from the profile part (statistics' top_correlated).
   batch_activations(const workload_config& w, std::shared_ptr<const activation_trace> trace)
       : w_(w), layout_(trace->layout()), recorded_(std::move(trace)) {
-    if (!(layout_ == trace_layout::of(w.model)))
-      throw invalid_parameter("trace layout", "layers " + std::to_string(layout_.layers) + ", attention " +
-                                                  std::to_string(layout_.attention_neurons) + ", ffn " +
-                                                  std::to_string(layout_.ffn_neurons),
-                              "the layout of model " + w.model.name);
-    if (w.batch != 1)
-      throw invalid_parameter("workload.batch with --trace", std::to_string(w.batch),
-                              "1 (a recorded trace is one sequence)");
-    const std::size_t need = w.profile_tokens + w.input_len + w.output_len;
-    if (recorded_->tokens() < need)
-      throw invalid_parameter("trace tokens", std::to_string(recorded_->tokens()),
-                              "at least profile_tokens + input_len + output_len = " + std::to_string(need));
+    check_recorded();
   }
 
   [[nodiscard]] const trace_layout& layout() const { return layout_; }
@@ -135,6 +129,22 @@ class batch_activations {
   }
 
  private:
+  // A recorded trace must be of the model's layout, one sequence, and long enough.
+  void check_recorded() const {
+    if (!(layout_ == trace_layout::of(w_.model)))
+      throw invalid_parameter("trace layout", "layers " + std::to_string(layout_.layers) + ", attention " +
+                                                  std::to_string(layout_.attention_neurons) + ", ffn " +
+                                                  std::to_string(layout_.ffn_neurons),
+                              "the layout of model " + w_.model.name);
+    if (w_.batch != 1)
+      throw invalid_parameter("workload.batch with --trace", std::to_string(w_.batch),
+                              "1 (a recorded trace is one sequence)");
+    const std::size_t need = w_.profile_tokens + w_.input_len + w_.output_len;
+    if (recorded_->tokens() < need)
+      throw invalid_parameter("trace tokens", std::to_string(recorded_->tokens()),
+                              "at least profile_tokens + input_len + output_len = " + std::to_string(need));
+  }
+
   [[nodiscard]] activation_trace slice(std::size_t begin, std::size_t count) const {
     activation_trace t(layout_);
     token_masks masks(layout_);

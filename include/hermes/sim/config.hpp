@@ -4,6 +4,7 @@
 // any simulation starts so that a bad value is reported by name instead of simulated.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "hermes/activation/synthetic_source.hpp"
@@ -67,6 +68,9 @@ struct workload_config {
   // profiles offline on a calibration input, Sec IV-B); a different input than the prompt.
   std::size_t profile_tokens = 128;
   synthetic_config activations{};  // the calibrated synthetic generator's targets
+  // A recorded trace to replay instead of the synthetic generator (hermes-sim --trace; see
+  // sim/activations.hpp for which tokens are the profile, the prompt and the decode).
+  std::shared_ptr<const activation_trace> trace;
 
   void validate() const {
     if (model.layers == 0 || model.hidden == 0 || model.ffn == 0 || model.heads == 0)
