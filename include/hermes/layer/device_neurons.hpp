@@ -31,7 +31,15 @@ class device_neurons {
                               "the layer's neuron count " + std::to_string(placement.neurons()));
     // Counting sort by device keeps neurons ascending within each device, so the summation
     // order of a device's partial does not depend on how the mask was produced.
-    active.for_each([&](std::size_t i) { ++begin_[placement.compute_device(i) + 1]; });
+    // Only the active neurons' devices are checked (per call, O(active)): the simulator groups
+    // every layer of every token, so a whole-layer validation here would dominate it.
+    active.for_each([&](std::size_t i) {
+      const device_index d = placement.compute_device(i);
+      if (d >= devices)
+        throw invalid_parameter("layer_placement: device of neuron " + std::to_string(i),
+                                std::to_string(d), "a device below " + std::to_string(devices));
+      ++begin_[d + 1];
+    });
     for (std::size_t d = 0; d < devices; ++d) begin_[d + 1] += begin_[d];
     neurons_.resize(begin_[devices]);
     std::vector<std::size_t> next(begin_.begin(), begin_.end() - 1);
@@ -87,7 +95,9 @@ class device_neurons {
   }
   static void check_placement(const layer_placement& placement, std::size_t devices) {
     if (devices == 0) throw invalid_parameter("device count", "0", "at least 1 device");
-    placement.validate(devices);
+    if (placement.cached.size() != placement.home.size())
+      throw error("layer_placement: cached mask has " + std::to_string(placement.cached.size()) +
+                  " neurons, home has " + std::to_string(placement.home.size()));
     if (placement.cached.count() > 0 && placement.fast_device >= devices)
       throw invalid_parameter("layer_placement.fast_device", std::to_string(placement.fast_device),
                               "a device below " + std::to_string(devices));
