@@ -75,3 +75,56 @@ TEST_CASE("statistics: layer_correlation and top_correlated on a planted depende
   CHECK(lift.rate_given_none == Approx(0.0));
   CHECK(top_correlated(t, 0, layer_kind::ffn).of(0)[0] == layer_predecessors::none);  // layer 0 has no predecessors
 }
+
+TEST_CASE("statistics: predecessor_cofiring golden values derived by hand", "[activation][statistics]") {
+  // Layer 1 neuron 0 has predecessors {0, 1}; neuron 1 has {2, none}; neurons 2, 3 have none.
+  const auto t = from_bits({"1000", "0100", "0010", "0000"},   // layer 0
+                           {"1100", "1000", "0100", "1000"});  // layer 1
+  layer_predecessors table(4, 2);
+  table.of(0)[0] = 0;
+  table.of(0)[1] = 1;
+  table.of(1)[0] = 2;
+  const auto c = predecessor_cofiring(t, 1, layer_kind::ffn, table);
+  // Neuron 0 fires on tokens 0, 1, 3; a predecessor fired on 0, 1 (one each), never both.
+  // Neuron 1 fires on 0, 2; its predecessor fired on 2.
+  CHECK(c.samples == 8);
+  CHECK(c.fired == 5);
+  CHECK(c.any == 3);
+  CHECK(c.fired_with_any == 3);  // neuron 0 on tokens 0, 1; neuron 1 on token 2
+  CHECK(c.all == 1);             // only neuron 1's single predecessor, token 2
+  CHECK(c.fired_with_all == 1);
+  CHECK(c.cofiring() == Approx(3.0 / 5.0));
+  // Independence: neuron 0 fires at 3/4 with 2 any-samples, neuron 1 at 2/4 with 1.
+  CHECK(c.independent_with_any == Approx(0.75 * 2 + 0.5 * 1));
+  CHECK(c.chance() == Approx(2.0 / 5.0));
+  CHECK(c.excess() == Approx((0.6 - 0.4) / 0.6));
+  CHECK(c.base_rate() == Approx(5.0 / 8.0));
+  CHECK(c.rate_given_all() == Approx(1.0));
+  CHECK(c.lift() == Approx(8.0 / 5.0));
+  CHECK(c.independent_with_all == Approx(0.5));
+  CHECK(c.lift_over_independence() == Approx(2.0));
+  // Counts pool by +=.
+  auto twice = c;
+  twice += c;
+  CHECK(twice.fired_with_any == 6);
+  CHECK(twice.cofiring() == Approx(c.cofiring()));
+  CHECK(twice.chance() == Approx(c.chance()));
+  // Bad input names the field.
+  CHECK_THROWS_WITH(predecessor_cofiring(t, 0, layer_kind::ffn, table), Catch::Contains("layer"));
+  CHECK_THROWS_AS(predecessor_cofiring(t, 1, layer_kind::ffn, layer_predecessors(3, 2)), invalid_parameter);
+  layer_predecessors bad(4, 2);
+  bad.of(0)[0] = 9;
+  CHECK_THROWS_WITH(predecessor_cofiring(t, 1, layer_kind::ffn, bad), Catch::Contains("predecessor"));
+}
+
+TEST_CASE("statistics: predecessor_cofiring is at chance for independent neurons", "[activation][statistics]") {
+  // A neuron that fires on every token co-fires with whatever fired: C = P(any), excess 0.
+  const auto t = from_bits({"10", "00", "10", "00"}, {"01", "01", "01", "01"});
+  layer_predecessors table(2, 1);
+  table.of(1)[0] = 0;
+  const auto c = predecessor_cofiring(t, 1, layer_kind::ffn, table);
+  CHECK(c.cofiring() == Approx(0.5));
+  CHECK(c.chance() == Approx(0.5));
+  CHECK(c.excess() == Approx(0.0).margin(1e-12));
+  CHECK(c.lift_over_independence() == Approx(1.0));
+}

@@ -10,6 +10,9 @@
 //    by frequency over the trace, averaged over layers.
 //  * layer-wise correlation: the chance a neuron fires given that all of its correlated
 //    predecessors (previous layer, same kind) fired, against its base rate.
+//  * predecessor co-firing: the chance that at least one of a neuron's correlated predecessors
+//    fired, given that the neuron fired. The Hermes predictor (lambda = 6, T = 15, 4-bit state)
+//    predicts a neuron only when one of them fired, so this bounds its recall.
 //  * hot-set turnover: the share of the top-`fraction` neurons of the first window that are
 //    not in the top `fraction` of the last window.
 #include <algorithm>
@@ -215,6 +218,110 @@ inline correlation_lift layer_correlation(const activation_trace& trace, std::si
   r.rate_given_all = ratio(fired_all, r.samples_all);
   r.rate_given_none = ratio(fired_none, r.samples_none);
   return r;
+}
+
+// Counts over (token, neuron) samples of one or more layers: every neuron with at least one
+// predecessor in the table, on every token. Beside each co-firing count, what it would be if
+// every neuron fired independently of its predecessors at its own rate f_i over the trace
+// (sum over neurons of f_i x the samples in which the predecessors did X): pooled ratios mix
+// neurons of very different rates, and hot neurons with hot predecessors co-fire often even
+// without any dependence, so "above chance" must be judged neuron by neuron. Counts add up, so
+// layers pool by +=.
+struct cofiring_counts {
+  std::uint64_t samples = 0;         // (token, neuron) pairs
+  std::uint64_t fired = 0;           // ... in which the neuron fired
+  std::uint64_t any = 0;             // ... in which at least one predecessor fired
+  std::uint64_t fired_with_any = 0;  // ... both
+  std::uint64_t all = 0;             // ... in which every predecessor fired
+  std::uint64_t fired_with_all = 0;  // ... and the neuron too
+  double independent_with_any = 0.0;  // expected fired_with_any under independence
+  double independent_with_all = 0.0;  // expected fired_with_all under independence
+
+  // C = P(at least one predecessor fired | the neuron fired): the share of firings the layer
+  // signal can see at all, the ceiling of the Hermes predictor's recall.
+  [[nodiscard]] double cofiring() const { return ratio(fired_with_any, fired); }
+  // C under independence (the same neurons, rates and predecessor activity).
+  [[nodiscard]] double chance() const { return fired ? independent_with_any / static_cast<double>(fired) : 0.0; }
+  // (C - chance) / (1 - chance): the share of the firings a predecessor would miss by chance
+  // that it does see. 0 without dependence; the generator's coupling c where it acts alone.
+  [[nodiscard]] double excess() const { return chance() < 1.0 ? (cofiring() - chance()) / (1.0 - chance()) : 0.0; }
+  [[nodiscard]] double base_rate() const { return ratio(fired, samples); }
+  [[nodiscard]] double rate_given_any() const { return ratio(fired_with_any, any); }
+  [[nodiscard]] double rate_given_all() const { return ratio(fired_with_all, all); }
+  // P(fire | every predecessor fired) / P(fire), pooled (as layer_correlation reports it).
+  [[nodiscard]] double lift() const { return base_rate() > 0.0 ? rate_given_all() / base_rate() : 0.0; }
+  // fired_with_all over its expectation under independence: 1 without dependence.
+  [[nodiscard]] double lift_over_independence() const {
+    return independent_with_all > 0.0 ? static_cast<double>(fired_with_all) / independent_with_all : 0.0;
+  }
+
+  cofiring_counts& operator+=(const cofiring_counts& o) {
+    samples += o.samples;
+    fired += o.fired;
+    any += o.any;
+    fired_with_any += o.fired_with_any;
+    all += o.all;
+    fired_with_all += o.fired_with_all;
+    independent_with_any += o.independent_with_any;
+    independent_with_all += o.independent_with_all;
+    return *this;
+  }
+
+ private:
+  static double ratio(std::uint64_t a, std::uint64_t b) {
+    return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0;
+  }
+};
+
+// Co-firing of `layer`'s neurons (kind k) with their predecessors in `table` (layer - 1, same
+// kind) over every token of `trace`. Neurons whose slots are all empty are left out.
+inline cofiring_counts predecessor_cofiring(const activation_trace& trace, std::size_t layer, layer_kind kind,
+                                            const layer_predecessors& table) {
+  if (layer == 0 || layer >= trace.layout().layers)
+    throw invalid_parameter("predecessor_cofiring layer", std::to_string(layer),
+                            "1.." + std::to_string(trace.layout().layers - 1) + " (layer 0 has no predecessors)");
+  const std::size_t n = trace.layout().neurons(kind);
+  if (table.neurons() != n)
+    throw invalid_parameter("predecessor_cofiring table neurons", std::to_string(table.neurons()),
+                            std::to_string(n) + " (the layer's neurons)");
+  for (std::uint32_t j : table.predecessors)
+    if (j != layer_predecessors::none && j >= n)
+      throw invalid_parameter("predecessor_cofiring predecessor", std::to_string(j),
+                              "an index < " + std::to_string(n) + " or layer_predecessors::none");
+  cofiring_counts c;
+  if (trace.tokens() == 0) return c;
+  // Per neuron: how often it fired, and on how many tokens any / all of its predecessors did.
+  std::vector<std::uint64_t> fired(n, 0), any(n, 0), all(n, 0);
+  for (std::size_t t = 0; t < trace.tokens(); ++t) {
+    const neuron_mask& cur = trace.mask(t, layer, kind);
+    const neuron_mask& prev = trace.mask(t, layer - 1, kind);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::size_t valid = 0, on = 0;
+      for (std::uint32_t j : table.of(i))
+        if (j != layer_predecessors::none) {
+          ++valid;
+          on += prev.test(j);
+        }
+      if (valid == 0) continue;
+      const bool f = cur.test(i);
+      ++c.samples;
+      fired[i] += f;
+      any[i] += on > 0;
+      all[i] += on == valid;
+      c.fired_with_any += f && on > 0;
+      c.fired_with_all += f && on == valid;
+    }
+  }
+  const double tokens = static_cast<double>(trace.tokens());
+  for (std::size_t i = 0; i < n; ++i) {
+    c.fired += fired[i];
+    c.any += any[i];
+    c.all += all[i];
+    const double rate = static_cast<double>(fired[i]) / tokens;
+    c.independent_with_any += rate * static_cast<double>(any[i]);
+    c.independent_with_all += rate * static_cast<double>(all[i]);
+  }
+  return c;
 }
 
 }  // namespace hermes

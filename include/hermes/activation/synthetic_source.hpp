@@ -11,10 +11,20 @@
 //    that a neuron active at t is active at t + d is p + (1 - p) rho^d, so the similarity curve
 //    is S(d) = F + (1 - F) rho^d: rho is solved from S(1) and the floor F.
 //  * Layer-wise correlation. Each neuron of layer l >= 1 has 2 predecessors in layer l - 1 of
-//    the same kind (ground truth: correlation()). A fresh draw fires with probability
-//    q_m = p + kappa (m - E[m]), m = predecessors firing now, E[m] = the sum of their p, so
-//    q is raised when they fire and the marginal is still exactly p. kappa is the coupling
-//    (0..1) times the largest slope that keeps q_0 and q_2 in [0, 1].
+//    the same kind (ground truth: correlation()): two of the three neurons whose rank slots are
+//    nearest its own (slots r - 1, r, r + 1). A neuron continues a feature of the previous layer,
+//    so it fires about as often as the neurons it is most correlated with: a hot neuron's top
+//    correlates are hot, a rare neuron's are rare. (Predecessors drawn regardless of rank made an
+//    always-firing neuron's top-2 correlates mid-frequency neurons that were silent on most of
+//    its firings, which real top-2 correlates are not: they are chosen for firing with it.)
+//    A fresh draw fires with probability q_m = p + kappa (m - E[m]), m = predecessors firing
+//    now, E[m] = the sum of their p, so q is raised when they fire and the marginal is still
+//    exactly p. kappa is the kind's coupling c times the largest slope that keeps q_0 and q_2
+//    in [0, 1]; where that slope is p / E[m] (the usual case), q_0 = (1 - c) p, so of a fresh
+//    draw's firings a share c needs a predecessor firing and the rest fire regardless:
+//    c = (C - chance) / (1 - chance), C = P(a predecessor fired | the neuron fired). c is
+//    calibrated per kind on real traces (stories260K) under matched conditions
+//    (docs/parameters.md, "Synthetic activations").
 //  * Drift. Neurons outside the always-firing head jump to other rank slots of that tail, so the
 //    propensity distribution is invariant while the identity of the moderately hot neurons
 //    changes. A layer is swept every drift_period (K) tokens: each tail neuron jumps with
@@ -57,22 +67,29 @@ namespace hermes {
 struct synthetic_kind_targets {
   double sparsity = 0.9;                // fraction of neurons silent on a token
   double long_range_similarity = 0.70;  // S(d) for d beyond ~25 tokens (paper Sec III: about 70%)
+  // c in [0, 1]: the share of a fresh draw's firings that need a predecessor firing (see the
+  // header comment). FFN 0.22 / attention 0.43: the values at which the generator, set to the
+  // stories260K traces' own density, hot share and similarity and measured the same way
+  // (top_correlated on held-out runs), reproduces their co-firing C (docs/parameters.md).
+  double layer_coupling = 0.22;
 };
 
 struct synthetic_config {
   std::uint64_t seed = 0x4865726d6573ULL;  // "Hermes"; any value works
   // FFN: ProSparse reports 89.3% / 88.8% for ReLU-fied LLaMA2-7B / 13B and OPT's native ReLU
   // FFN is above 90% (ReLU Strikes Back, Fig 1); 90% for every model alike.
-  synthetic_kind_targets ffn{0.90, 0.70};
+  synthetic_kind_targets ffn{0.90, 0.70, 0.22};
   // Attention input (QKV) after the inserted ReLU: the ReLU follows a normalisation layer whose
   // outputs are centred on zero per token, so about half are cut (ReLU Strikes Back, stage 2).
-  synthetic_kind_targets attention{0.50, 0.70};
+  synthetic_kind_targets attention{0.50, 0.70, 0.43};
   double hot_fraction = 0.20;          // "hot" = the top 20% of neurons by frequency ...
   double hot_share = 0.80;             // ... carrying 80% of the FFN activations (Hermes Sec I)
   double adjacent_similarity = 0.92;   // S(1): "over 90%" (Hermes Sec III)
   double hot_turnover = 0.5;           // share of initially hot FFN neurons no longer hot ...
   std::size_t turnover_horizon = 128;  // ... after this many tokens (Hermes Sec III, 128-token runs)
-  double layer_coupling = 1.0;         // 0 = no layer-wise correlation, 1 = strongest linear one
+  // Scales both kinds' calibrated layer_coupling: 1 = calibrated, 0 = no layer-wise coupling
+  // (predecessors are still rank neighbours; only the causal link is cut).
+  double layer_coupling = 1.0;
   // Tokens between two drift sweeps of a layer (not a paper figure: a generator choice,
   // docs/parameters.md "Synthetic activations"). The calibrated turnover is exact at multiples
   // of it, so it should divide turnover_horizon; 16 = 128 / 8.
@@ -202,6 +219,11 @@ class synthetic_source {
                               "1.." + std::to_string(config_.turnover_horizon) + " tokens (at most turnover_horizon)");
     if (!(config_.layer_coupling >= 0.0 && config_.layer_coupling <= 1.0))
       throw invalid_parameter("synthetic layer_coupling", detail::to_text(config_.layer_coupling), "a value in [0, 1]");
+    if (!(config_.ffn.layer_coupling >= 0.0 && config_.ffn.layer_coupling <= 1.0))
+      throw invalid_parameter("synthetic ffn.layer_coupling", detail::to_text(config_.ffn.layer_coupling), "a value in [0, 1]");
+    if (!(config_.attention.layer_coupling >= 0.0 && config_.attention.layer_coupling <= 1.0))
+      throw invalid_parameter("synthetic attention.layer_coupling", detail::to_text(config_.attention.layer_coupling),
+                              "a value in [0, 1]");
   }
 
   void calibrate() {
@@ -280,58 +302,35 @@ class synthetic_source {
     }
   }
 
-  // Predecessors are drawn in proportion to the Bernoulli variance p(1 - p) of their initial
-  // propensity: a neuron that always (or never) fires carries no information about another.
-  // Drawn from an alias table (Walker 1977, Vose 1991): O(1) per draw instead of a binary
-  // search, which made this the bulk of the construction time at LLaMA2-70B scale.
+  // Predecessors: two distinct neurons of the previous layer among the three holding the rank
+  // slots nearest the neuron's own (r - 1, r, r + 1; the three lowest or highest at the ends),
+  // chosen at random. Slots are a random permutation per layer, so the predecessors are random
+  // neurons by index; only their propensity follows the neuron's. Drift later moves tail
+  // neurons to other slots while the predecessors stay: the rank match loosens over a
+  // generation, as the hot set turns over.
   void choose_predecessors(unit& u, const unit& prev) {
     const std::size_t np = prev.neurons;
-    std::vector<double> weight(np);
-    double total = 0.0;
-    const auto& slot_p = slot_p_[static_cast<std::size_t>(prev.kind)];
-    for (std::size_t j = 0; j < np; ++j) {
-      const double p = slot_p[prev.slot_of[j]];
-      total += weight[j] = p * (1.0 - p);
-    }
-    // Vose's construction: column j keeps its own index with chance accept[j] / 2^32 and
-    // otherwise yields alias[j]; every column carries total / np of the weight.
-    std::vector<std::uint32_t> accept(np, std::numeric_limits<std::uint32_t>::max()), alias(np);
-    for (std::size_t j = 0; j < np; ++j) alias[j] = static_cast<std::uint32_t>(j);
-    if (total > 0.0) {
-      std::vector<std::uint32_t> small, large;
-      for (std::size_t j = 0; j < np; ++j) {
-        weight[j] *= static_cast<double>(np) / total;  // mean 1
-        (weight[j] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(j));
-      }
-      while (!small.empty() && !large.empty()) {
-        const std::uint32_t s = small.back(), g = large.back();
-        small.pop_back();
-        accept[s] = static_cast<std::uint32_t>(std::clamp(weight[s] * fixed_one, 0.0, fixed_one - 1.0));  // >= 0: rounding
-        alias[s] = g;
-        weight[g] -= 1.0 - weight[s];
-        if (weight[g] < 1.0) {
-          large.pop_back();
-          small.push_back(g);
-        }
-      }
-      // What is left holds weight 1 up to rounding: it keeps its own index (accept = all ones).
-    }
-    const auto draw = [&]() -> std::uint32_t {
-      // High half picks the column (Lemire's multiply-shift), low half the coin.
-      const std::uint64_t r = rng_();
-      const auto j = static_cast<std::size_t>(((r >> 32) * np) >> 32);
-      return static_cast<std::uint32_t>(r) < accept[j] ? static_cast<std::uint32_t>(j) : alias[j];
-    };
+    std::vector<std::uint32_t> neuron_of(np);
+    for (std::size_t j = 0; j < np; ++j) neuron_of[prev.slot_of[j]] = static_cast<std::uint32_t>(j);
     u.pred.resize(u.neurons * predecessors);
     for (std::size_t i = 0; i < u.neurons; ++i) {
-      const std::uint32_t a = draw();
-      std::uint32_t b = a;
-      // Distinct predecessors when the previous layer has two; a bounded number of redraws,
-      // then the next neuron, keeps the draw count deterministic.
-      for (int tries = 0; b == a && np > 1 && tries < 64; ++tries) b = draw();
-      if (b == a && np > 1) b = static_cast<std::uint32_t>((a + 1) % np);
-      u.pred[i * predecessors] = a;
-      u.pred[i * predecessors + 1] = b;
+      // Candidate slots first, first + 1, first + 2, clipped to the layer; a layer of one or two
+      // neurons offers only those (a one-neuron layer repeats its neuron).
+      const std::size_t r = std::min<std::size_t>(u.slot_of[i], np - 1);
+      const std::size_t span = std::min<std::size_t>(3, np);
+      const std::size_t first = std::min(r > 0 ? r - 1 : 0, np - span);
+      // Which candidate is left out (span 3) or which comes first (span 2).
+      const auto skip = static_cast<std::size_t>(rng_.below(span));
+      std::size_t a = 0, b = 0;
+      if (span == 3) {
+        a = skip == 0 ? 1 : 0;
+        b = skip == 2 ? 1 : 2;
+      } else if (span == 2) {
+        a = skip;
+        b = 1 - skip;
+      }
+      u.pred[i * predecessors] = neuron_of[first + a];
+      u.pred[i * predecessors + 1] = neuron_of[first + b];
     }
   }
 
@@ -347,7 +346,8 @@ class synthetic_source {
       for (std::size_t r = 0; r < predecessors; ++r) e += slot_p[prev->slot_of[u.pred[i * predecessors + r]]];
       const double room_down = e > 0.0 ? p / e : 0.0;
       const double room_up = e < 2.0 ? (1.0 - p) / (2.0 - e) : room_down;
-      kappa = config_.layer_coupling * std::min(room_down, room_up);
+      const auto& targets = u.kind == layer_kind::ffn ? config_.ffn : config_.attention;
+      kappa = config_.layer_coupling * targets.layer_coupling * std::min(room_down, room_up);
     }
     // Round to nearest. The clamp absorbs rounding only: q_0 = p - kappa e is >= 0 and kappa
     // <= 1 up to an ulp. Clamping the integer keeps this branch-free: a branch on the sign of
