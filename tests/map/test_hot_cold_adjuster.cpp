@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <cstdint>
 #include <vector>
 
@@ -122,4 +123,34 @@ TEST_CASE("hot_cold_adjuster: bad input is rejected with the field named", "[map
   const std::vector<std::uint8_t> bad{1, 16, 2};
   CHECK_THROWS_WITH(adj.adjust(p, std::span<const std::uint8_t>(bad), 1, 1_KiB, l, 0_s),
                     Catch::Contains("neuron state [1]"));
+}
+
+TEST_CASE("hot_cold_adjuster: the predictor fast path decides exactly like the state scan", "[map][online]") {
+  // hermes_predictor exposes its hot set word by word; the adjuster then reads states only for
+  // resident copies and hot candidates. The outcome must equal the plain per-neuron scan.
+  const trace_layout layout{2, 64, 300};
+  std::mt19937_64 rng(5);
+  ledger l;
+  const auto pcie = l.add_resource("pcie", resource_kind::link);
+  const hot_cold_adjuster<mock_link> adj(mock_link{}, pcie);
+  hermes_predictor_params params;
+  params.signals = predictor_signals::token_only;
+  for (int round = 0; round < 40; ++round) {
+    hermes_predictor pred(layout, correlation_table{}, params);
+    std::vector<std::uint8_t> states(layout.ffn_neurons);
+    layer_placement a(layout.ffn_neurons, dimm_device(0), gpu_device);
+    for (std::size_t i = 0; i < layout.ffn_neurons; ++i) {
+      states[i] = static_cast<std::uint8_t>(rng() % 16);
+      pred.set_state(1, layer_kind::ffn, i, states[i]);
+      if (rng() % 4 == 0) a.cached.set(i);
+    }
+    layer_placement b = a;
+    // Budgets below, at and above the resident count (shrinking, full and free GPU).
+    const std::size_t budget = a.cached.count() + static_cast<std::size_t>(rng() % 40) - 20;
+    const auto fast = adj.adjust(a, pred, 1, layer_kind::ffn, budget, 1_KiB, l, 0_s);
+    const auto scan = adj.adjust(b, std::span<const std::uint8_t>(states), budget, 1_KiB, l, 0_s);
+    CHECK(fast.promoted == scan.promoted);
+    CHECK(fast.evicted == scan.evicted);
+    CHECK(a.cached == b.cached);
+  }
 }

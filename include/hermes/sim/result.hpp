@@ -80,6 +80,12 @@ struct sim_result {
   double placement_gap = 0.0;
   double placement_solve_seconds = 0.0;  // host wall time of the mapper (not modelled time)
 
+  // Host time the simulator itself spent (wall clock, not modelled time): generating or reading
+  // activations, solving the offline placement, and simulating prefill + decode.
+  double host_seconds_activations = 0.0;
+  double host_seconds_placement = 0.0;
+  double host_seconds_simulation = 0.0;
+
   // Online scheduler activity.
   std::size_t hot_neurons_promoted = 0;
   std::size_t neurons_remapped = 0;
@@ -130,6 +136,9 @@ struct sim_result {
                         {"gap", placement_gap},
                         {"solve_seconds", placement_solve_seconds}};
     }
+    j["host_seconds"] = {{"activations", host_seconds_activations},
+                         {"placement", host_seconds_placement},
+                         {"simulation", host_seconds_simulation}};
     j["hot_neurons_promoted"] = hot_neurons_promoted;
     j["neurons_remapped"] = neurons_remapped;
     return j;

@@ -265,9 +265,16 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
   for (std::size_t g = 0; g < ashape.kv_heads; ++g) attn_opts.kv_head_home.push_back(dimm_device(g % D));
 
   // ---- activations: an offline profile for the placement, then the batch's sequences ----
+  using host_clock = std::chrono::steady_clock;
+  const auto since = [](host_clock::time_point t0) {
+    return std::chrono::duration<double>(host_clock::now() - t0).count();
+  };
+  auto t_host = host_clock::now();
   batch_activations acts(w);
   const trace_layout layout = acts.layout();
   const activation_trace profile = acts.profile_trace();
+  r.host_seconds_activations += since(t_host);
+  t_host = host_clock::now();
 
   // ---- offline placement (Sec IV-B) ----
   const gpu gpu_policy(h.gpu);
@@ -299,6 +306,7 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
     }
     return layer_fill_mapper{}.place(problem);
   });
+  r.host_seconds_placement = since(t_host);
   r.has_placement = true;
   r.placement_method = std::string(to_string(placed.method));
   r.placement_objective = placed.objective;
@@ -325,7 +333,11 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
   }
 
   // ---- prefill: the prompt on the GPU, missing weights streamed over PCIe (Sec IV-A.2) ----
+  t_host = host_clock::now();
   const activation_trace prompt = acts.prompt_union();
+  r.host_seconds_activations += since(t_host);
+  const auto t_sim = host_clock::now();
+  double decode_activation_seconds = 0.0;
   if (predictor) predictor->initialise_from_prefill(prompt, 0, prompt.tokens());
   seconds t = seconds{};
   {
@@ -380,7 +392,9 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
   seconds attention_time{}, mlp_time{};
   const seconds decode_start = t;
   for (std::size_t tok = 0; tok < w.output_len; ++tok) {
+    const auto t_act = host_clock::now();
     acts.next_union(truth);
+    decode_activation_seconds += since(t_act);
     const std::size_t pos = w.input_len + tok;
     for (std::size_t l = 0; l < m.layers; ++l) {
       for (layer_kind kind : {layer_kind::attention, layer_kind::ffn}) {
@@ -452,6 +466,8 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
     }
   }
   const seconds decode_end = L.makespan();
+  r.host_seconds_activations += decode_activation_seconds;
+  r.host_seconds_simulation = since(t_sim) - decode_activation_seconds;
   r.seconds_decode = decode_end - decode_start;
 
   // ---- report ----
