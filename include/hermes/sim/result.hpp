@@ -34,6 +34,32 @@ struct time_breakdown {
   }
 };
 
+// Algorithm 1's load, per remapping window of the decode: for every layer stage (QKV or MLP of a
+// layer, stage 2l and 2l + 1) and NDP-DIMM, how many activations (true firings, union over the
+// batch) of the neurons that DIMM computes fell in the window. Reports derive load-balance
+// figures from it (most loaded vs other DIMMs, per-window spread); empty for systems without
+// NDP-DIMMs. Not part of to_json(): it is bulk data, not a scalar of the run.
+struct dimm_window_loads {
+  std::size_t window_tokens = 0;  // tokens per window (the last window may be shorter)
+  std::size_t windows = 0;
+  std::size_t stages = 0;
+  std::size_t dimms = 0;
+  std::vector<double> loads;  // [window][stage][dimm]
+
+  dimm_window_loads() = default;
+  dimm_window_loads(std::size_t window_tokens_, std::size_t windows_, std::size_t stages_, std::size_t dimms_)
+      : window_tokens(window_tokens_), windows(windows_), stages(stages_), dimms(dimms_),
+        loads(windows_ * stages_ * dimms_, 0.0) {}
+  [[nodiscard]] bool empty() const { return loads.empty(); }
+  // The `dimms` loads of one stage in one window.
+  [[nodiscard]] double* of(std::size_t window, std::size_t stage) {
+    return loads.data() + (window * stages + stage) * dimms;
+  }
+  [[nodiscard]] const double* of(std::size_t window, std::size_t stage) const {
+    return loads.data() + (window * stages + stage) * dimms;
+  }
+};
+
 struct sim_result {
   std::string model;
   std::string system;
@@ -85,6 +111,9 @@ struct sim_result {
   double host_seconds_activations = 0.0;
   double host_seconds_placement = 0.0;
   double host_seconds_simulation = 0.0;
+
+  // Per-window, per-stage, per-DIMM activation load during decode (NDP-DIMM systems only).
+  dimm_window_loads window_loads{};
 
   // Online scheduler activity.
   std::size_t hot_neurons_promoted = 0;

@@ -379,6 +379,11 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
     for (std::size_t s = 0; s < placement.size(); ++s)
       remappers.emplace_back(placement[s].neurons(), D, dimm_link, o.window);
 
+  // Algorithm 1's load per window, stage and DIMM, recorded with or without remapping so that a
+  // fixed mapping's imbalance can be measured too (reports: sim/reproduce.hpp).
+  if constexpr (std::is_same_v<Cold, ndp_dimm>)
+    r.window_loads = dimm_window_loads(o.window, (w.output_len + o.window - 1) / o.window, placement.size(), D);
+
   std::vector<neuron_mask> last_hot(placement.size());
   for (std::size_t s = 0; s < placement.size(); ++s) last_hot[s] = neuron_mask(placement[s].neurons());
   prediction_metrics metrics;
@@ -426,6 +431,13 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
           predictor->update(req, actual);
         }
         const device_neurons groups(*computed, placement[s], devices.size());
+        if (!r.window_loads.empty()) {
+          double* load = r.window_loads.of(tok / o.window, s);
+          actual.for_each([&](std::size_t i) {
+            const device_index d = placement[s].compute_device(i);
+            if (d != G) load[d - 1] += 1.0;
+          });
+        }
         if (kind == layer_kind::attention) {
           const attention_timing at = charge_attention(ashape, w.batch, pos, groups, devices, L, ready, attn_opts);
           attention_time += at.end - ready;
