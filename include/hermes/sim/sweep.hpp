@@ -151,6 +151,12 @@ inline std::string csv_field(const nlohmann::json& v) {
   return line;
 }
 
+// A point of the grid that cannot run (checked before the first run): bad input.
+class sweep_point_error : public error {
+ public:
+  using error::error;
+};
+
 struct sweep_summary {
   std::size_t runs = 0;
   std::size_t supported = 0;
@@ -178,7 +184,7 @@ inline sweep_summary run_sweep(const sweep_grid& grid, const sweep_runner& run, 
       try {
         check(p);
       } catch (const error& e) {
-        throw error("sweep point " + describe_point(p) + ": " + e.what());
+        throw sweep_point_error("sweep point " + describe_point(p) + ": " + e.what());
       }
     }
   sweep_summary s;

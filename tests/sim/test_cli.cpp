@@ -1,0 +1,328 @@
+// sim/cli.hpp: hermes-sim's command line, tested through run_cli (what main() calls): every flag,
+// every rejection (exit code 2, message naming the flag or JSON path), --print-config round
+// trip, the --json object, the default table and the sweep's CSV. Runs use small models and
+// short sequences to stay fast.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../model/scratch_dir.hpp"
+#include "hermes/activation/synthetic_source.hpp"
+#include "hermes/activation/token_masks.hpp"
+#include "hermes/activation/trace_file.hpp"
+#include "hermes/sim/cli.hpp"
+
+using args_t = std::vector<std::string>;
+
+namespace {
+
+struct outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+outcome cli(const args_t& args) {
+  std::ostringstream out, err;
+  outcome o;
+  o.code = hermes::cli::run_cli(args, out, err);
+  o.out = out.str();
+  o.err = err.str();
+  return o;
+}
+
+// A short run of the smallest preset (stories260K: 5 layers, 64 x 172 neurons), so that each
+// simulation, its offline ILP included, takes milliseconds.
+args_t small(args_t extra = {}) {
+  args_t a = {"--model", "stories260K", "--input-len", "8", "--output-len", "8", "--profile-tokens", "16"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The result without the simulator's own wall-clock times (the mapper's solve time and
+// host_seconds), the fields that are measured rather than modelled.
+nlohmann::json modelled(nlohmann::json j) {
+  const auto strip = [](nlohmann::json& r) {
+    if (r.contains("placement")) r["placement"].erase("solve_seconds");
+    r.erase("host_seconds");
+  };
+  strip(j);
+  if (j.contains("baselines"))
+    for (auto& b : j["baselines"]) strip(b);
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("cli: no flags is the paper's headline setup", "[sim][cli]") {
+  const auto cmd = hermes::cli::parse_sim_command({});
+  CHECK(hermes::to_json(cmd.config) == hermes::to_json(hermes::sim_config{}));
+  CHECK(cmd.config.workload.model.name == "LLaMA2-70B");
+  CHECK(cmd.config.hardware.gpu.name == "RTX4090");
+  CHECK(cmd.config.hardware.dimms == 8);
+  CHECK(cmd.config.workload.batch == 1);
+  CHECK(cmd.config.workload.input_len == 128);
+  CHECK(cmd.config.workload.output_len == 128);
+  CHECK(cmd.config.system == "Hermes");
+  CHECK_FALSE(cmd.compare.has_value());
+  CHECK_FALSE(cmd.json);
+  // The default side-by-side set: the main baselines the registry has, never the ablations.
+  const auto b = hermes::cli::main_baselines("Hermes");
+  CHECK(std::find(b.begin(), b.end(), "Hermes-base") != b.end());
+  CHECK(std::find(b.begin(), b.end(), "Hermes-host") != b.end());
+  CHECK(std::find(b.begin(), b.end(), "Hermes") == b.end());
+  CHECK(std::find(b.begin(), b.end(), "Hermes-random") == b.end());
+}
+
+TEST_CASE("cli: every flag sets its field", "[sim][cli]") {
+  const auto cmd = hermes::cli::parse_sim_command(
+      {"--model", "llama-7b", "--system", "hermes-base", "--batch", "4", "--input-len", "64", "--output-len",
+       "32", "--gpu", "rtx3090", "--dimms", "4", "--multipliers", "128", "--seed", "9", "--profile-tokens", "16",
+       "--trace", "run.trace", "--compare", "Hermes,hermes-host", "--json", "--print-config", "--list"});
+  const auto& c = cmd.config;
+  CHECK(c.workload.model.name == "LLaMA-7B");
+  CHECK(c.system == "Hermes-base");  // the registry's spelling
+  CHECK(c.workload.batch == 4);
+  CHECK(c.workload.input_len == 64);
+  CHECK(c.workload.output_len == 32);
+  CHECK(c.hardware.gpu.name == "RTX3090");
+  CHECK(c.hardware.dimms == 4);
+  CHECK(c.hardware.dimm.gemv.multipliers == 128);
+  CHECK(c.workload.seed == 9);
+  CHECK(c.workload.profile_tokens == 16);
+  CHECK(c.trace == "run.trace");
+  REQUIRE(cmd.compare.has_value());
+  CHECK(*cmd.compare == std::vector<std::string>{"Hermes", "Hermes-host"});
+  CHECK(cmd.json);
+  CHECK(cmd.print_config);
+  CHECK(cmd.list);
+  CHECK(hermes::cli::parse_sim_command({"--compare", "none"}).compare == std::vector<std::string>{});
+  CHECK(hermes::cli::parse_sim_command({"--help"}).help);
+}
+
+TEST_CASE("cli: bad input exits with 2 and names the flag", "[sim][cli]") {
+  const auto rejected = [](const args_t& args, const std::string& message) {
+    const auto o = cli(args);
+    INFO(o.err);
+    CHECK(o.code == hermes::cli::exit_usage);
+    CHECK(o.out.empty());
+    CHECK(o.err.find(message) != std::string::npos);
+  };
+  // Unknown names list the valid ones.
+  rejected({"--model", "GPT-9"}, "hermes-sim: --model 'GPT-9': expected one of: OPT-13B, OPT-30B");
+  rejected({"--model", "GPT-9"}, "LLaMA2-70B");
+  rejected({"--system", "Hermes-turbo"}, "--system 'Hermes-turbo': expected one of: Hermes, ");
+  rejected({"--system", "Hermes-turbo"}, "Hermes-base");
+  rejected({"--gpu", "H100"}, "--gpu 'H100': expected one of: RTX4090");
+  rejected({"--compare", "Hermes,Nope"}, "--compare 'Nope': expected one of: Hermes");
+  // Impossible values.
+  rejected({"--dimms", "0"}, "--dimms '0': expected an integer in 1..64");
+  rejected({"--batch", "0"}, "--batch '0': expected an integer in 1..256");
+  rejected({"--batch", "-2"}, "--batch '-2': expected an integer in 1..256");
+  rejected({"--multipliers", "0"}, "--multipliers '0': expected an integer >= 1");
+  rejected({"--input-len", "4.5"}, "--input-len '4.5': expected an integer >= 1");
+  rejected({"--output-len", ""}, "--output-len '': expected an integer >= 1");
+  rejected({"--input-len", "4000"},
+           "--input-len 4000 + --output-len 128 = 4128 tokens: expected at most the context of LLaMA2-70B (4096 tokens)");
+  rejected({"--model", "OPT-13B", "--output-len", "2000"}, "context of OPT-13B (2048 tokens)");
+  // The command line itself.
+  rejected({"--batch"}, "--batch: missing value");
+  rejected({"--dimm", "4"}, "unknown option '--dimm' (see --help)");
+  rejected({"--compare", "Hermes,,Hermes-base"}, "--compare 'Hermes,,Hermes-base': expected a comma-separated list");
+}
+
+TEST_CASE("cli: a bad --config file is reported at the JSON path", "[sim][cli]") {
+  hermes::test::scratch_dir dir("cli-config");
+  const auto write = [&](const std::string& name, const std::string& text) {
+    const auto p = dir.file(name).string();
+    std::ofstream(p) << text;
+    return p;
+  };
+  const auto neg = write("neg.json", R"({"hardware": {"pcie": {"bandwidth_Bps": -64e9}}})");
+  auto o = cli({"--config", neg});
+  CHECK(o.code == hermes::cli::exit_usage);
+  CHECK(o.err == "hermes-sim: " + neg + ": /hardware/pcie/bandwidth_Bps: -64000000000.0 (a number) is invalid: "
+                 "expected a number > 0\n");
+  const auto typo = write("typo.json", R"({"workload": {"batchsize": 4}})");
+  o = cli({"--config", typo});
+  CHECK(o.code == hermes::cli::exit_usage);
+  CHECK(o.err.find(typo + ": /workload/batchsize: unknown key \"batchsize\"; allowed here: model, batch,") !=
+        std::string::npos);
+  const auto type = write("type.json", R"({"hardware": {"dimms": "eight"}})");
+  o = cli({"--config", type});
+  CHECK(o.err.find(type + R"(: /hardware/dimms: "eight" (a string) is invalid: expected an integer in 1..64)") !=
+        std::string::npos);
+  const auto sys = write("sys.json", R"({"system": "Hermes-turbo"})");
+  o = cli({"--config", sys});
+  CHECK(o.code == hermes::cli::exit_usage);
+  CHECK(o.err.find("system 'Hermes-turbo': expected one of: Hermes") != std::string::npos);
+  o = cli({"--config", dir.file("none.json").string()});
+  CHECK(o.code == hermes::cli::exit_usage);
+  CHECK(o.err.find("cannot open") != std::string::npos);
+  // Flags override the file, whatever their order.
+  const auto four = write("four.json", R"({"hardware": {"dimms": 4}, "workload": {"batch": 2}})");
+  const auto cmd = hermes::cli::parse_sim_command({"--batch", "3", "--config", four});
+  CHECK(cmd.config.hardware.dimms == 4);
+  CHECK(cmd.config.workload.batch == 3);
+}
+
+TEST_CASE("cli: --print-config round-trips into the same run", "[sim][cli]") {
+  hermes::test::scratch_dir dir("cli-roundtrip");
+  const args_t setup = small({"--dimms", "4", "--multipliers", "128", "--gpu", "RTX3090", "--seed", "5"});
+  auto with = [](args_t a, const args_t& more) {
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
+  const auto printed = cli(with(setup, {"--print-config"}));
+  REQUIRE(printed.code == 0);
+  const auto file = dir.file("effective.json").string();
+  std::ofstream(file) << printed.out;
+  // The file alone describes the same configuration ...
+  const auto reprinted = cli({"--config", file, "--print-config"});
+  REQUIRE(reprinted.code == 0);
+  CHECK(reprinted.out == printed.out);
+  const auto parsed = nlohmann::json::parse(printed.out);
+  CHECK(parsed["hardware"]["dimms"] == 4);
+  CHECK(parsed["hardware"]["gpu"]["name"] == "RTX3090");
+  CHECK(parsed["hardware"]["dimm"]["gemv"]["multipliers"] == 128);
+  CHECK(parsed["workload"]["model"]["name"] == "stories260K");
+  // ... and reproduces the run.
+  const auto direct = cli(with(setup, {"--json", "--compare", "none"}));
+  const auto from_file = cli({"--config", file, "--json", "--compare", "none"});
+  REQUIRE(direct.code == 0);
+  REQUIRE(from_file.code == 0);
+  CHECK(modelled(nlohmann::json::parse(direct.out)) == modelled(nlohmann::json::parse(from_file.out)));
+}
+
+TEST_CASE("cli: --json is one object with the side-by-side runs in \"baselines\"", "[sim][cli]") {
+  const auto o = cli(small({"--json"}));
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  const auto j = nlohmann::json::parse(o.out);  // exactly one JSON document
+  const auto check_shape = [](const nlohmann::json& r) {
+    for (const char* k : {"model", "system", "batch", "tokens_per_second", "seconds_prefill", "seconds_decode",
+                          "breakdown", "supported", "reason"})
+      CHECK(r.contains(k));
+    CHECK(r["breakdown"].is_object());
+    for (const char* k : {"gpu_compute", "dimm_compute", "pcie", "dimm_link", "sync", "predictor", "prefill"})
+      CHECK(r["breakdown"].contains(k));
+  };
+  check_shape(j);
+  CHECK(j["model"] == "stories260K");
+  CHECK(j["system"] == "Hermes");
+  CHECK(j["batch"] == 1);
+  CHECK(j["supported"] == true);
+  CHECK(j["tokens_per_second"].get<double>() > 0.0);
+  REQUIRE(j["baselines"].is_array());
+  const auto expected = hermes::cli::main_baselines("Hermes");
+  REQUIRE(j["baselines"].size() == expected.size());
+  for (std::size_t k = 0; k < expected.size(); ++k) {
+    check_shape(j["baselines"][k]);
+    CHECK(j["baselines"][k]["system"] == expected[k]);
+    CHECK_FALSE(j["baselines"][k].contains("baselines"));
+  }
+  // --system picks the object's system; Hermes then appears among the baselines.
+  const auto base = nlohmann::json::parse(cli(small({"--system", "Hermes-base", "--json", "--compare", "Hermes"})).out);
+  CHECK(base["system"] == "Hermes-base");
+  REQUIRE(base["baselines"].size() == 1);
+  CHECK(base["baselines"][0]["system"] == "Hermes");
+}
+
+TEST_CASE("cli: the default output is a side-by-side table", "[sim][cli]") {
+  const auto o = cli(small());
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.out.rfind("hermes-sim: stories260K, RTX4090 + 8 NDP-DIMMs", 0) == 0);
+  for (const char* row : {"tokens/s (decode)", "prefill (s)", "decode (s)", "GPU compute", "DIMM compute, busiest",
+                          "PCIe activations", "DIMM-link", "sync (PCIe latency)", "predictor (host)",
+                          "DIMM load imbalance", "predictor accuracy (%)", "placement gap (%)"})
+    CHECK(o.out.find(row) != std::string::npos);
+  for (const auto& s : hermes::cli::main_baselines("Hermes")) CHECK(o.out.find(s) != std::string::npos);
+  // A system that cannot run the model keeps its column and says why below the table.
+  const auto j = nlohmann::json::parse(cli(small({"--json"})).out);
+  for (const auto& b : j["baselines"])
+    if (!b["supported"].get<bool>())
+      CHECK(o.out.find(b["system"].get<std::string>() + ": not supported: " + b["reason"].get<std::string>()) !=
+            std::string::npos);
+  const auto list = cli({"--list"});
+  CHECK(list.code == 0);
+  for (const auto& s : hermes::system_names()) CHECK(list.out.find(s) != std::string::npos);
+  CHECK(cli({"--help"}).out.find("usage: hermes-sim") == 0);
+}
+
+TEST_CASE("cli: --trace replays a recorded trace", "[sim][cli]") {
+  hermes::test::scratch_dir dir("cli-trace");
+  // A trace of stories260K's layout from the synthetic generator: 16 profile + 8 + 8 tokens.
+  const auto shape = hermes::model_presets::stories260k();
+  const hermes::trace_layout layout = hermes::trace_layout::of(shape);
+  hermes::synthetic_source source(layout);
+  hermes::activation_trace trace(layout);
+  hermes::token_masks masks(layout);
+  for (int t = 0; t < 32; ++t) {
+    source.next_token(masks);
+    masks.append_to(trace);
+  }
+  const auto file = dir.file("stories.trace").string();
+  hermes::save_trace(file, trace);
+  const args_t run = {"--model", "stories260K", "--input-len", "8", "--output-len", "8", "--profile-tokens", "16",
+                      "--trace", file, "--json", "--compare", "none"};
+  const auto o = cli(run);
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  const auto j = nlohmann::json::parse(o.out);
+  CHECK(j["model"] == "stories260K");
+  CHECK(j["supported"] == true);
+  // A trace too short for profile + prompt + generation, or of another model, is bad input.
+  auto longer = run;
+  longer[5] = "64";
+  const auto short_trace = cli(longer);
+  CHECK(short_trace.code == hermes::cli::exit_usage);
+  CHECK(short_trace.err.find("trace tokens") != std::string::npos);
+  const auto other = cli({"--model", "LLaMA-7B", "--trace", file});
+  CHECK(other.code == hermes::cli::exit_usage);
+  CHECK(other.err.find("--trace '" + file + "'") != std::string::npos);
+  const auto missing = cli({"--trace", dir.file("none.trace").string()});
+  CHECK(missing.code == hermes::cli::exit_usage);
+  CHECK(missing.err.find("cannot open") != std::string::npos);
+}
+
+TEST_CASE("cli: sweep writes one CSV row per point and a summary", "[sim][cli]") {
+  hermes::test::scratch_dir dir("cli-sweep");
+  const auto csv = dir.file("results.csv").string();
+  const auto jl = dir.file("results.jsonl").string();
+  const auto o = cli({"sweep", "--models", "stories260K", "--systems", "Hermes,Hermes-base", "--batches", "1,2",
+                      "--dimms", "4", "--multipliers", "128", "--input-len", "8", "--output-len", "8",
+                      "--profile-tokens", "16", "--out", csv, "--json-lines", jl});
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.out.empty());  // the CSV went to the file
+  CHECK(o.err.rfind("sweep: 4 runs (4 supported, 0 not supported, 0 failed) in ", 0) == 0);
+  std::istringstream lines(slurp(csv));
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  REQUIRE(rows.size() == 5);
+  CHECK(rows[0] == hermes::sweep_csv_header());
+  CHECK(rows[1].rfind("stories260K,Hermes,RTX4090,4,128,1,8,8,true,", 0) == 0);
+  CHECK(rows[2].rfind("stories260K,Hermes,RTX4090,4,128,2,8,8,true,", 0) == 0);
+  CHECK(rows[3].rfind("stories260K,Hermes-base,RTX4090,4,128,1,8,8,true,", 0) == 0);
+  CHECK(rows[4].rfind("stories260K,Hermes-base,RTX4090,4,128,2,8,8,true,", 0) == 0);
+  std::istringstream jls(slurp(jl));
+  std::size_t objects = 0;
+  for (std::string line; std::getline(jls, line); ++objects) CHECK(nlohmann::json::parse(line)["multipliers"] == 128);
+  CHECK(objects == 4);
+  // Bad sweep input names the flag.
+  const auto bad = cli({"sweep", "--batches", "1,0"});
+  CHECK(bad.code == hermes::cli::exit_usage);
+  CHECK(bad.err == "hermes-sim sweep: --batches '0': expected an integer in 1..256\n");
+  const auto ctx = cli({"sweep", "--models", "LLaMA2-7B,OPT-13B", "--input-len", "2000"});
+  CHECK(ctx.code == hermes::cli::exit_usage);
+  CHECK(ctx.err.find("OPT-13B") != std::string::npos);
+}
