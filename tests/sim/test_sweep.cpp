@@ -49,7 +49,7 @@ std::size_t column(const std::vector<std::string>& header, const std::string& na
 // A stand-in for the engine: a result computed from the point, so each row is checkable.
 hermes::sim_result fake_run(const hermes::sim_config& c) {
   if (c.hardware.dimms == 3) throw hermes::error("three DIMMs break the stand-in");
-  if (c.workload.model.name == "OPT-13B" && c.workload.batch == 4)
+  if (c.workload.model.name == "OPT-13B" && c.workload.batch == 4)  // reports no DIMMs, no batch
     return hermes::sim_result::unsupported(c.workload.model.name, c.system, "does not fit, really");
   hermes::sim_result r;
   r.model = c.workload.model.name;
@@ -147,6 +147,8 @@ TEST_CASE("sweep: the CSV has a header and one row per point, unsupported and fa
   const auto r4 = fields_of(lines[4]);  // OPT-13B, Hermes, batch 4, 8 DIMMs
   CHECK(r4[8] == "false");
   CHECK(r4[9] == "does not fit, really");
+  CHECK(r4[3] == "8");  // the point's axis values, not the result's zeros
+  CHECK(r4[5] == "4");
   CHECK(lines[4].find("\"does not fit, really\"") != std::string::npos);
   // Hermes-base reports no predictor: its prediction columns are empty.
   const auto r6 = fields_of(lines[6]);  // OPT-13B, Hermes-base, batch 1, 8 DIMMs

@@ -7,8 +7,9 @@
 // context) fails at once rather than after an hour. Runs are independent; a run that throws
 // is kept as a failed row naming the error, so one bad point does not lose the others.
 //
-// CSV columns: the sweep's identifying values (model, system, gpu, dimms, multipliers, batch,
-// input_len, output_len, supported, reason), then every other scalar of sim_result::to_json()
+// CSV columns: the point's axis values (model, system, gpu, dimms, multipliers, batch,
+// input_len, output_len: what was asked, even where a system reports otherwise, e.g. 0 DIMMs
+// for a GPU-only baseline), supported, reason, then every other scalar of sim_result::to_json()
 // with nested objects flattened by "_" (breakdown_gpu_compute, prediction_accuracy,
 // placement_gap, ...), in name order. A field a run does not report (no predictor) is empty.
 #include <algorithm>
@@ -97,7 +98,17 @@ inline void flatten(const nlohmann::json& j, const std::string& prefix, nlohmann
 inline nlohmann::json flat_row(const sim_result& r, const sim_config& c) {
   nlohmann::json flat = nlohmann::json::object();
   flatten(r.to_json(), "", flat);
+  // The identifying columns are the point's axis values, whatever the system reports for them
+  // (a system without DIMMs reports 0 DIMMs; an unsupported run may report nothing), so that
+  // rows group by the axes.
+  flat["model"] = c.workload.model.name;
+  flat["system"] = c.system;
+  flat["gpu"] = c.hardware.gpu.name;
+  flat["dimms"] = c.hardware.dimms;
   flat["multipliers"] = c.hardware.dimm.gemv.multipliers;
+  flat["batch"] = c.workload.batch;
+  flat["input_len"] = c.workload.input_len;
+  flat["output_len"] = c.workload.output_len;
   return flat;
 }
 
