@@ -4,6 +4,7 @@
 //
 //   hermes-sim [options]          one run of the selected system plus the main baselines
 //   hermes-sim sweep [options]    a grid of runs written as CSV (sim/sweep.hpp)
+//   hermes-sim reproduce [opts]   the paper's results, PASS/MISS, plots (sim/reproduce.hpp)
 //
 // The effective configuration is built in a fixed order, whatever the order of the arguments:
 // the built-in presets (LLaMA2-70B, RTX 4090 + 8 NDP-DIMMs, batch 1, 128 in / 128 out, Hermes),
@@ -38,6 +39,7 @@
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/config_json.hpp"
 #include "hermes/sim/result.hpp"
+#include "hermes/sim/reproduce.hpp"
 #include "hermes/sim/sweep.hpp"
 #include "hermes/system/registry.hpp"
 
@@ -55,6 +57,7 @@ class usage_error : public error {
 
 inline const char* const usage_text = R"(usage: hermes-sim [options]
        hermes-sim sweep [sweep options]
+       hermes-sim reproduce [--out DIR] [--batches LIST] [--no-plots]   (see reproduce --help)
 
 Simulates LLM decoding on a GPU + NDP-DIMM system (Hermes, HPCA 2025) and its baselines.
 With no options: LLaMA2-70B on an RTX 4090 + 8 NDP-DIMMs, batch 1, 128 prompt tokens and
@@ -544,6 +547,8 @@ inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::o
 // and messages to `err`. `err_is_terminal` enables the sweep's progress line.
 inline int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                    bool err_is_terminal = false) {
+  if (!args.empty() && args.front() == "reproduce")
+    return repro::run_reproduce_cli(std::vector<std::string>(args.begin() + 1, args.end()), out, err);
   const bool sweep = !args.empty() && args.front() == "sweep";
   const std::string program = sweep ? "hermes-sim sweep" : "hermes-sim";
   try {

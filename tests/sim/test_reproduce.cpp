@@ -1,0 +1,316 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <string>
+
+#include "hermes/sim/reproduce.hpp"
+
+using namespace hermes;
+using namespace hermes::repro;
+
+TEST_CASE("reproduce: a value within 25% passes, band edges included", "[reproduce][tolerance]") {
+  const auto c = paper_claim::value(100.0, "100");
+  const auto t = tolerance::relative(0.25);
+  CHECK(judge(c, t, 75.0).pass);
+  CHECK(judge(c, t, 125.0).pass);
+  CHECK(judge(c, t, 100.0).pass);
+  CHECK_FALSE(judge(c, t, 74.99).pass);
+  CHECK_FALSE(judge(c, t, 125.01).pass);
+  CHECK(judge(c, t, 80.0).ratio == Approx(0.8));
+  // The headline row: 13.75 tokens/s within 25% is [10.3125, 17.1875].
+  const band b = pass_band(paper_claim::value(13.75, "13.75"), t);
+  CHECK(b.low == Approx(10.3125));
+  CHECK(b.high == Approx(17.1875));
+  CHECK(judge(paper_claim::value(13.75, "13.75"), t, 17.1875).pass);
+  CHECK_FALSE(judge(paper_claim::value(13.75, "13.75"), t, 17.19).pass);
+}
+
+TEST_CASE("reproduce: statistics within 5 points", "[reproduce][tolerance]") {
+  const auto t = tolerance::points(5.0);
+  const auto acc = paper_claim::value(98.0, "98%");
+  CHECK(judge(acc, t, 93.0).pass);
+  CHECK(judge(acc, t, 103.0).pass);
+  CHECK_FALSE(judge(acc, t, 92.9).pass);
+  // "> 90%": anything from 85 up.
+  const auto above = paper_claim::at_least(90.0, "> 90%");
+  CHECK(judge(above, t, 85.0).pass);
+  CHECK(judge(above, t, 99.0).pass);
+  CHECK_FALSE(judge(above, t, 84.9).pass);
+  CHECK(std::isinf(pass_band(above, t).high));
+  // "under 5%": anything up to 10.
+  const auto under = paper_claim::at_most(5.0, "under 5%");
+  CHECK(judge(under, t, 0.0).pass);
+  CHECK(judge(under, t, 10.0).pass);
+  CHECK_FALSE(judge(under, t, 10.1).pass);
+}
+
+TEST_CASE("reproduce: a range widens by the tolerance at both ends", "[reproduce][tolerance]") {
+  const auto c = paper_claim::range(1.2, 2.5, "1.2x to 2.5x");
+  const auto t = tolerance::relative(0.25);
+  const band b = pass_band(c, t);
+  CHECK(b.low == Approx(0.9));
+  CHECK(b.high == Approx(3.125));
+  CHECK(judge(c, t, 0.9).pass);
+  CHECK(judge(c, t, 3.125).pass);
+  CHECK_FALSE(judge(c, t, 0.89).pass);
+  CHECK_FALSE(judge(c, t, 3.2).pass);
+  // Ratios are against the stated number: the low end, or the high end when ours is above it.
+  CHECK(judge(c, t, 1.8).ratio == Approx(1.5));
+  CHECK(judge(c, t, 3.0).ratio == Approx(1.2));
+  CHECK(reference_value(c, 1.8) == Approx(1.8));
+  CHECK(reference_value(c, 0.5) == Approx(1.2));
+  CHECK_THROWS_AS(paper_claim::range(3.0, 2.0, "bad"), invalid_parameter);
+}
+
+TEST_CASE("reproduce: bad tolerances are rejected naming the field", "[reproduce][tolerance]") {
+  CHECK_THROWS_WITH(tolerance::relative(-0.1), Catch::Contains("tolerance.relative"));
+  CHECK_THROWS_WITH(tolerance::relative(1.0), Catch::Contains("tolerance.relative"));
+  CHECK_THROWS_WITH(tolerance::points(-1.0), Catch::Contains("tolerance.points"));
+  CHECK(tolerance::relative(0.25).text() == "±25%");
+  CHECK(tolerance::points(5).text() == "±5 points");
+}
+
+TEST_CASE("reproduce: a MISS always carries a reason", "[reproduce][verdict]") {
+  reproduction_row row{"r", "a row", "tokens/s", paper_claim::value(10.0, "10"), tolerance::relative(0.25), "Sec V-B",
+                       "def", {}};
+  // Too high, no explanation from the measurement: the band comparison is the reason.
+  measurement high;
+  high.value = 40.0;
+  const row_outcome a = evaluate(row, high);
+  CHECK_FALSE(a.v.pass);
+  CHECK_THAT(a.reason, Catch::Contains("above the band [7.5 tokens/s, 12.5 tokens/s]"));
+  CHECK_THAT(a.reason, Catch::Contains("4x the paper"));
+  // Not measured at all.
+  const row_outcome b = evaluate(row, measurement{});
+  CHECK_FALSE(b.v.pass);
+  CHECK_THAT(b.reason, Catch::StartsWith("not measured"));
+  // A measured explanation is appended.
+  measurement low;
+  low.value = 2.0;
+  low.explanation = "bottleneck: PCIe";
+  const row_outcome c = evaluate(row, low);
+  CHECK_THAT(c.reason, Catch::Contains("below the band"));
+  CHECK_THAT(c.reason, Catch::EndsWith("bottleneck: PCIe"));
+  // A PASS has none.
+  measurement ok;
+  ok.value = 11.0;
+  ok.explanation = "whatever";
+  CHECK(evaluate(row, ok).v.pass);
+  CHECK(evaluate(row, ok).reason.empty());
+  // Points tolerance: the distance in points.
+  reproduction_row stat{"s", "accuracy", "%", paper_claim::value(98.0, "98%"), tolerance::points(5), "Sec IV-C.1", "def", {}};
+  measurement acc;
+  acc.value = 86.0;
+  CHECK_THAT(evaluate(stat, acc).reason, Catch::Contains("12 points below the paper"));
+}
+
+TEST_CASE("reproduce: markdown rows", "[reproduce][markdown]") {
+  reproduction_row row{"r", "OPT-66B, batch 1, tokens/s", "tokens/s", paper_claim::value(20.37, "20.37"),
+                       tolerance::relative(0.25), "Sec V-B", "def", {}};
+  measurement m;
+  m.value = 21.0;
+  CHECK(markdown_row(2, evaluate(row, m)) ==
+        "| 2 | OPT-66B, batch 1, tokens/s | 20.37 | 21 tokens/s | 1.03 | ±25%: [15.28 tokens/s, 25.46 tokens/s] | PASS |\n");
+  m.value = 50.0;
+  m.explanation = "a | b";
+  const std::string miss = markdown_row(2, evaluate(row, m));
+  CHECK_THAT(miss, Catch::Contains("| **MISS**: ours 50 tokens/s is above the band"));
+  CHECK_THAT(miss, Catch::Contains("a \\| b |"));  // a '|' in a reason cannot split the cell
+  CHECK(markdown_header().find("| # | what | paper | ours | ours / paper |") == 0);
+  measurement pct;
+  pct.value = 92.8;
+  reproduction_row s{"s", "similarity", "%", paper_claim::at_least(90, "> 90%"), tolerance::points(5), "Sec III", "d", {}};
+  CHECK(markdown_row(1, evaluate(s, pct)) == "| 1 | similarity | > 90% | 92.8% | 1.03 | ±5 points: >= 85% | PASS |\n");
+}
+
+TEST_CASE("reproduce: number formatting", "[reproduce][markdown]") {
+  using repro::detail::number;
+  CHECK(number(13.75) == "13.75");
+  CHECK(number(148.98) == "149");
+  CHECK(number(0.5) == "0.5");
+  CHECK(number(12345.6) == "12346");
+  CHECK(number(std::numeric_limits<double>::quiet_NaN()) == "n/a");
+  CHECK(repro::detail::with_unit(98.0, "%") == "98%");
+  CHECK(repro::detail::with_unit(1.5, "x") == "1.5x");
+}
+
+TEST_CASE("reproduce: load balance of per-window DIMM loads", "[reproduce][dimm]") {
+  dimm_window_loads l(5, 2, 1, 4);
+  // Window 0: {4, 2, 2, 2}: most loaded 4 over the others' mean 2 = 2x; mean 2.5, population
+  // std sqrt(0.75), CV 0.3464. Window 1: perfectly balanced {3, 3, 3, 3}: 1x, CV 0.
+  double* w0 = l.of(0, 0);
+  w0[0] = 4, w0[1] = 2, w0[2] = 2, w0[3] = 2;
+  double* w1 = l.of(1, 0);
+  for (int j = 0; j < 4; ++j) w1[j] = 3;
+  const auto all = repro::detail::balance_of(l);
+  CHECK(all.samples == 2);
+  CHECK(all.most_over_others == Approx(1.5));
+  CHECK(all.cv == Approx(std::sqrt(0.75) / 2.5 / 2.0));
+  CHECK(all.mean_load == Approx(2.75));
+  CHECK(all.poisson_floor == Approx((1.0 / std::sqrt(2.5) + 1.0 / std::sqrt(3.0)) / 2.0));
+  const auto later = repro::detail::balance_of(l, 1);
+  CHECK(later.samples == 1);
+  CHECK(later.cv == Approx(0.0));
+  CHECK(later.most_over_others == Approx(1.0));
+  CHECK(repro::detail::balance_of(dimm_window_loads{}).samples == 0);
+}
+
+namespace {
+// Hand-made results: tokens/s per system scale with the batch, so every speedup is known.
+sim_result stub(const std::string& system, const workload_config& w, const hardware_config& h) {
+  sim_result r;
+  r.system = system;
+  r.model = w.model.name;
+  r.batch = w.batch;
+  r.gpu = h.gpu.name;
+  r.dimms = h.dimms;
+  const bool opt = w.model.name.rfind("OPT", 0) == 0;
+  if (system == "DejaVu" && !opt) return sim_result::unsupported(w.model.name, system, "OPT only");
+  const std::map<std::string, double> per_batch = {{"Hermes", 10.0},       {"FlexGen", 0.1},        {"DejaVu", 0.2},
+                                                   {"Accelerate", 0.05},   {"Hermes-host", 2.0},    {"Hermes-base", 1.0}};
+  const auto it = per_batch.find(system);
+  r.tokens_per_second = (it == per_batch.end() ? 10.0 : it->second) * static_cast<double>(w.batch);
+  r.seconds_decode = seconds(1.0);
+  // MLP latency per token (ms): the ablation ladder.
+  const std::map<std::string, double> mlp = {{"Hermes-random", 8.0},          {"Hermes-partition", 4.0},
+                                             {"Hermes-token-adjustment", 3.2}, {"Hermes-layer-adjustment", 2.5},
+                                             {"Hermes-adjustment", 2.0},      {"Hermes", 1.6}};
+  if (auto m = mlp.find(system); m != mlp.end()) r.mlp_latency_per_token = seconds(m->second * 1e-3);
+  if (system.rfind("Hermes", 0) == 0) {
+    r.has_prediction = true;
+    r.prediction_accuracy = 0.9;
+    r.window_loads = dimm_window_loads(5, 2, 1, 4);
+    // Window 0: {4, 2, 2, 2} in both; window 1: the fixed mapping stays {4, 2, 2, 2}, the
+    // remapped one is {3, 3, 3, 3}.
+    double* w0 = r.window_loads.of(0, 0);
+    w0[0] = 4, w0[1] = 2, w0[2] = 2, w0[3] = 2;
+    double* w1 = r.window_loads.of(1, 0);
+    const bool remapped = system == "Hermes";
+    for (int j = 0; j < 4; ++j) w1[j] = remapped ? 3 : (j == 0 ? 4 : 2);
+  }
+  return r;
+}
+}  // namespace
+
+TEST_CASE("reproduce: the cache runs each point once and keeps failures as reasons", "[reproduce][cache]") {
+  std::size_t calls = 0;
+  run_cache runs{workload_config{}, hardware_config{}, [&](const std::string& s, const workload_config& w, const hardware_config& h) {
+                   ++calls;
+                   if (s == "Broken") throw error("no such luck");
+                   return stub(s, w, h);
+                 }};
+  const sim_result& a = runs.get("Hermes", "opt-13b", 2);
+  CHECK(a.model == "OPT-13B");
+  CHECK(a.gpu == "RTX4090");
+  CHECK(a.dimms == 8);
+  // The same point, spelled with the defaults explicit: no second run.
+  runs.get(run_point{"Hermes", "OPT-13B", 2, "RTX4090", 8, 256});
+  CHECK(calls == 1);
+  CHECK(runs.get(run_point{"Hermes", "OPT-13B", 2, "T4", 0, 0}).gpu == "T4");
+  CHECK(calls == 2);
+  const sim_result& broken = runs.get("Broken", "OPT-13B", 1);
+  CHECK_FALSE(broken.supported);
+  CHECK_THAT(broken.reason, Catch::Contains("no such luck"));
+  CHECK(runs.runs() == 3);
+}
+
+TEST_CASE("reproduce: rows measured from hand-made results", "[reproduce][rows]") {
+  reproduce_options o;
+  o.gpus = {"RTX4090", "T4"};
+  run_cache runs{workload_config{}, hardware_config{}, stub};
+  const auto plan = reproduction_plan(o);
+  runs.run_all(plan);
+  CHECK(runs.runs() == runs.planned());
+  similarity_figures sim;
+  sim.synthetic_ffn = {1.0, 0.93, 0.9, 0.8};
+  sim.synthetic_attention = {1.0, 0.9, 0.8, 0.7};
+  sim.far_from = 2;
+  sim.synthetic_density = 0.1;
+  reproduction_inputs in;
+  in.runs = &runs;
+  in.similarity = [&]() -> const similarity_figures& { return sim; };
+  const auto rows = evaluate_rows(reproduction_rows(o), in);
+  // Every row of the spec's results table, once (the two-figure rows split in two).
+  REQUIRE(rows.size() == 17);
+  std::map<std::string, const row_outcome*> by_id;
+  for (const auto& r : rows) by_id[r.id] = &r;
+  CHECK(by_id.size() == rows.size());
+  CHECK(by_id.at("llama2-70b-tokens")->ours.value == Approx(10.0));
+  CHECK(by_id.at("speedup-flexgen-mean")->ours.value == Approx(100.0));   // 10 b / 0.1 b
+  CHECK(by_id.at("speedup-dejavu-mean")->ours.value == Approx(50.0));     // OPT models only
+  CHECK(by_id.at("speedup-accelerate-opt-b1")->ours.value == Approx(200.0));
+  CHECK(by_id.at("ablation-partition")->ours.value == Approx(2.0));
+  CHECK(by_id.at("ablation-adjustment")->ours.value == Approx(2.0));
+  CHECK(by_id.at("ablation-remapping")->ours.value == Approx(1.25));
+  CHECK(by_id.at("ablation-token-only")->ours.value == Approx(1.25));
+  CHECK(by_id.at("ablation-layer-only")->ours.value == Approx(1.6));
+  CHECK(by_id.at("predictor-accuracy")->ours.value == Approx(90.0));
+  // LLaMA-7B: 32 x (4096 + 11008) x 4 bit = 241664 B = 236 KB, within 5% of 232.
+  CHECK(by_id.at("state-table")->ours.value == Approx(236.0));
+  CHECK(by_id.at("state-table")->v.pass);
+  CHECK(by_id.at("similarity-adjacent")->ours.value == Approx(93.0));
+  CHECK(by_id.at("similarity-far")->ours.value == Approx(85.0));        // mean of d = 2, 3
+  CHECK(by_id.at("dimm-most-loaded")->ours.value == Approx(2.0));        // {4,2,2,2} in both windows
+  CHECK(by_id.at("dimm-most-loaded")->v.pass);
+  CHECK(by_id.at("dimm-variance-remapped")->ours.value == Approx(0.0));  // window 1 balanced
+  for (const auto& r : rows) {
+    INFO(r.id);
+    CHECK(r.v.pass == r.reason.empty());
+  }
+  // The figures read only planned runs.
+  const auto figs = repro::detail::make_figures(runs, o, &sim);
+  CHECK(runs.runs() == runs.planned());
+  CHECK(figs.size() == 8);
+  for (const auto& f : figs) {
+    INFO(f.name);
+    CHECK(f.script.find("set output '" + f.name + ".png'") != std::string::npos);
+    CHECK_FALSE(f.data.empty());
+  }
+}
+
+TEST_CASE("reproduce: command-line errors name the option", "[reproduce][cli]") {
+  std::ostringstream out, err;
+  CHECK(run_reproduce_cli({"--batches", "1,0"}, out, err) == 2);
+  CHECK_THAT(err.str(), Catch::Contains("--batches"));
+  err.str("");
+  CHECK(run_reproduce_cli({"--frobnicate"}, out, err) == 2);
+  CHECK_THAT(err.str(), Catch::Contains("--frobnicate"));
+  CHECK(run_reproduce_cli({"--help"}, out, err) == 0);
+  CHECK_THAT(out.str(), Catch::Contains("usage: hermes-sim reproduce"));
+}
+
+TEST_CASE("reproduce: the split engine records per-window DIMM loads", "[reproduce][engine]") {
+  model_shape m;
+  m.name = "tiny";
+  m.layers = 4;
+  m.hidden = 512;
+  m.ffn = 2048;
+  m.heads = 8;
+  m.kv_heads = 8;
+  m.vocab = 1000;
+  m.max_context = 256;
+  m.ffn_type = ffn_kind::relu;
+  workload_config w;
+  w.model = m;
+  w.input_len = 16;
+  w.output_len = 16;
+  w.profile_tokens = 32;
+  hardware_config h;
+  h.gpu.memory_capacity = bytes(h.gpu_reserved.value() + 12e6);  // room for part of the neurons only
+  const sim_result r = run_system("Hermes-partition", w, h);
+  REQUIRE(r.supported);
+  const auto& l = r.window_loads;
+  CHECK(l.window_tokens == 5);
+  CHECK(l.windows == 4);  // 16 tokens in windows of 5: 5, 5, 5, 1
+  CHECK(l.stages == 8);   // QKV and MLP of 4 layers
+  CHECK(l.dimms == 8);
+  double total = 0.0;
+  for (double v : l.loads) {
+    CHECK(v >= 0.0);
+    total += v;
+  }
+  CHECK(total > 0.0);
+  CHECK(run_system("Hermes-host", w, h).window_loads.empty());
+}
