@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -35,6 +36,66 @@ constexpr std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream) {
 }
 }  // namespace detail
 
+// Everything a run consumes from the synthetic generator, made once: the profile input's tokens,
+// then the prompt's and the decoded tokens (each the union over the batch), and the ground-truth
+// predecessors of every layer. Systems compared on one workload replay the same record.
+struct synthetic_record {
+  activation_trace tokens;  // [0, profile) profile input; then input_len prompt; then output_len
+  std::vector<layer_predecessors> predecessors;  // [layer * 2 + kind]
+};
+
+namespace detail {
+
+// The generator is deterministic in (layout, batch, lengths, seed, synthetic_config): records
+// are memoised per process on exactly those, so hermes-sim's side-by-side systems, sweeps and the
+// reproduction generate each workload's activations once. A few entries (a 70B record is about
+// 140 MB for 384 tokens).
+class synthetic_record_memo {
+ public:
+  template <class Make>
+  std::shared_ptr<const synthetic_record> get(const workload_config& w, Make&& make) {
+    const std::vector<double> key = key_of(w);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& [k, v] : entries_)
+        if (k == key) return v;
+    }
+    auto record = std::make_shared<const synthetic_record>(make());
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (entries_.size() >= 3) entries_.erase(entries_.begin());
+    entries_.emplace_back(key, record);
+    return record;
+  }
+  static synthetic_record_memo& instance() {
+    static synthetic_record_memo memo;
+    return memo;
+  }
+
+ private:
+  // Every input of the generator. The static_asserts fail when a field is added to one of these
+  // structs, so that the key is extended with it (a stale key would replay wrong activations).
+  static std::vector<double> key_of(const workload_config& w) {
+    static_assert(sizeof(synthetic_kind_targets) == 3 * sizeof(double), "synthetic_record_memo: key the new field");
+    static_assert(sizeof(synthetic_config) == 8 * sizeof(double) + 2 * sizeof(synthetic_kind_targets),
+                  "synthetic_record_memo: key the new field");
+    const auto& a = w.activations;
+    const auto seed_hi = static_cast<double>(w.seed >> 32), seed_lo = static_cast<double>(w.seed & 0xFFFFFFFFu);
+    const auto gen_hi = static_cast<double>(a.seed >> 32), gen_lo = static_cast<double>(a.seed & 0xFFFFFFFFu);
+    return {static_cast<double>(w.model.layers), static_cast<double>(w.model.attention_neurons()),
+            static_cast<double>(w.model.ffn_neurons()), static_cast<double>(w.batch),
+            static_cast<double>(w.input_len), static_cast<double>(w.output_len),
+            static_cast<double>(w.profile_tokens), seed_hi, seed_lo, gen_hi, gen_lo,
+            a.ffn.sparsity, a.ffn.long_range_similarity, a.ffn.layer_coupling,
+            a.attention.sparsity, a.attention.long_range_similarity, a.attention.layer_coupling,
+            a.hot_fraction, a.hot_share, a.adjacent_similarity, a.hot_turnover,
+            static_cast<double>(a.turnover_horizon), a.layer_coupling, static_cast<double>(a.drift_period)};
+  }
+  std::mutex mutex_;
+  std::vector<std::pair<std::vector<double>, std::shared_ptr<const synthetic_record>>> entries_;
+};
+
+}  // namespace detail
+
 class batch_activations {
  public:
   // The workload's recorded trace if it names one (workload_config::trace, replayed as below),
@@ -45,13 +106,9 @@ class batch_activations {
       check_recorded();
       return;
     }
-    synthetic_config cfg = w.activations;
-    cfg.seed = detail::mix_seed(w.seed, 0);
-    model_.emplace(layout_, cfg);
-    for (std::size_t b = 0; b < w.batch; ++b) {
-      sequences_.push_back(*model_);
-      sequences_.back().reseed_input(detail::mix_seed(w.seed, 2 + b));
-    }
+    w_.validate();
+    synthetic_ = detail::synthetic_record_memo::instance().get(w_, [this] { return make_record(); });
+    recorded_ = std::shared_ptr<const activation_trace>(synthetic_, &synthetic_->tokens);
   }
 
   // A recorded trace, replayed as one sequence: its first profile_tokens tokens are the offline
@@ -66,27 +123,18 @@ class batch_activations {
 
   // The offline profiling run (Sec IV-B): an input of its own, profile_tokens long.
   [[nodiscard]] activation_trace profile_trace() {
-    if (recorded_) return slice(0, w_.profile_tokens);
-    synthetic_source profiler = *model_;
-    profiler.reseed_input(detail::mix_seed(w_.seed, 1));
-    activation_trace t(layout_);
-    token_masks masks(layout_);
-    for (std::size_t i = 0; i < w_.profile_tokens; ++i) {
-      profiler.next_token(masks);
-      masks.append_to(t);
-    }
-    return t;
+    return slice(0, w_.profile_tokens);
   }
 
   // The predictor's correlation table (Sec IV-C.1: top-k correlated neurons of the previous
   // layer, sampled offline): the generator's ground truth, or estimated from a recorded profile.
   [[nodiscard]] correlation_table correlations(std::size_t top_k) {
-    if (recorded_) return correlation_table::from_trace(*recorded_, 0, w_.profile_tokens, top_k);
+    if (!synthetic_) return correlation_table::from_trace(*recorded_, 0, w_.profile_tokens, top_k);
     correlation_table table(layout_, top_k);
     std::vector<correlation_table::index> top(top_k);
     for (std::size_t l = 1; l < layout_.layers; ++l)
       for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
-        const auto truth = model_->correlation(l, k);
+        const auto& truth = synthetic_->predecessors[l * layer_kinds + static_cast<std::size_t>(k)];
         for (std::size_t i = 0; i < layout_.neurons(k); ++i) {
           const auto preds = truth.of(i);
           for (std::size_t e = 0; e < top_k; ++e)
@@ -101,34 +149,53 @@ class batch_activations {
 
   // The prompt's tokens, each the union over the batch (the prefill sees every sequence).
   [[nodiscard]] activation_trace prompt_union() {
-    if (recorded_) {
-      cursor_ = w_.profile_tokens + w_.input_len;
-      return slice(w_.profile_tokens, w_.input_len);
-    }
-    activation_trace t(layout_);
-    token_masks masks(layout_);
-    for (std::size_t i = 0; i < w_.input_len; ++i) {
-      next_union(masks);
-      masks.append_to(t);
-    }
-    return t;
+    cursor_ = w_.profile_tokens + w_.input_len;
+    return slice(w_.profile_tokens, w_.input_len);
   }
 
   // The next decoded token, the union over the batch.
   void next_union(token_masks& out) {
-    if (recorded_) {
-      out.assign_from(*recorded_, cursor_++);
-      return;
-    }
-    sequences_.front().next_token(out);
-    for (std::size_t b = 1; b < sequences_.size(); ++b) {
-      sequences_[b].next_token(scratch_);
-      for (std::size_t l = 0; l < layout_.layers; ++l)
-        for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) out.mask(l, k) |= scratch_.mask(l, k);
-    }
+    if (cursor_ >= recorded_->tokens())
+      throw error("batch_activations: all " + std::to_string(recorded_->tokens()) + " tokens consumed");
+    out.assign_from(*recorded_, cursor_++);
   }
 
  private:
+  // Generates the whole record: the profile input (its own fork of the model), then the batch's
+  // sequences (one fork each) for the prompt and the decode, unioned token by token.
+  [[nodiscard]] synthetic_record make_record() const {
+    synthetic_config cfg = w_.activations;
+    cfg.seed = detail::mix_seed(w_.seed, 0);
+    const synthetic_source model(layout_, cfg);
+    synthetic_record r{activation_trace(layout_), {}};
+    for (std::size_t l = 0; l < layout_.layers; ++l)
+      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) r.predecessors.push_back(model.correlation(l, k));
+    token_masks masks(layout_), scratch(layout_);
+    {
+      synthetic_source profiler = model;
+      profiler.reseed_input(detail::mix_seed(w_.seed, 1));
+      for (std::size_t i = 0; i < w_.profile_tokens; ++i) {
+        profiler.next_token(masks);
+        masks.append_to(r.tokens);
+      }
+    }
+    std::vector<synthetic_source> sequences;
+    for (std::size_t b = 0; b < w_.batch; ++b) {
+      sequences.push_back(model);
+      sequences.back().reseed_input(detail::mix_seed(w_.seed, 2 + b));
+    }
+    for (std::size_t i = 0; i < w_.input_len + w_.output_len; ++i) {
+      sequences.front().next_token(masks);
+      for (std::size_t b = 1; b < sequences.size(); ++b) {
+        sequences[b].next_token(scratch);
+        for (std::size_t l = 0; l < layout_.layers; ++l)
+          for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) masks.mask(l, k) |= scratch.mask(l, k);
+      }
+      masks.append_to(r.tokens);
+    }
+    return r;
+  }
+
   // A recorded trace must be of the model's layout, one sequence, and long enough.
   void check_recorded() const {
     if (!(layout_ == trace_layout::of(w_.model)))
@@ -157,11 +224,9 @@ class batch_activations {
 
   workload_config w_;
   trace_layout layout_;
-  std::optional<synthetic_source> model_;
-  std::vector<synthetic_source> sequences_;
-  std::shared_ptr<const activation_trace> recorded_;
+  std::shared_ptr<const synthetic_record> synthetic_;  // null when replaying a user's trace
+  std::shared_ptr<const activation_trace> recorded_;  // what is replayed, either way
   std::size_t cursor_ = 0;
-  token_masks scratch_{layout_};
 };
 
 }  // namespace hermes
