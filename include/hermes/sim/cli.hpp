@@ -423,7 +423,11 @@ inline void print_table(std::ostream& out, const sim_config& c, const std::vecto
       {"  sync (PCIe latency)", sec([](const sim_result& r) { return r.breakdown.sync; })},
       {"  predictor (host)", sec([](const sim_result& r) { return r.breakdown.predictor; })},
       {"  prefill phase", sec([](const sim_result& r) { return r.breakdown.prefill; })},
-      {"DIMM load imbalance", [](const sim_result& r) -> cell { return number(r.dimm_load_imbalance, 3); }},
+      {"DIMM load imbalance",
+       [](const sim_result& r) -> cell {
+         if (r.dimms == 0) return std::nullopt;  // a system without NDP-DIMMs
+         return number(r.dimm_load_imbalance, 3);
+       }},
       {"predictor accuracy (%)",
        [](const sim_result& r) -> cell {
          if (!r.has_prediction) return std::nullopt;
