@@ -146,3 +146,24 @@ TEST_CASE("split engine: batches compute the union of the sequences' neurons", "
   CHECK(four.true_density > one.true_density);       // the union of 4 inputs is denser
   CHECK(four.tokens_per_second > one.tokens_per_second);  // but weights are read once per batch
 }
+
+TEST_CASE("split engine: math mode computes and models the same time as timing-only", "[sim][math]") {
+  auto w = tiny_workload();
+  w.output_len = 4;
+  w.batch = 2;
+  const auto timing = run_system("Hermes", w, small_gpu());
+  w.mode = execution_mode::math;
+  const auto math = run_system("Hermes", w, small_gpu());
+  REQUIRE(math.supported);
+  CHECK(math.seconds_decode == timing.seconds_decode);
+  CHECK(math.seconds_prefill == timing.seconds_prefill);
+  CHECK(math.breakdown.gpu_compute == timing.breakdown.gpu_compute);
+  CHECK(math.breakdown.dimm_compute == timing.breakdown.dimm_compute);
+  CHECK(math.breakdown.pcie == timing.breakdown.pcie);
+  CHECK(math.prediction_accuracy == timing.prediction_accuracy);
+
+  // A model too large to hold is refused in math mode, by field name.
+  workload_config big;
+  big.mode = execution_mode::math;
+  CHECK_THROWS_WITH(run_system("Hermes", big, hardware_config{}), Catch::Contains("workload.mode"));
+}

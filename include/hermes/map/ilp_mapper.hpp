@@ -50,6 +50,10 @@ struct ilp_options {
   // repair after the solve recovers what the coarser grouping loses at the group boundaries.
   std::size_t group_size = 256;
   double time_limit_seconds = 5.0;      // passed to CBC (which may overrun it)
+  // Branch-and-bound nodes CBC may explore (0 = no limit). Unlike the time limit, a node limit
+  // stops CBC at the same point on every machine, so the placement (and everything simulated
+  // from it) is reproducible; the time limit then only guards against a pathological instance.
+  int max_nodes = 0;
   double relative_gap = 1e-4;           // CBC stops once its incumbent is this close to its bound
   ilp_formulation formulation = ilp_formulation::automatic;
   // automatic picks per_dimm while groups x devices stays at most this many binaries.
@@ -61,6 +65,7 @@ struct ilp_options {
     require_positive("ilp_options.group_size", group_size);
     require_positive("ilp_options.time_limit_seconds", time_limit_seconds);
     require_non_negative("ilp_options.relative_gap", relative_gap);
+    require_non_negative("ilp_options.max_nodes", max_nodes);
   }
 };
 
@@ -306,6 +311,7 @@ class ilp_mapper {
     b.load(m.get(), options.relax_integrality);
     Cbc_setLogLevel(m.get(), options.cbc_log_level);
     Cbc_setMaximumSeconds(m.get(), options.time_limit_seconds);
+    if (options.max_nodes > 0) Cbc_setMaximumNodes(m.get(), options.max_nodes);
     Cbc_setAllowableFractionGap(m.get(), options.relative_gap);
     if (!start.empty() && !options.relax_integrality) {
       b.complete_start(start);
@@ -326,6 +332,7 @@ class ilp_mapper {
     rep.seconds_used = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rep.proven_infeasible = Cbc_isProvenInfeasible(m.get()) != 0;
     rep.time_limit_reached = Cbc_isSecondsLimitReached(m.get()) != 0;
+    rep.node_limit_reached = Cbc_isNodeLimitReached(m.get()) != 0;
     const double obj = Cbc_getObjValue(m.get());
     const double* sol = options.relax_integrality ? Cbc_getColSolution(m.get()) : Cbc_bestSolution(m.get());
     // CBC reports 1e50 as the objective when it has no incumbent.

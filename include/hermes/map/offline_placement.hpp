@@ -44,7 +44,8 @@ struct cbc_report {
   bool has_solution = false;     // CBC returned an incumbent (not the 1e50 "no solution")
   bool proven_optimal = false;
   bool proven_infeasible = false;
-  bool time_limit_reached = false;
+  bool time_limit_reached = false;  // the result then depends on the machine's speed
+  bool node_limit_reached = false;
   seconds objective{};           // CBC's incumbent, of the ILP it solved (grouped)
   seconds best_bound{};          // CBC's bound on that ILP
   double seconds_used = 0.0;     // wall time inside Cbc_solve

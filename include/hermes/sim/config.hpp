@@ -58,6 +58,11 @@ struct hardware_config {
   }
 };
 
+// Timing-only: no weights, the device policies account the time (any model size). Math: the
+// layers also compute with Kokkos on seeded random weights (models that fit in memory); the
+// modelled time is the same for the same activations.
+enum class execution_mode { timing_only, math };
+
 struct workload_config {
   model_shape model = model_presets::llama2_70b();
   std::size_t batch = 1;          // sequences decoded together (Hermes Sec V-A: 1..16)
@@ -68,6 +73,7 @@ struct workload_config {
   // profiles offline on a calibration input, Sec IV-B); a different input than the prompt.
   std::size_t profile_tokens = 128;
   synthetic_config activations{};  // the calibrated synthetic generator's targets
+  execution_mode mode = execution_mode::timing_only;
   // A recorded trace to replay instead of the synthetic generator (hermes-sim --trace; see
   // sim/activations.hpp for which tokens are the profile, the prompt and the decode).
   std::shared_ptr<const activation_trace> trace;

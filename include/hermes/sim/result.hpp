@@ -105,6 +105,7 @@ struct sim_result {
   seconds placement_lower_bound{};
   double placement_gap = 0.0;
   double placement_solve_seconds = 0.0;  // host wall time of the mapper (not modelled time)
+  bool placement_time_limit_reached = false;  // CBC stopped on time: not reproducible elsewhere
 
   // Host time the simulator itself spent (wall clock, not modelled time): generating or reading
   // activations, solving the offline placement, and simulating prefill + decode.
@@ -163,7 +164,8 @@ struct sim_result {
                         {"objective_seconds", placement_objective.value()},
                         {"lower_bound_seconds", placement_lower_bound.value()},
                         {"gap", placement_gap},
-                        {"solve_seconds", placement_solve_seconds}};
+                        {"solve_seconds", placement_solve_seconds},
+                        {"cbc_time_limit_reached", placement_time_limit_reached}};
     }
     j["host_seconds"] = {{"activations", host_seconds_activations},
                          {"placement", host_seconds_placement},

@@ -59,6 +59,7 @@
 #include "hermes/predict/predictor.hpp"
 #include "hermes/sim/activations.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/math_model.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 
@@ -90,9 +91,12 @@ struct split_system_options {
   // CBC's budget per placement. The mapper always builds the LP-rounding + repair placement
   // first (within 0.02% of the LP bound on LLaMA2-70B, docs/performance.md) and CBC only tries
   // to improve it; the report carries the method, the bound and the gap whatever happens.
+  // CBC stops at a node limit, so a simulation is reproducible on any machine; the time limit
+  // is a safety net whose hit is reported (placement.cbc_time_limit_reached).
   ilp_options ilp = [] {
     ilp_options i;
-    i.time_limit_seconds = 2.0;
+    i.max_nodes = 200;
+    i.time_limit_seconds = 120.0;
     return i;
   }();
   std::uint64_t mapper_seed = 7;  // the random mapper's seed
@@ -219,6 +223,8 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
     return u;
   }
 
+  if (w.mode == execution_mode::math) math_model<>::require_fits(m);
+
   // ---- devices and the ledger ----
   using devices_type = device_set<gpu, Cold>;
   devices_type devices(group<gpu>("gpu", 1, h.gpu), group<Cold>(cold_name, cold_count, cold_config));
@@ -296,6 +302,7 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
 
   const std::uint64_t mapper_key = static_cast<std::uint64_t>(o.offline) * 1000003ULL ^ o.mapper_seed ^
                                    (static_cast<std::uint64_t>(o.ilp.group_size) << 32) ^
+                                   (static_cast<std::uint64_t>(o.ilp.max_nodes) << 40) ^
                                    static_cast<std::uint64_t>(o.ilp.time_limit_seconds * 1000.0) << 16;
   placement_result placed = detail::placement_memo::instance().get(problem, mapper_key, [&] {
     switch (o.offline) {
@@ -313,6 +320,7 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
   r.placement_lower_bound = placed.lower_bound;
   r.placement_gap = placed.gap;
   r.placement_solve_seconds = placed.solve_seconds;
+  r.placement_time_limit_reached = placed.cbc.time_limit_reached;
   std::vector<layer_placement> placement = std::move(placed.layers);
   // The online adjuster keeps each stage's GPU share at what the offline placement gave it.
   std::vector<std::size_t> gpu_budget(placement.size());
@@ -372,6 +380,8 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
   for (std::size_t j = 0; j < D; ++j) cold_busy_at_decode[j] = L.resource(devices.resource(dimm_device(j))).busy;
 
   // ---- decode ----
+  std::optional<math_model<>> math;
+  if (w.mode == execution_mode::math) math.emplace(m, w.batch, w.seed);
   std::optional<hot_cold_adjuster<link>> adjuster;
   if (o.online_adjustment && !dense) adjuster.emplace(pcie_link, pcie_id);
   std::vector<window_remapper<link>> remappers;
@@ -430,7 +440,6 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
           computed = &pred.active;
           predictor->update(req, actual);
         }
-        const device_neurons groups(*computed, placement[s], devices.size());
         if (!r.window_loads.empty()) {
           double* load = r.window_loads.of(tok / o.window, s);
           actual.for_each([&](std::size_t i) {
@@ -439,7 +448,10 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
           });
         }
         if (kind == layer_kind::attention) {
-          const attention_timing at = charge_attention(ashape, w.batch, pos, groups, devices, L, ready, attn_opts);
+          const attention_timing at =
+              math ? math->attention(l, pos, *computed, placement[s], devices, L, ready, attn_opts)
+                   : charge_attention(ashape, w.batch, pos, device_neurons(*computed, placement[s], devices.size()),
+                                      devices, L, ready, attn_opts);
           attention_time += at.end - ready;
           t = at.end;
           // During the projection the DIMMs idle and the host moves newly hot neurons of this
@@ -462,7 +474,10 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
           t = exchange.transfer(false, bytes(static_cast<double>(w.batch * m.hidden) * bpp /
                                              static_cast<double>(D)), t);
         } else {
-          const layer_timing ft = charge_sparse_ffn(fshape, w.batch, groups, devices, L, ready, ffn_opts);
+          const layer_timing ft =
+              math ? math->ffn(l, *computed, placement[s], devices, L, ready, ffn_opts)
+                   : charge_sparse_ffn(fshape, w.batch, device_neurons(*computed, placement[s], devices.size()),
+                                       devices, L, ready, ffn_opts);
           mlp_time += ft.end - ready;
           // The merged layer output is on the cold devices; the GPU fetches it for the next QKV.
           t = exchange.transfer(true, bytes(static_cast<double>(w.batch * m.hidden) * bpp /
