@@ -106,6 +106,33 @@ TEST_CASE("reproduce: a MISS always carries a reason", "[reproduce][verdict]") {
   CHECK_THAT(evaluate(stat, acc).reason, Catch::Contains("12 points below the paper"));
 }
 
+TEST_CASE("reproduce: a weak PASS says why", "[reproduce][verdict]") {
+  reproduction_row ablation{"a", "adjustment over partition", "x", paper_claim::value(1.33, "1.33x"), tolerance::relative(0.25),
+                            "Sec V-C", "def", {}};
+  measurement none;
+  none.value = 1.0;
+  const row_outcome a = evaluate(ablation, none);
+  CHECK(a.v.pass);  // 1.0 is within 25% of 1.33 ...
+  CHECK_THAT(a.note, Catch::Contains("the band includes 1x (no effect)"));  // ... and says so
+  CHECK_THAT(markdown_row(8, a), Catch::EndsWith("| PASS (the band includes 1x (no effect)) |\n"));
+  reproduction_row strong{"b", "partition over random", "x", paper_claim::value(1.63, "1.63x"), tolerance::relative(0.25),
+                          "Sec V-C", "def", {}};
+  measurement m;
+  m.value = 1.5;
+  CHECK(evaluate(strong, m).note.empty());  // band [1.2225, 2.0375] excludes 1
+  reproduction_row range{"c", "most loaded", "x", paper_claim::range(1.2, 2.5, "1.2x to 2.5x"), tolerance::relative(0.25),
+                         "Sec IV-D", "def", {}};
+  m.value = 1.09;
+  CHECK_THAT(evaluate(range, m).note, Catch::Contains("outside the paper's 1.2x to 2.5x, inside the tolerance"));
+  m.value = 2.0;  // inside the range: only the band's 1x (perfect balance) is noted
+  CHECK(evaluate(range, m).note == "the band includes 1x (no effect)");
+  reproduction_row pct{"d", "similarity", "%", paper_claim::at_least(90, "> 90%"), tolerance::points(5), "Sec III", "d", {}};
+  m.value = 95.0;
+  CHECK(evaluate(pct, m).note.empty());  // no "no effect" value for a percentage, bound satisfied
+  m.value = 87.0;
+  CHECK(evaluate(pct, m).note == "outside the paper's > 90%, inside the tolerance");
+}
+
 TEST_CASE("reproduce: markdown rows", "[reproduce][markdown]") {
   reproduction_row row{"r", "OPT-66B, batch 1, tokens/s", "tokens/s", paper_claim::value(20.37, "20.37"),
                        tolerance::relative(0.25), "Sec V-B", "def", {}};
