@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hermes/core/units.hpp"
+#include "hermes/predict/prediction_metrics.hpp"
 
 namespace hermes {
 
@@ -175,5 +176,24 @@ struct sim_result {
     return j;
   }
 };
+
+// Fills the predictor figures of a result from a run's metrics and the predictor's table size.
+inline void record_prediction(sim_result& r, const prediction_metrics& m, bytes table) {
+  r.has_prediction = true;
+  r.prediction_accuracy = m.accuracy();
+  r.prediction_recall = m.recall();
+  r.prediction_precision = m.precision();
+  r.predicted_density = m.predicted_density();
+  r.true_density = m.true_density();
+  r.predictor_table = table;
+  const auto& fa = m.of(layer_kind::attention);
+  const auto& ff = m.of(layer_kind::ffn);
+  r.attention_recall = fa.recall();
+  r.attention_precision = fa.precision();
+  r.ffn_recall = ff.recall();
+  r.ffn_precision = ff.precision();
+  r.ffn_true_density = ff.true_density();
+  r.ffn_predicted_density = ff.predicted_density();
+}
 
 }  // namespace hermes

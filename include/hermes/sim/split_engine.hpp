@@ -524,23 +524,7 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
   r.breakdown.sync = exchange.sync_latency();
   for (auto id : dimm_link_ids) r.breakdown.dimm_link += L.resource(id).busy;
   r.breakdown.predictor = L.resource(host_id).busy;
-  if (predictor) {
-    r.has_prediction = true;
-    r.prediction_accuracy = metrics.accuracy();
-    r.prediction_recall = metrics.recall();
-    r.prediction_precision = metrics.precision();
-    r.predicted_density = metrics.predicted_density();
-    r.true_density = metrics.true_density();
-    r.predictor_table = predictor->table_bytes();
-    const auto& fa = metrics.of(layer_kind::attention);
-    const auto& ff = metrics.of(layer_kind::ffn);
-    r.attention_recall = fa.recall();
-    r.attention_precision = fa.precision();
-    r.ffn_recall = ff.recall();
-    r.ffn_precision = ff.precision();
-    r.ffn_true_density = ff.true_density();
-    r.ffn_predicted_density = ff.predicted_density();
-  }
+  if (predictor) record_prediction(r, metrics, predictor->table_bytes());
   return r;
 }
 

@@ -280,13 +280,7 @@ struct dejavu_plan {
   r.breakdown.dimm_compute_mean = r.breakdown.dimm_compute;
   r.breakdown.pcie = L.resource(pcie_id).busy;
   r.breakdown.pcie_weights = L.resource(weights_id).busy;
-  r.has_prediction = true;
-  r.prediction_accuracy = metrics.accuracy();
-  r.prediction_recall = metrics.recall();
-  r.prediction_precision = metrics.precision();
-  r.predicted_density = metrics.predicted_density();
-  r.true_density = metrics.true_density();
-  r.predictor_table = predictor.table_bytes();
+  record_prediction(r, metrics, predictor.table_bytes());
   return r;
 }
 

@@ -1,0 +1,52 @@
+// The simulator's own speed: one full LLaMA2-70B Hermes run (RTX 4090 + 8 NDP-DIMMs, batch 1,
+// 128 in / 128 out, timing only), as hermes-sim runs it.
+//   cold: a fresh process state (activations generated, ILP placement solved);
+//   warm: what every further system or sweep point on the same workload pays (activations and
+//         placement come from the per-process memos).
+// Counters split the host time the engine measured itself into its phases.
+#include <benchmark/benchmark.h>
+
+#include <Kokkos_Core.hpp>
+
+#include "hermes/system/registry.hpp"
+
+namespace {
+
+void report(benchmark::State& state, const hermes::sim_result& r) {
+  state.counters["activations_s"] = r.host_seconds_activations;
+  state.counters["placement_s"] = r.host_seconds_placement;
+  state.counters["simulation_s"] = r.host_seconds_simulation;
+  state.counters["modelled_tokens_per_s"] = r.tokens_per_second;
+}
+
+void BM_llama2_70b_hermes_cold(benchmark::State& state) {
+  std::uint64_t seed = 1000;
+  for (auto _ : state) {
+    hermes::workload_config w;
+    w.seed = ++seed;  // a new workload every iteration: nothing memoised
+    const auto r = hermes::run_system("Hermes", w, hermes::hardware_config{});
+    report(state, r);
+  }
+}
+BENCHMARK(BM_llama2_70b_hermes_cold)->Unit(benchmark::kSecond)->Iterations(2)->UseRealTime();
+
+void BM_llama2_70b_hermes_warm(benchmark::State& state) {
+  const hermes::workload_config w;
+  (void)hermes::run_system("Hermes", w, hermes::hardware_config{});  // fills the memos
+  for (auto _ : state) {
+    const auto r = hermes::run_system("Hermes", w, hermes::hardware_config{});
+    report(state, r);
+  }
+}
+BENCHMARK(BM_llama2_70b_hermes_warm)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Kokkos::initialize(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  Kokkos::finalize();
+  return 0;
+}
