@@ -19,9 +19,16 @@
 #include "hermes/sim/cli.hpp"
 
 int main(int argc, char** argv) {
-  // Kokkos is initialised for the engine's kernels; its own flags (--kokkos-*) are removed
-  // from argv before hermes-sim parses the rest.
-  Kokkos::ScopeGuard kokkos(argc, argv);
-  const std::vector<std::string> args(argv + 1, argv + argc);
+  // Kokkos (the engine's kernels in math mode) gets only its own --kokkos-* flags: given the
+  // whole command line, Kokkos 3.4 would also take `--help` and print its help instead of ours.
+  std::vector<char*> kokkos_argv{argv[0]};
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]).rfind("--kokkos-", 0) == 0) kokkos_argv.push_back(argv[i]);
+    else args.emplace_back(argv[i]);
+  }
+  int kokkos_argc = static_cast<int>(kokkos_argv.size());
+  kokkos_argv.push_back(nullptr);
+  Kokkos::ScopeGuard kokkos(kokkos_argc, kokkos_argv.data());
   return hermes::cli::run_cli(args, std::cout, std::cerr, isatty(STDERR_FILENO) != 0);
 }
