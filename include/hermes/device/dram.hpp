@@ -100,7 +100,7 @@ struct dram_organization {
   }
 };
 
-// Timing parameters in clock cycles of length tCK (the datasheet's nXXX values).
+// Timing parameters in clock cycles of length tCK (the datasheet's nRCD, nRP, ... values).
 struct dram_timing {
   seconds tCK{};
   std::uint32_t tRC = 0, tRCD = 0, tCL = 0, tRP = 0, tRAS = 0, tRTP = 0;
