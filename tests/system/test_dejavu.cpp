@@ -5,27 +5,14 @@
 #include <string>
 
 #include "hermes/system/dejavu.hpp"
+#include "toy_model.hpp"
 
 using namespace hermes;
 
 namespace {
 
-// As in test_dense_baselines: 3 layers, hidden 64 (4 heads of 16), 256 ReLU neurons, FP16; named
-// OPT so that Deja Vu accepts it. Layer: QKV 24576 B, Wo 8192 B, FFN 65536 B.
-model_shape toy_opt() {
-  model_shape m;
-  m.name = "OPT-toy";
-  m.layers = 3;
-  m.hidden = 64;
-  m.ffn = 256;
-  m.heads = 4;
-  m.kv_heads = 4;
-  m.vocab = 128;
-  m.max_context = 64;
-  m.ffn_type = ffn_kind::relu;
-  m.tied_embeddings = true;
-  return m;
-}
+// The baseline tests' toy model (toy_model.hpp), named OPT so that Deja Vu accepts it.
+model_shape toy_opt() { return test::toy_model("OPT-toy"); }
 
 workload_config toy_workload() {
   workload_config w;

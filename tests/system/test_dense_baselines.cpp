@@ -8,29 +8,14 @@
 #include "hermes/system/accelerate.hpp"
 #include "hermes/system/flexgen.hpp"
 #include "hermes/system/tensorrt_llm.hpp"
+#include "toy_model.hpp"
 
 using namespace hermes;
 
 namespace {
 
-// 3 layers, hidden 64 (4 heads of 16, no GQA), 256 ReLU FFN neurons, FP16.
-// Per layer: QKV 64 x 192 x 2 B = 24576 B, Wo 64 x 64 x 2 B = 8192 B, FFN 256 x 2 x 64 x 2 B =
-// 65536 B; layer = 98304 B. Tied embedding 128 x 64 x 2 B = 16384 B. KV: 2 x 3 x 64 x 2 B =
-// 768 B per token and sequence.
-model_shape toy_model() {
-  model_shape m;
-  m.name = "toy";
-  m.layers = 3;
-  m.hidden = 64;
-  m.ffn = 256;
-  m.heads = 4;
-  m.kv_heads = 4;
-  m.vocab = 128;
-  m.max_context = 64;
-  m.ffn_type = ffn_kind::relu;
-  m.tied_embeddings = true;
-  return m;
-}
+// The toy model whose every byte is countable (toy_model.hpp has the byte counts).
+model_shape toy_model() { return test::toy_model(); }
 
 // A GPU whose time is bytes / 1 GB/s: no launch overhead, full efficiency, compute so fast that
 // no decode GEMV is compute-bound.
