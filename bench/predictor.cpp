@@ -165,6 +165,27 @@ void BM_hermes_predictor_token_realistic(benchmark::State& state) {
 }
 BENCHMARK(BM_hermes_predictor_token_realistic)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
 
+// The memory floor of the layer signal: reading the whole top-2 correlation table once, as a
+// token does when nearly every word of every layer has a candidate (bytes/s = one core's
+// streaming bandwidth from beyond the caches). No layer-signal algorithm that re-reads the
+// entries of the candidates every token can be faster than this.
+void BM_correlation_table_stream(benchmark::State& state) {
+  const auto& in = realistic_input::get();
+  std::uint64_t sum = 0;
+  for (auto _ : state) {
+    for (std::size_t l = 1; l < in.layout.layers; ++l)
+      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
+        const auto* top = in.table.raw_top(l, k);
+        const std::size_t entries = in.layout.neurons(k) * in.table.top_k();
+        for (std::size_t e = 0; e < entries; ++e) sum += top[e];
+      }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(in.table.forward_bytes().value()));
+}
+BENCHMARK(BM_correlation_table_stream)->Unit(benchmark::kMicrosecond);
+
 // The layout we did not choose: two 4-bit states per byte (nibbles), updated with SWAR on 64-bit
 // words (16 states per word; the fired bits must first be spread to nibbles). Same update rule
 // (+4 on fire, -1 otherwise, saturating), same neuron count: the reason the state table is

@@ -229,7 +229,8 @@ TEST_CASE("hermes predictor: decisions equal a scalar reference over many words,
   // several tokens so that update() and predict() interleave as in decoding.
   std::mt19937_64 rng(29);
   const trace_layout layout{4, 700, 1300};
-  for (auto signals : {predictor_signals::token_and_layer, predictor_signals::layer_only}) {
+  for (auto signals : {predictor_signals::token_and_layer, predictor_signals::token_only,
+                       predictor_signals::layer_only}) {
     correlation_table t(layout, 2);
     for (std::size_t l = 1; l < layout.layers; ++l)
       for (layer_kind kind : {layer_kind::attention, layer_kind::ffn})
@@ -273,8 +274,9 @@ TEST_CASE("hermes predictor: decisions equal a scalar reference over many words,
           p.predict(r, out);
           REQUIRE(out.active.size() == layout.neurons(kind));
           for (std::size_t i = 0; i < layout.neurons(kind); ++i) {
-            int s2 = 0;
-            if (l > 0)
+            // token_only replaces the layer signal by the midpoint of its range, k / 2 = 1.
+            int s2 = signals == predictor_signals::token_only ? 1 : 0;
+            if (l > 0 && signals != predictor_signals::token_only)
               for (auto j : t.top(l, kind, i)) s2 += j != correlation_table::empty_slot && fired[at - 2].test(j);
             const double s1 = signals == predictor_signals::layer_only ? 7.5 : state[at][i];
             INFO("token " << token << " layer " << l << " neuron " << i << " s1 " << s1 << " s2 " << s2);

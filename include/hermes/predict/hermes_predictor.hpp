@@ -19,10 +19,12 @@
 //               no state table is kept; the hot set is the predicted active set (the only
 //               per-neuron signal this variant has), and update() learns nothing.
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <utility>
@@ -123,69 +125,87 @@ class hermes_predictor {
     for (std::size_t i = 0; i < n; ++i) states_.set_state(layer, k, i, params_.bands.state_of(frequencies[i]));
   }
 
-  // One pass over the layer, 64 neurons per step. Per word: the bit-sliced compares give
-  // ge[v] = "state >= threshold_[v]" for every count v of fired correlated neurons, and
-  // reach[v] = ge[0] | ... | ge[v] = "active if v of them fired". Only the candidates, neurons
-  // in reach[k] but not in reach[0] (with the paper's parameters: state >= 4), read their
-  // correlation entries, and the loop over them is branch-free (a branch on the number fired
-  // was the largest cost: it is mispredicted about half the time).
+  // Two steps over the layer, 64 neurons per word.
+  //  1. From the state alone, with a comparator specialised for each threshold (at_least_words):
+  //     reach[v] = "active if v correlated neurons fired" = state >= threshold_[0..v], and the
+  //     hot mask. With the paper's parameters these are s >= 10 and s >= 4 (reach[0] is empty),
+  //     1-3 bit operations per word each.
+  //  2. The layer signal, only for candidates: neurons in reach[k] but not in reach[0] (with the
+  //     paper's parameters, state >= 4) read their k correlation entries and the previous
+  //     layer's fired flags, held one byte per neuron so that a probe is a single load. The loop
+  //     over candidates is branch-free (a branch on the number fired is mispredicted about half
+  //     the time).
   void predict(const prediction_request& r, prediction& out) {
     const std::size_t n = states_or_layout_neurons(r.layer, r.kind);
     resize_mask(out.active, n);
     resize_mask(out.hot, n);
     out.available = r.ready;
     word* act = out.active.words().data();
-    word* hot = out.hot.words().data();
     const std::size_t words = out.active.words().size();
 
     const bool layer_signal = params_.signals != predictor_signals::token_only &&
                               correlations_.has_predecessor(r.layer, r.kind);
     const std::size_t k = params_.top_k;
     const std::size_t v_max = layer_signal ? k : 0;
-    const word* prev = layer_signal ? padded_previous(r) : nullptr;
-    const correlation_table::index* top = layer_signal ? correlations_.raw_top(r.layer, r.kind) : nullptr;
     const word* planes = keeps_state() ? states_.planes(r.layer, r.kind) : nullptr;
-    // 1 if correlated neuron j fired (an empty slot reads a bit that is always 0).
-    const auto fired = [prev](std::uint32_t j) -> word { return (prev[j / 64] >> (j % 64)) & 1u; };
 
-    word reach[hermes_predictor_params::max_top_k + 1];
-    for (std::size_t g = 0; g < words; ++g) {
-      const word* s = planes ? planes + g * bitslice::state_bits : nullptr;
-      word acc = 0;
-      for (std::size_t v = 0; v <= v_max; ++v) {
-        const unsigned t = threshold_[v];
-        acc |= t == 0 ? ~word{0} : t > bitslice::max_state ? word{0} : bitslice::at_least(s, threshold_bits_[v]);
-        reach[v] = acc;
+    if (reach_.size() < (v_max + 1) * words) reach_.resize((v_max + 1) * words);
+    for (std::size_t v = 0; v <= v_max; ++v) {
+      word* rv = reach_.data() + v * words;
+      bitslice::at_least_words(planes, words, threshold_[v], rv);
+      if (v > 0) {
+        const word* below = rv - words;  // reach[v - 1]
+        for (std::size_t g = 0; g < words; ++g) rv[g] |= below[g];
       }
-      const word valid = g + 1 == words && n % 64 != 0 ? (word{1} << (n % 64)) - 1 : ~word{0};
-      word a = reach[0];
-      if (layer_signal) {
-        word cand = reach[v_max] & ~reach[0] & valid;
+    }
+    const word* reach0 = reach_.data();
+    if (!layer_signal) {
+      std::copy(reach0, reach0 + words, act);
+    } else {
+      const std::uint8_t* fired = fired_bytes(r);
+      const correlation_table::index* top = correlations_.raw_top(r.layer, r.kind);
+      const word* reach_k = reach_.data() + v_max * words;
+      const std::size_t tail = n % 64;
+      for (std::size_t g = 0; g < words; ++g) {
+        const word valid = g + 1 == words && tail != 0 ? (word{1} << tail) - 1 : ~word{0};
+        word cand = reach_k[g] & ~reach0[g] & valid;
+        word a = reach0[g];
         const correlation_table::index* row = top + g * 64 * k;
+        // The table streams from memory (12 MB at LLaMA2-70B scale, beyond any cache) while the
+        // candidates make the access too irregular for the hardware prefetcher: ask for the rows
+        // a few words ahead (they are read next unless those words have no candidate).
+        if (g + prefetch_distance < words)
+          for (std::size_t line = 0; line < 64 * k * sizeof(correlation_table::index); line += 64)
+            __builtin_prefetch(reinterpret_cast<const char*>(row + prefetch_distance * 64 * k) + line);
         if (k == 2) {
           // The paper's top-2: collect "one fired" and "both fired" for the word, then
           // active = reach[0] | reach[1] & one | reach[2] & both.
           word one = 0, both = 0;
           for (; cand; cand &= cand - 1) {
             const auto b = static_cast<unsigned>(std::countr_zero(cand));
-            const word f0 = fired(row[2 * b]), f1 = fired(row[2 * b + 1]);
+            const word f0 = fired[row[2 * b]], f1 = fired[row[2 * b + 1]];
             one |= (f0 | f1) << b;
             both |= (f0 & f1) << b;
           }
-          a |= (reach[1] & one) | (reach[2] & both);
+          a |= (reach_.data()[words + g] & one) | (reach_k[g] & both);
         } else {
           for (; cand; cand &= cand - 1) {
             const auto b = static_cast<std::size_t>(std::countr_zero(cand));
             std::size_t count = 0;
-            for (std::size_t e = 0; e < k; ++e) count += fired(row[b * k + e]);
-            a |= reach[count] & (word{1} << b);
+            for (std::size_t e = 0; e < k; ++e) count += fired[row[b * k + e]];
+            a |= reach_[count * words + g] & (word{1} << b);
           }
         }
+        act[g] = a;
       }
-      act[g] = a & valid;
-      if (planes) hot[g] = hot_min_ > bitslice::max_state ? word{0} : bitslice::at_least(s, hot_bits_) & valid;
     }
-    if (!planes) out.hot = out.active;  // layer_only: the predicted active set is its hot set
+    neuron_state_table::trim(out.active.words(), n);
+    if (planes) {
+      bitslice::at_least_words(planes, words, hot_min_, out.hot.words().data());
+      neuron_state_table::trim(out.hot.words(), n);
+    } else {
+      out.hot = out.active;  // layer_only: the predicted active set is its hot set
+    }
   }
 
   void update(const prediction_request& r, const neuron_mask& actual) {
@@ -262,7 +282,6 @@ class hermes_predictor {
   void compute_thresholds() {
     const std::size_t k = params_.top_k;
     threshold_.assign(k + 1, 16);
-    threshold_bits_.assign(k + 1, bitslice::constant4(0));
     for (std::size_t v = 0; v <= k; ++v) {
       double t = 16;
       switch (params_.signals) {
@@ -279,17 +298,16 @@ class hermes_predictor {
         }
       }
       threshold_[v] = t <= 0 ? 0u : t >= 16 ? 16u : static_cast<unsigned>(t);
-      if (threshold_[v] >= 1 && threshold_[v] <= 15) threshold_bits_[v] = bitslice::constant4(threshold_[v]);
     }
     hot_min_ = params_.hot_threshold + 1;
-    if (hot_min_ <= bitslice::max_state) hot_bits_ = bitslice::constant4(hot_min_);
   }
 
-  // The previous layer's true activations, which the layer signal reads, copied into a buffer
-  // that covers every 16-bit index: the empty slot (0xFFFF) then reads a bit that is always 0,
-  // so the probe needs no test. Copying a layer's mask (at most 8 KB) is far cheaper than a
-  // compare per probe.
-  const word* padded_previous(const prediction_request& r) {
+  // The previous layer's true activations, which the layer signal reads, as one byte (0 or 1)
+  // per neuron in a buffer that covers every 16-bit index: a probe is then one load, and the
+  // empty slot (0xFFFF) reads a byte that is always 0, so it needs no test. Expanding a mask
+  // costs one table load per 8 neurons, far less than the shift-and-mask it saves on each of
+  // the (many more) probes.
+  const std::uint8_t* fired_bytes(const prediction_request& r) {
     if (r.previous == nullptr)
       throw invalid_parameter("prediction_request.previous", "null",
                               "the true activations of the previous layer (layer " +
@@ -298,15 +316,32 @@ class hermes_predictor {
     if (r.previous->size() != np)
       throw invalid_parameter("prediction_request.previous size", std::to_string(r.previous->size()),
                               std::to_string(np) + " neurons of the previous layer");
-    constexpr std::size_t padded_words = (std::size_t{correlation_table::empty_slot} + 1) / 64;
-    if (previous_.size() != padded_words) previous_.assign(padded_words, 0);
-    const auto& w = r.previous->words();
-    std::copy(w.begin(), w.end(), previous_.begin());
-    // Words past this mask may hold a wider layer's bits from an earlier call; only indices < np
-    // and the empty slot are ever read (the table validates them), so only the empty slot's bit
-    // must be cleared.
-    previous_.back() &= ~(word{1} << (correlation_table::empty_slot % 64));
-    return previous_.data();
+    constexpr std::size_t index_space = std::size_t{correlation_table::empty_slot} + 1;
+    if (fired_bytes_.size() != index_space) fired_bytes_.assign(index_space, 0);
+    // Whole words are expanded (np <= 65535 keeps them inside the buffer). Bytes past np may hold
+    // tail bits or a wider layer's flags from an earlier call; only indices < np and the empty
+    // slot are ever read (the table validates them), and the empty slot is cleared below.
+    std::uint8_t* out = fired_bytes_.data();
+    for (const word w : r.previous->words())
+      for (int byte = 0; byte < 8; ++byte, out += 8) {
+        const std::uint64_t spread = byte_to_flags()[(w >> (8 * byte)) & 0xFFu];
+        std::memcpy(out, &spread, sizeof spread);
+      }
+    fired_bytes_[correlation_table::empty_slot] = 0;
+    return fired_bytes_.data();
+  }
+  // Bit j of a byte -> the j-th byte in memory (0 or 1) of a 64-bit value, on any endianness.
+  static const std::array<std::uint64_t, 256>& byte_to_flags() {
+    static const std::array<std::uint64_t, 256> table = [] {
+      std::array<std::uint64_t, 256> t{};
+      for (unsigned b = 0; b < 256; ++b) {
+        std::uint8_t flags[8];
+        for (unsigned j = 0; j < 8; ++j) flags[j] = static_cast<std::uint8_t>((b >> j) & 1u);
+        std::memcpy(&t[b], flags, sizeof flags);
+      }
+      return t;
+    }();
+    return table;
   }
 
   trace_layout layout_;
@@ -314,10 +349,10 @@ class hermes_predictor {
   correlation_table correlations_;
   neuron_state_table states_;
   std::vector<unsigned> threshold_;
-  std::vector<bitslice::constant4> threshold_bits_;
   unsigned hot_min_ = 16;                 // hot iff state >= hot_min_ (= T_h + 1; 16 = never)
-  bitslice::constant4 hot_bits_;
-  std::vector<word> previous_;            // padded copy of the previous layer's mask (predict)
+  static constexpr std::size_t prefetch_distance = 8;  // words of 64 neurons ahead (bench_predictor)
+  std::vector<word> reach_;               // predict(): reach[v] masks of the current layer
+  std::vector<std::uint8_t> fired_bytes_; // predict(): previous layer's activations, a byte each
 };
 
 static_assert(check_predictor<hermes_predictor>());

@@ -9,9 +9,11 @@
 // the fired mask of a token is directly the select mask of the update, and "state >= c" is a
 // 64-neuron bitset after a 4-step comparator. (Measured in bench/predictor.cpp against a
 // nibble-packed SWAR update: about 10x faster; see docs/performance.md, "Predictor cost".)
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hermes/activation/neuron_mask.hpp"
@@ -41,6 +43,43 @@ inline word at_least(const word s[state_bits], const constant4& c) {
   word r = ~word{0};
   for (int i = 0; i < state_bits; ++i) r = (s[i] & r) | (~c.bit[i] & (s[i] | r));
   return r;
+}
+
+// (s >= C) for a compile-time C in 1..15: the same comparator with the constant folded away,
+// one AND or OR per bit from the lowest set bit of C upwards (s >= 4 is s2 | s3; s >= 11 is
+// s3 & (s2 | s1 & s0)). The predictor's thresholds are fixed for its lifetime, so it picks the
+// instance once per layer (at_least_words) instead of paying the generic four-step mux per word.
+template <unsigned C>
+inline word at_least(const word s[state_bits]) {
+  static_assert(C >= 1 && C <= 15, "at_least<C>: C must be 1..15 (0 and 16 are constant masks)");
+  word r = ~word{0};
+  for (int i = 0; i < state_bits; ++i) r = ((C >> i) & 1u) ? (s[i] & r) : (s[i] | r);
+  return r;
+}
+
+namespace detail {
+template <unsigned C>
+void at_least_words(const word* planes, std::size_t groups, word* out) {
+  for (std::size_t g = 0; g < groups; ++g) out[g] = at_least<C>(planes + g * state_bits);
+}
+template <std::size_t... C>
+void at_least_words_dispatch(unsigned c, const word* planes, std::size_t groups, word* out,
+                             std::index_sequence<C...>) {
+  // c is 1..15 here: exactly one instance matches.
+  (void)((c == C + 1 ? (at_least_words<C + 1>(planes, groups, out), true) : false) || ...);
+}
+}  // namespace detail
+
+// out[g] = (state >= c) for the 64 neurons of every group g < groups, for a runtime c 0..16
+// (0: every lane, 16 or more: none; `planes` is not read then and may be null).
+inline void at_least_words(const word* planes, std::size_t groups, unsigned c, word* out) {
+  if (c == 0) {
+    std::fill(out, out + groups, ~word{0});
+  } else if (c > static_cast<unsigned>(max_state)) {
+    std::fill(out, out + groups, word{0});
+  } else {
+    detail::at_least_words_dispatch(c, planes, groups, out, std::make_index_sequence<max_state>{});
+  }
 }
 
 // s + c per lane with carry out; lanes that overflow 15 saturate at 15.
@@ -113,9 +152,13 @@ class neuron_state_table {
               unsigned step_down) {
     check_mask(layer, k, fired, "fired");
     word* seg = planes_.data() + offsets_[layer * layer_kinds + static_cast<std::size_t>(k)];
-    const bitslice::constant4 up(step_up), down_neg(16u - step_down);
     const word* f = fired.words().data();
     const std::size_t groups = fired.words().size();
+    if (step_up == paper_step_up && step_down == paper_step_down) {
+      update_paper_steps(seg, f, groups);
+      return;
+    }
+    const bitslice::constant4 up(step_up), down_neg(16u - step_down);
     for (std::size_t g = 0; g < groups; ++g) {
       word* s = seg + g * bitslice::state_bits;
       word up_s[bitslice::state_bits], down_s[bitslice::state_bits];
@@ -127,6 +170,11 @@ class neuron_state_table {
     }
   }
 
+  // The paper's steps (Sec IV-C.1: +4 on fire, -1 otherwise), which every Hermes configuration
+  // uses, get a kernel with the constants folded: about a third of the generic one's operations.
+  // The generic path above stays for any other steps; tests pin both against a scalar counter.
+  static constexpr unsigned paper_step_up = 4, paper_step_down = 1;
+
   // out = the neurons of (layer, k) whose state is >= threshold (threshold 0..16; 16 = none).
   void at_least(std::size_t layer, layer_kind k, unsigned threshold, neuron_mask& out) const {
     const std::size_t n = neurons_of(layer, k);
@@ -135,8 +183,7 @@ class neuron_state_table {
     if (threshold == 0) { out.fill(); return; }
     if (threshold > max_state) { out.clear(); return; }
     const word* seg = planes_.data() + offsets_[layer * layer_kinds + static_cast<std::size_t>(k)];
-    const bitslice::constant4 c(threshold);
-    for (std::size_t g = 0; g < o.size(); ++g) o[g] = bitslice::at_least(seg + g * bitslice::state_bits, c);
+    bitslice::at_least_words(seg, o.size(), threshold, o.data());
     trim(o, n);
   }
 
@@ -182,6 +229,25 @@ class neuron_state_table {
     if (m.size() != n)
       throw invalid_parameter(std::string(what) + " mask size", std::to_string(m.size()),
                               std::to_string(n) + " neurons (layer " + std::to_string(layer) + ")");
+  }
+
+  // +4 saturating at 15 where the neuron fired, -1 saturating at 0 elsewhere, 64 lanes per word.
+  static void update_paper_steps(word* seg, const word* fired, std::size_t groups) {
+    for (std::size_t g = 0; g < groups; ++g) {
+      word* s = seg + g * bitslice::state_bits;
+      const word s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], f = fired[g];
+      // s + 4: bits 0 and 1 unchanged, bit 2 flips, carry into bit 3; overflow (s >= 12)
+      // saturates every bit to 1.
+      const word over = s3 & s2;
+      const word u0 = s0 | over, u1 = s1 | over, u2 = ~s2 | over, u3 = (s3 ^ s2) | over;
+      // s - 1: a borrow ripples up through the zero bits; s = 0 (borrow out of bit 3) stays 0.
+      const word b0 = ~s0, b1 = b0 & ~s1, b2 = b1 & ~s2, zero = b2 & ~s3;
+      const word d0 = ~s0 & ~zero, d1 = (s1 ^ b0) & ~zero, d2 = (s2 ^ b1) & ~zero, d3 = (s3 ^ b2) & ~zero;
+      s[0] = d0 ^ ((u0 ^ d0) & f);
+      s[1] = d1 ^ ((u1 ^ d1) & f);
+      s[2] = d2 ^ ((u2 ^ d2) & f);
+      s[3] = d3 ^ ((u3 ^ d3) & f);
+    }
   }
 
   trace_layout layout_{};
