@@ -13,6 +13,9 @@ hermes_fix_kokkos_target()
 find_dependency(Eigen3 3.3 NO_MODULE)
 find_dependency(Boost 1.74 CONFIG)
 find_dependency(nlohmann_json 3.10)
+# hermes-sim reproduce spreads its simulations over std::threads (sim/reproduce.hpp).
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_dependency(Threads)
 find_dependency(PkgConfig)
 # COIN-OR CBC ships no CMake config on Debian; it does ship cbc.pc.
 if(NOT TARGET PkgConfig::CBC)

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -243,6 +244,49 @@ TEST_CASE("reproduce: the cache runs each point once and keeps failures as reaso
   CHECK(runs.runs() == 3);
 }
 
+TEST_CASE("reproduce: runs spread over threads give the same results, each run once", "[reproduce][cache]") {
+  // A runner whose result depends only on its inputs, as the engine's does; the thread count
+  // must change neither the results nor the number of runs.
+  std::atomic<std::size_t> calls{0};
+  const auto runner = [&](const std::string& s, const workload_config& w, const hardware_config& h) {
+    ++calls;
+    if (s == "Broken") throw error("no such luck");
+    sim_result r = stub(s, w, h);
+    r.tokens_per_second = static_cast<double>(w.batch * 1000 + h.dimms * 10) + static_cast<double>(s.size());
+    return r;
+  };
+  std::vector<run_point> plan;
+  for (const char* m : {"OPT-13B", "OPT-30B", "LLaMA2-70B"})
+    for (std::size_t b : {1u, 2u, 16u})
+      for (const char* s : {"Hermes", "FlexGen", "Broken"}) plan.push_back({s, m, b, {}, 0, 0});
+  plan.push_back({"Hermes", "OPT-13B", 1, "RTX4090", 8, 256});  // the same run as an earlier point
+  plan.push_back({"Hermes", "OPT-13B", 1, {}, 16, 0});
+  run_cache serial{workload_config{}, hardware_config{}, runner};
+  serial.run_all(plan, 1);
+  const std::size_t serial_calls = calls.exchange(0);
+  run_cache parallel{workload_config{}, hardware_config{}, runner};
+  std::size_t last_done = 0;
+  parallel.on_progress([&](std::size_t done, std::size_t planned, const run_point&, double, double) {
+    CHECK(done == last_done + 1);  // progress is reported once per run, never concurrently
+    CHECK(planned == 3 * 3 * 3 + 1);
+    last_done = done;
+  });
+  parallel.run_all(plan, 3);
+  CHECK(calls == serial_calls);
+  CHECK(serial_calls == 3 * 3 * 3 + 1);
+  CHECK(parallel.runs() == serial.runs());
+  CHECK(parallel.jobs() == 3);
+  for (const auto& p : plan) {
+    const sim_result& a = serial.get(p);
+    const sim_result& b = parallel.get(p);
+    CHECK(a.supported == b.supported);
+    CHECK(a.reason == b.reason);
+    CHECK(a.tokens_per_second == b.tokens_per_second);
+  }
+  CHECK(calls == serial_calls);  // every point was cached
+  CHECK_THROWS_AS(parallel.run_all(plan, 0), invalid_parameter);
+}
+
 TEST_CASE("reproduce: rows measured from hand-made results", "[reproduce][rows]") {
   reproduce_options o;
   o.gpus = {"RTX4090", "T4"};
@@ -301,6 +345,12 @@ TEST_CASE("reproduce: command-line errors name the option", "[reproduce][cli]") 
   std::ostringstream out, err;
   CHECK(run_reproduce_cli({"--batches", "1,0"}, out, err) == 2);
   CHECK_THAT(err.str(), Catch::Contains("--batches"));
+  err.str("");
+  for (const char* bad : {"0", "-1", "2x", "", "257"}) {
+    err.str("");
+    CHECK(run_reproduce_cli({"--jobs", bad}, out, err) == 2);
+    CHECK_THAT(err.str(), Catch::Contains("--jobs") && Catch::Contains("1..256"));
+  }
   err.str("");
   CHECK(run_reproduce_cli({"--frobnicate"}, out, err) == 2);
   CHECK_THAT(err.str(), Catch::Contains("--frobnicate"));

@@ -21,22 +21,26 @@
 //   - the report: markdown + .dat/.gp/.png (gnuplot, when installed).
 // Nothing here tunes a parameter to a figure: the simulations run with the library's defaults.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <ctime>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iomanip>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -342,6 +346,17 @@ struct run_point {
   }
 };
 
+namespace detail {
+// CPU time of the calling thread: a run's own cost even when other runs share the process.
+inline double thread_cpu_seconds() {
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0) return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+#endif
+  return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;  // process time: exact when single-threaded
+}
+}  // namespace detail
+
 class run_cache {
  public:
   using runner = std::function<sim_result(const std::string& system, const workload_config&, const hardware_config&)>;
@@ -356,53 +371,95 @@ class run_cache {
 
   void on_progress(progress p) { progress_ = std::move(p); }
 
-  // Runs every point not run yet, in the given order. Points that name the base configuration's
-  // values explicitly (8 DIMMs, the base GPU) are the same run as those that leave them empty.
-  void run_all(const std::vector<run_point>& plan) {
+  // Runs every point not run yet. Points that name the base configuration's values explicitly
+  // (8 DIMMs, the base GPU) are the same run as those that leave them empty.
+  //
+  // With jobs > 1 the runs are spread over that many threads. Each run is a deterministic
+  // function of its point, so the results are the same as with one job; only the order of the
+  // progress lines changes. The unit of work is a workload (model x batch): its runs go to one
+  // thread, in plan order, so the systems sharing its activations and offline placement hit the
+  // engine's per-process memos back to back. Workloads start most expensive first (batch size
+  // drives the activation and simulation cost) so that the last ones to finish are short. Math
+  // mode (Kokkos kernels) always runs on the calling thread: a Kokkos execution space instance
+  // is not safe to use from several host threads on every backend.
+  void run_all(const std::vector<run_point>& plan, std::size_t jobs = 1) {
+    if (jobs == 0) throw invalid_parameter("run_cache::run_all jobs", "0", "at least 1 thread");
+    const auto t0 = std::chrono::steady_clock::now();
     std::map<std::string, bool> distinct;
-    for (const auto& p : plan) distinct[resolve(p).key()] = true;
-    planned_ = distinct.size();
-    for (const auto& p : plan) get(p);
+    std::vector<std::vector<run_point>> workloads;
+    std::map<std::string, std::size_t> workload_of;
+    for (const auto& p : plan) {
+      const run_point r = resolve(p);
+      if (distinct[r.key()] || results_.count(r.key())) continue;
+      distinct[r.key()] = true;
+      const std::string wk = r.model + "|" + std::to_string(r.batch);
+      auto [it, added] = workload_of.emplace(wk, workloads.size());
+      if (added) workloads.emplace_back();
+      workloads[it->second].push_back(r);
+    }
+    planned_ = distinct.size() + timings_.size();
+    if (jobs == 1 || w_.mode == execution_mode::math || workloads.size() <= 1) {
+      for (const auto& wl : workloads)
+        for (const auto& r : wl) get(r);
+    } else {
+      const auto cost = [](const std::vector<run_point>& wl) {
+        double c = 0;
+        for (const auto& r : wl) c += 1.0 + static_cast<double>(r.batch) / 2.0;
+        return c;
+      };
+      std::stable_sort(workloads.begin(), workloads.end(),
+                       [&](const auto& a, const auto& b) { return cost(a) > cost(b); });
+      std::atomic<std::size_t> next{0};
+      std::exception_ptr failure;
+      const auto worker = [&] {
+        try {
+          for (std::size_t i = next++; i < workloads.size(); i = next++)
+            for (const auto& r : workloads[i]) {
+              const timed t = simulate(r);
+              std::lock_guard<std::mutex> lock(mutex_);
+              record(r, t);
+            }
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (!failure) failure = std::current_exception();
+          next = workloads.size();
+        }
+      };
+      std::vector<std::thread> threads;
+      const std::size_t n = std::min(jobs, workloads.size());
+      for (std::size_t j = 0; j + 1 < n; ++j) threads.emplace_back(worker);
+      worker();
+      for (auto& t : threads) t.join();
+      if (failure) std::rethrow_exception(failure);
+    }
+    elapsed_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    jobs_ = std::max(jobs_, jobs);
   }
-  // Distinct runs of the last run_all's plan.
+  // Distinct runs of the last run_all's plan (with those run before it).
   [[nodiscard]] std::size_t planned() const { return planned_; }
 
-  // The result of `p`, simulated on first use. A run that throws is kept as an unsupported
-  // result whose reason is the error, so the rows that need it report a MISS saying so.
+  // The result of `p`, simulated on first use (on the calling thread). A run that throws is kept
+  // as an unsupported result whose reason is the error, so the rows that need it report a MISS
+  // saying so.
   const sim_result& get(const run_point& p) {
-    const std::string key = resolve(p).key();
-    if (auto it = results_.find(key); it != results_.end()) return it->second;
     const run_point r = resolve(p);
-    workload_config w = w_;
-    hardware_config h = h_;
-    w.model = find_model_preset(r.model);
-    w.batch = r.batch;
-    h.gpu = find_gpu_preset(r.gpu);
-    h.dimms = r.dimms;
-    h.dimm.gemv.multipliers = r.multipliers;
-    const auto start = std::chrono::steady_clock::now();
-    const std::clock_t cpu_start = std::clock();  // process CPU time: the simulator is single-threaded
-    sim_result out;
-    try {
-      out = run_(r.system, w, h);
-    } catch (const std::exception& e) {
-      out = sim_result::unsupported(w.model.name, r.system, std::string("the run failed: ") + e.what());
-    }
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
-    wall_seconds_ += wall;
-    cpu_seconds_ += cpu;
-    timings_.push_back({r, wall, cpu});
-    if (progress_) progress_(timings_.size(), std::max(planned_, timings_.size()), r, wall, cpu);
-    return results_.emplace(key, std::move(out)).first->second;
+    if (auto it = results_.find(r.key()); it != results_.end()) return it->second;
+    const timed t = simulate(r);
+    std::lock_guard<std::mutex> lock(mutex_);
+    return record(r, t);
   }
   const sim_result& get(std::string system, std::string model, std::size_t batch = 1) {
     return get(run_point{std::move(system), std::move(model), batch, {}, 0, 0});
   }
 
   [[nodiscard]] std::size_t runs() const { return timings_.size(); }
+  // Sums over runs of each run's own wall-clock and CPU (its thread's) time.
   [[nodiscard]] double wall_seconds() const { return wall_seconds_; }
   [[nodiscard]] double cpu_seconds() const { return cpu_seconds_; }
+  // Wall clock spent in run_all (less than wall_seconds() when runs were spread over threads),
+  // and the most threads any run_all used.
+  [[nodiscard]] double elapsed_seconds() const { return elapsed_seconds_; }
+  [[nodiscard]] std::size_t jobs() const { return jobs_; }
   struct timing {
     run_point point;
     double wall_seconds = 0.0, cpu_seconds = 0.0;
@@ -412,6 +469,10 @@ class run_cache {
   [[nodiscard]] const hardware_config& base_hardware() const { return h_; }
 
  private:
+  struct timed {
+    sim_result result;
+    double wall = 0.0, cpu = 0.0;
+  };
   [[nodiscard]] run_point resolve(run_point p) const {
     p.model = find_model_preset(p.model).name;  // canonical spelling: one cache entry per model
     p.gpu = p.gpu.empty() ? h_.gpu.name : find_gpu_preset(p.gpu).name;
@@ -419,14 +480,45 @@ class run_cache {
     if (p.multipliers == 0) p.multipliers = h_.dimm.gemv.multipliers;
     return p;
   }
+  // Runs a resolved point; touches no member but the immutable configuration and runner.
+  timed simulate(const run_point& r) const {
+    workload_config w = w_;
+    hardware_config h = h_;
+    w.model = find_model_preset(r.model);
+    w.batch = r.batch;
+    h.gpu = find_gpu_preset(r.gpu);
+    h.dimms = r.dimms;
+    h.dimm.gemv.multipliers = r.multipliers;
+    const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = detail::thread_cpu_seconds();
+    timed t;
+    try {
+      t.result = run_(r.system, w, h);
+    } catch (const std::exception& e) {
+      t.result = sim_result::unsupported(w.model.name, r.system, std::string("the run failed: ") + e.what());
+    }
+    t.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    t.cpu = detail::thread_cpu_seconds() - cpu_start;
+    return t;
+  }
+  // Stores a finished run; the caller holds mutex_.
+  const sim_result& record(const run_point& r, const timed& t) {
+    wall_seconds_ += t.wall;
+    cpu_seconds_ += t.cpu;
+    timings_.push_back({r, t.wall, t.cpu});
+    if (progress_) progress_(timings_.size(), std::max(planned_, timings_.size()), r, t.wall, t.cpu);
+    return results_.emplace(r.key(), t.result).first->second;
+  }
   workload_config w_;
   hardware_config h_;
   runner run_;
   progress progress_;
+  std::mutex mutex_;
   std::size_t planned_ = 0;
   std::map<std::string, sim_result> results_;
   std::vector<timing> timings_;
-  double wall_seconds_ = 0.0, cpu_seconds_ = 0.0;
+  double wall_seconds_ = 0.0, cpu_seconds_ = 0.0, elapsed_seconds_ = 0.0;
+  std::size_t jobs_ = 1;
 };
 
 // ==========================================================================================
@@ -470,6 +562,14 @@ struct reproduce_options {
   double real_ffn_sparsity = 0.8;
   double real_attention_sparsity = 0.5;
   bool plots = true;  // run gnuplot when it is installed
+  // Threads the simulations are spread over (run_cache::run_all): by default one per hardware
+  // thread. The results do not depend on it.
+  std::size_t jobs = default_jobs();
+  static constexpr std::size_t max_jobs = 256;
+  static std::size_t default_jobs() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : std::min<std::size_t>(n, max_jobs);
+  }
 
   void validate() const {
     const auto non_empty = [](const auto& v, const char* field) {
@@ -485,6 +585,8 @@ struct reproduce_options {
     if (synthetic_tokens <= max_distance)
       throw invalid_parameter("reproduce.synthetic_tokens", std::to_string(synthetic_tokens),
                               "more than max_distance (" + std::to_string(max_distance) + ")");
+    if (jobs == 0 || jobs > max_jobs)
+      throw invalid_parameter("reproduce.jobs", std::to_string(jobs), "1.." + std::to_string(max_jobs) + " threads");
     if (far_from > max_distance)
       throw invalid_parameter("reproduce.far_from", std::to_string(far_from), "at most max_distance");
   }
@@ -1361,10 +1463,12 @@ inline void write_report(std::ostream& os, const reproduce_options& o, const run
        << ".gp`.\n\n";
   }
   os << "## Runs and time\n\n"
-     << runs.runs() << " simulations in " << number(runs.wall_seconds(), 3) << " s wall clock ("
-     << number(runs.cpu_seconds(), 3) << " s of CPU time), activation statistics in " << number(statistics_seconds, 3)
+     << runs.runs() << " simulations in " << number(runs.elapsed_seconds(), 3) << " s wall clock on "
+     << runs.jobs() << (runs.jobs() == 1 ? " thread" : " threads") << " (each run's own times add up to "
+     << number(runs.wall_seconds(), 3) << " s wall clock and " << number(runs.cpu_seconds(), 3)
+     << " s of CPU time), activation statistics in " << number(statistics_seconds, 3)
      << " s; the whole command took " << number(total_seconds, 3)
-     << " s wall clock on one core of a shared build machine (other jobs inflate the wall clock; CPU time is what "
+     << " s wall clock on a shared 2-core build machine (other jobs inflate the wall clock; CPU time is what "
         "the command itself needs). The slowest simulations:\n\n"
      << "| system | model | batch | GPU | DIMMs | multipliers | wall (s) | CPU (s) |\n|---|---|---|---|---|---|---|---|\n";
   auto t = runs.timings();
@@ -1409,7 +1513,7 @@ inline reproduction_summary run_reproduction(const reproduce_options& o, const s
         << p.dimms << " DIMMs, " << p.multipliers << " multipliers: " << detail::number(wall, 3) << " s ("
         << detail::number(cpu, 3) << " s CPU)" << std::endl;
   });
-  runs.run_all(reproduction_plan(o));
+  runs.run_all(reproduction_plan(o), o.jobs);
 
   double statistics_seconds = 0.0;
   std::optional<similarity_figures> sim;
@@ -1446,7 +1550,7 @@ inline reproduction_summary run_reproduction(const reproduce_options& o, const s
            "(install gnuplot, e.g. the Debian package gnuplot-nox, and rerun)" << std::endl;
   }
   s.runs = runs.runs();
-  s.simulation_seconds = runs.wall_seconds();
+  s.simulation_seconds = runs.elapsed_seconds();
   s.simulation_cpu_seconds = runs.cpu_seconds();
   s.statistics_seconds = statistics_seconds;
   s.total_seconds = since(start);
@@ -1471,6 +1575,8 @@ options:
   --batches LIST   batch sizes of the "mean over batch 1..16" rows     default 1,2,4,8,16
   --data DIR       data directory with stories260K/ (real trace)       default the build's data/
   --no-plots       write .dat and .gp files but do not run gnuplot
+  --jobs N         spread the simulations over N threads (1..256;      default one per hardware
+                   the results do not depend on N)                     thread
   --help           this text
 )";
 
@@ -1494,6 +1600,17 @@ inline int run_reproduce_cli(const std::vector<std::string>& args, std::ostream&
         o.data_dir = value();
       } else if (a == "--no-plots") {
         o.plots = false;
+      } else if (a == "--jobs") {
+        const std::string v = value();
+        std::size_t n = 0, used = 0;
+        try {
+          n = std::stoul(v, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (v.empty() || used != v.size() || v[0] == '-' || n == 0 || n > reproduce_options::max_jobs)
+          throw invalid_parameter("--jobs", v, "a number of threads in 1.." + std::to_string(reproduce_options::max_jobs));
+        o.jobs = n;
       } else if (a == "--batches") {
         const std::string v = value();
         o.batches.clear();
@@ -1514,7 +1631,7 @@ inline int run_reproduce_cli(const std::vector<std::string>& args, std::ostream&
           start = comma + 1;
         }
       } else {
-        throw invalid_parameter("hermes-sim reproduce option", a, "--out, --batches, --data, --no-plots or --help");
+        throw invalid_parameter("hermes-sim reproduce option", a, "--out, --batches, --data, --jobs, --no-plots or --help");
       }
     }
     o.validate();
