@@ -86,7 +86,7 @@ TEST_CASE("cli: every flag sets its field", "[sim][cli]") {
   const auto cmd = hermes::cli::parse_sim_command(
       {"--model", "llama-7b", "--system", "hermes-base", "--batch", "4", "--input-len", "64", "--output-len",
        "32", "--gpu", "rtx3090", "--dimms", "4", "--multipliers", "128", "--seed", "9", "--profile-tokens", "16",
-       "--trace", "run.trace", "--compare", "Hermes,hermes-host", "--json", "--print-config", "--list"});
+       "--trace", "run.trace", "--compare", "Hermes,hermes-host", "--json", "--print-config", "--list", "--jobs", "3"});
   const auto& c = cmd.config;
   CHECK(c.workload.model.name == "LLaMA-7B");
   CHECK(c.system == "Hermes-base");  // the registry's spelling
@@ -104,6 +104,8 @@ TEST_CASE("cli: every flag sets its field", "[sim][cli]") {
   CHECK(cmd.json);
   CHECK(cmd.print_config);
   CHECK(cmd.list);
+  CHECK(cmd.jobs == 3);
+  CHECK(hermes::cli::parse_sim_command({}).jobs >= 1);
   CHECK(hermes::cli::parse_sim_command({"--compare", "none"}).compare == std::vector<std::string>{});
   CHECK(hermes::cli::parse_sim_command({"--help"}).help);
 }
@@ -128,6 +130,8 @@ TEST_CASE("cli: bad input exits with 2 and names the flag", "[sim][cli]") {
   rejected({"--batch", "0"}, "--batch '0': expected an integer in 1..256");
   rejected({"--batch", "-2"}, "--batch '-2': expected an integer in 1..256");
   rejected({"--multipliers", "0"}, "--multipliers '0': expected an integer >= 1");
+  rejected({"--jobs", "0"}, "--jobs '0': expected an integer in 1..256");
+  rejected({"--jobs", "many"}, "--jobs 'many': expected an integer in 1..256");
   rejected({"--input-len", "4.5"}, "--input-len '4.5': expected an integer >= 1");
   rejected({"--output-len", ""}, "--output-len '': expected an integer >= 1");
   rejected({"--input-len", "4000"},
@@ -229,6 +233,22 @@ TEST_CASE("cli: --json is one object with the side-by-side runs in \"baselines\"
     CHECK(j["baselines"][k]["system"] == expected[k]);
     CHECK_FALSE(j["baselines"][k].contains("baselines"));
   }
+  // The side-by-side runs spread over threads give the same results as one after another.
+  const auto strip_host_time = [](nlohmann::json r) {
+    const auto strip = [](nlohmann::json& x) {
+      x.erase("host_seconds");
+      if (x.contains("placement")) x["placement"].erase("solve_seconds");
+    };
+    strip(r);
+    for (auto& b : r["baselines"]) strip(b);
+    return r;
+  };
+  const auto serial = cli(small({"--json", "--jobs", "1"}));
+  const auto threaded = cli(small({"--json", "--jobs", "4"}));
+  REQUIRE(serial.code == 0);
+  REQUIRE(threaded.code == 0);
+  CHECK(strip_host_time(nlohmann::json::parse(serial.out)) == strip_host_time(nlohmann::json::parse(threaded.out)));
+  CHECK(strip_host_time(nlohmann::json::parse(serial.out)) == strip_host_time(j));
   // --system picks the object's system; Hermes then appears among the baselines.
   const auto base = nlohmann::json::parse(cli(small({"--system", "Hermes-base", "--json", "--compare", "Hermes"})).out);
   CHECK(base["system"] == "Hermes-base");

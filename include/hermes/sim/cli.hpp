@@ -39,6 +39,7 @@
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/config_json.hpp"
 #include "hermes/sim/result.hpp"
+#include "hermes/sim/parallel.hpp"
 #include "hermes/sim/reproduce.hpp"
 #include "hermes/sim/sweep.hpp"
 #include "hermes/system/registry.hpp"
@@ -84,6 +85,8 @@ options:
                        (default: the main baselines the registry has)
   --json               print one JSON object: the selected system's result, with the
                        side-by-side runs in its "baselines" array
+  --jobs N             threads for the side-by-side runs, 1..256 (results do not
+                       depend on it)                                  default one per CPU
   --list               list systems, models and GPUs
   --help               this text
 
@@ -189,6 +192,7 @@ struct sim_command {
   bool print_config = false;
   bool list = false;
   bool help = false;
+  std::size_t jobs = std::min<std::size_t>(default_jobs(), 256);  // --jobs
 };
 
 // What a `hermes-sim sweep` command line asks for.
@@ -292,6 +296,8 @@ inline void check_context(const model_shape& m, const workload_config& w) {
       cmd.compare = std::move(names);
     } else if (flag == "--json") {
       cmd.json = true;
+    } else if (flag == "--jobs") {
+      cmd.jobs = detail::parse_count(flag, a.value(flag), 1, 256);
     } else if (flag == "--print-config") {
       cmd.print_config = true;
     } else if (flag == "--list") {
@@ -496,12 +502,18 @@ inline int run_sim(const sim_command& cmd, std::ostream& out) {
   for (const auto& s : cmd.compare.value_or(main_baselines(cmd.config.system)))
     if (std::find(systems.begin(), systems.end(), s) == systems.end()) systems.push_back(s);
   const auto trace = load_config_trace(cmd.config);  // once, shared by every system
-  std::vector<sim_result> results;
-  for (const auto& s : systems) {
+  // The selected system runs first, alone: it fills the engine's memos (activations, offline
+  // placement) that the side-by-side systems then share. Those run on up to --jobs threads in
+  // timing-only mode (parallel.hpp); each result lands in its own slot, so the order is kept.
+  std::vector<sim_result> results(systems.size());
+  const auto run_one = [&](std::size_t k) {
     sim_config c = cmd.config;
-    c.system = s;
-    results.push_back(run_config(c, trace));
-  }
+    c.system = systems[k];
+    results[k] = run_config(c, trace);
+  };
+  run_one(0);
+  const std::size_t jobs = cmd.config.workload.mode == execution_mode::math ? 1 : cmd.jobs;
+  for_each_index_parallel(systems.size() - 1, jobs, [&](std::size_t k) { run_one(k + 1); });
   if (cmd.json) {
     nlohmann::json j = results.front().to_json();
     j["baselines"] = nlohmann::json::array();

@@ -21,14 +21,12 @@
 //   - the report: markdown + .dat/.gp/.png (gnuplot, when installed).
 // Nothing here tunes a parameter to a figure: the simulations run with the library's defaults.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <ctime>
 #include <cstdlib>
-#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -40,7 +38,6 @@
 #include <ostream>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -55,6 +52,7 @@
 #include "hermes/model/tokenizer.hpp"
 #include "hermes/predict/neuron_state_table.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/parallel.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/registry.hpp"
 
@@ -409,28 +407,13 @@ class run_cache {
       };
       std::stable_sort(workloads.begin(), workloads.end(),
                        [&](const auto& a, const auto& b) { return cost(a) > cost(b); });
-      std::atomic<std::size_t> next{0};
-      std::exception_ptr failure;
-      const auto worker = [&] {
-        try {
-          for (std::size_t i = next++; i < workloads.size(); i = next++)
-            for (const auto& r : workloads[i]) {
-              const timed t = simulate(r);
-              std::lock_guard<std::mutex> lock(mutex_);
-              record(r, t);
-            }
-        } catch (...) {
+      for_each_index_parallel(workloads.size(), jobs, [&](std::size_t i) {
+        for (const auto& r : workloads[i]) {
+          const timed t = simulate(r);
           std::lock_guard<std::mutex> lock(mutex_);
-          if (!failure) failure = std::current_exception();
-          next = workloads.size();
+          record(r, t);
         }
-      };
-      std::vector<std::thread> threads;
-      const std::size_t n = std::min(jobs, workloads.size());
-      for (std::size_t j = 0; j + 1 < n; ++j) threads.emplace_back(worker);
-      worker();
-      for (auto& t : threads) t.join();
-      if (failure) std::rethrow_exception(failure);
+      });
     }
     elapsed_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     jobs_ = std::max(jobs_, jobs);
@@ -564,12 +547,8 @@ struct reproduce_options {
   bool plots = true;  // run gnuplot when it is installed
   // Threads the simulations are spread over (run_cache::run_all): by default one per hardware
   // thread. The results do not depend on it.
-  std::size_t jobs = default_jobs();
   static constexpr std::size_t max_jobs = 256;
-  static std::size_t default_jobs() {
-    const unsigned n = std::thread::hardware_concurrency();
-    return n == 0 ? 1 : std::min<std::size_t>(n, max_jobs);
-  }
+  std::size_t jobs = std::min(hermes::default_jobs(), max_jobs);
 
   void validate() const {
     const auto non_empty = [](const auto& v, const char* field) {
