@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include <random>
+#include <algorithm>
 #include <cstdint>
+#include <random>
+#include <utility>
 #include <vector>
 
 #include "hermes/map/hot_cold_adjuster.hpp"
@@ -125,32 +127,112 @@ TEST_CASE("hot_cold_adjuster: bad input is rejected with the field named", "[map
                     Catch::Contains("neuron state [1]"));
 }
 
-TEST_CASE("hot_cold_adjuster: the predictor fast path decides exactly like the state scan", "[map][online]") {
-  // hermes_predictor exposes its hot set word by word; the adjuster then reads states only for
-  // resident copies and hot candidates. The outcome must equal the plain per-neuron scan.
+TEST_CASE("hot_cold_adjuster: the bit-sliced predictor path decides exactly like the state scan", "[map][online]") {
+  // hermes_predictor keeps its states bit-sliced; the adjuster then works 64 neurons per word.
+  // The outcome (who is promoted and evicted, in which order, and the copies left) must equal
+  // the plain per-neuron scan, for any threshold, resident density and budget.
   const trace_layout layout{2, 64, 300};
   std::mt19937_64 rng(5);
   ledger l;
   const auto pcie = l.add_resource("pcie", resource_kind::link);
-  const hot_cold_adjuster<mock_link> adj(mock_link{}, pcie);
   hermes_predictor_params params;
   params.signals = predictor_signals::token_only;
-  for (int round = 0; round < 40; ++round) {
+  for (int round = 0; round < 400; ++round) {
+    const unsigned threshold = static_cast<unsigned>(rng() % 15);
+    const hot_cold_adjuster<mock_link> adj(mock_link{}, pcie, threshold);
     hermes_predictor pred(layout, correlation_table{}, params);
     std::vector<std::uint8_t> states(layout.ffn_neurons);
     layer_placement a(layout.ffn_neurons, dimm_device(0), gpu_device);
+    // Mostly cold states with a few hot ones (the simulator's common case) or uniform states.
+    const bool skewed = round % 2 == 0;
+    const unsigned resident_one_in = 1 + static_cast<unsigned>(rng() % 6);
     for (std::size_t i = 0; i < layout.ffn_neurons; ++i) {
-      states[i] = static_cast<std::uint8_t>(rng() % 16);
+      states[i] = static_cast<std::uint8_t>(skewed ? (rng() % 20 == 0 ? 15 - rng() % 4 : rng() % 8) : rng() % 16);
       pred.set_state(1, layer_kind::ffn, i, states[i]);
-      if (rng() % 4 == 0) a.cached.set(i);
+      if (rng() % resident_one_in == 0) a.cached.set(i);
     }
     layer_placement b = a;
-    // Budgets below, at and above the resident count (shrinking, full and free GPU).
-    const std::size_t budget = a.cached.count() + static_cast<std::size_t>(rng() % 40) - 20;
+    // Budgets below, at and above the resident count (shrinking, full and free GPU); a third of
+    // the rounds at exactly the resident count, the simulator's steady state.
+    const std::size_t residents = a.cached.count();
+    const auto shift = round % 3 == 0 ? std::size_t{20} : static_cast<std::size_t>(rng() % 40);
+    const std::size_t budget = residents + 20 >= shift ? residents + 20 - shift : 0;
     const auto fast = adj.adjust(a, pred, 1, layer_kind::ffn, budget, 1_KiB, l, 0_s);
     const auto scan = adj.adjust(b, std::span<const std::uint8_t>(states), budget, 1_KiB, l, 0_s);
     CHECK(fast.promoted == scan.promoted);
     CHECK(fast.evicted == scan.evicted);
+    CHECK(fast.copied == scan.copied);
     CHECK(a.cached == b.cached);
+    CHECK(a.cached.count() <= budget);
   }
+}
+
+TEST_CASE("hot_cold_adjuster: the bit-sliced path rejects a placement larger than the predictor's layer",
+          "[map][online]") {
+  const trace_layout layout{1, 64, 128};
+  ledger l;
+  const auto pcie = l.add_resource("pcie", resource_kind::link);
+  const hot_cold_adjuster<mock_link> adj(mock_link{}, pcie);
+  hermes_predictor_params params;
+  params.signals = predictor_signals::token_only;  // no correlation table needed
+  const hermes_predictor pred(layout, correlation_table{}, params);
+  layer_placement p(129, dimm_device(0), gpu_device);
+  CHECK_THROWS_WITH(adj.adjust(p, pred, 0, layer_kind::ffn, 10, 1_KiB, l, 0_s), Catch::Contains("placement neurons"));
+}
+
+TEST_CASE("hot_cold_adjuster detail: bit-sliced state buckets and the coldest-first order", "[map][online]") {
+  // 64 neurons per word; states drawn at random, compared with the scalar definition.
+  std::mt19937_64 rng(11);
+  const std::size_t groups = 5;
+  std::vector<std::uint64_t> planes(4 * groups, 0);
+  std::vector<unsigned> state(64 * groups);
+  std::vector<std::uint64_t> resident(groups, 0);
+  for (std::size_t i = 0; i < state.size(); ++i) {
+    state[i] = static_cast<unsigned>(rng() % 16);
+    for (unsigned b = 0; b < 4; ++b)
+      if ((state[i] >> b) & 1u) planes[4 * (i / 64) + b] |= std::uint64_t{1} << (i % 64);
+    if (rng() % 3 == 0) resident[i / 64] |= std::uint64_t{1} << (i % 64);
+  }
+  for (std::size_t g = 0; g < groups; ++g)
+    for (unsigned v = 0; v <= 16; ++v) {
+      std::uint64_t eq = 0, ge = 0;
+      for (std::size_t b = 0; b < 64; ++b) {
+        if (state[g * 64 + b] == v) eq |= std::uint64_t{1} << b;
+        if (state[g * 64 + b] >= v) ge |= std::uint64_t{1} << b;
+      }
+      if (v < 16) CHECK(detail::state_equals(planes.data() + 4 * g, v) == eq);
+      CHECK(detail::state_at_least(planes.data() + 4 * g, v) == ge);
+    }
+  // Reference order: residents sorted by (state, index).
+  std::vector<std::pair<unsigned, std::uint32_t>> expected;
+  for (std::size_t i = 0; i < state.size(); ++i)
+    if ((resident[i / 64] >> (i % 64)) & 1u) expected.emplace_back(state[i], static_cast<std::uint32_t>(i));
+  std::sort(expected.begin(), expected.end());
+  detail::coldest_first order(planes.data(), resident);
+  std::vector<std::pair<unsigned, std::uint32_t>> got;
+  while (order.advance()) {
+    CHECK(order.advance());  // idempotent until pop()
+    got.emplace_back(order.state(), order.neuron());
+    order.pop();
+  }
+  CHECK(got == expected);
+  CHECK_FALSE(order.advance());
+  // advance(below) yields only states below `below` and leaves the rest for a later call.
+  detail::coldest_first bounded(planes.data(), resident);
+  std::size_t taken = 0;
+  for (unsigned below = 1; below <= 16; ++below) {
+    while (bounded.advance(below)) {
+      REQUIRE(taken < expected.size());
+      CHECK(bounded.state() < below);
+      CHECK(std::make_pair(bounded.state(), bounded.neuron()) == expected[taken++]);
+      bounded.pop();
+    }
+    // Everything below `below` is consumed; the next one (if any) is at least `below`.
+    CHECK((taken == expected.size() || expected[taken].first >= below));
+    CHECK_FALSE(bounded.advance(below));
+  }
+  CHECK(taken == expected.size());
+  const std::vector<std::uint64_t> none;
+  detail::coldest_first empty(planes.data(), none);
+  CHECK_FALSE(empty.advance());
 }

@@ -6,6 +6,7 @@
 // the link in the ledger.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "hermes/activation/mask_bits.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/concepts.hpp"
 #include "hermes/core/error.hpp"
@@ -35,6 +37,80 @@ struct hot_cold_adjustment {
   bytes copied{};                       // over PCIe
   seconds end{};                        // when the copy is done (== ready if nothing moved)
 };
+
+// Predictors whose states are readable as bit-sliced planes (hermes_predictor's
+// neuron_state_table): `states().planes(layer, kind)[4g + b]` is bit b of the 4-bit states of
+// neurons 64g..64g+63.
+template <class P>
+concept bitsliced_state_source = requires(const P& p, std::size_t layer, layer_kind k) {
+  { p.states().planes(layer, k) } -> std::convertible_to<const std::uint64_t*>;
+  { p.states().neurons_of(layer, k) } -> std::convertible_to<std::size_t>;
+};
+
+namespace detail {
+
+// Of the 64 neurons whose bit-sliced 4-bit states are `s[0..3]` (bit 0 first): those whose state
+// is exactly v (0..15).
+[[nodiscard]] inline std::uint64_t state_equals(const std::uint64_t* s, unsigned v) {
+  std::uint64_t r = ~std::uint64_t{0};
+  for (unsigned b = 0; b < 4; ++b) r &= ((v >> b) & 1u) ? s[b] : ~s[b];
+  return r;
+}
+
+// Those whose state is at least c (0..16; 0: all, 16: none). Bits from the lowest upwards:
+// "the low b bits are >= c's low b bits" is s_b & r where c_b = 1 and s_b | r where c_b = 0.
+[[nodiscard]] inline std::uint64_t state_at_least(const std::uint64_t* s, unsigned c) {
+  if (c > 15) return 0;
+  std::uint64_t r = ~std::uint64_t{0};
+  for (unsigned b = 0; b < 4; ++b) r = ((c >> b) & 1u) ? (s[b] & r) : (s[b] | r);
+  return r;
+}
+
+// The neurons set in `resident`, coldest state first and ascending index within a state, read
+// lazily from bit-sliced states: advance(below) finds the next one if its state is below `below`
+// (false otherwise, or when none is left; buckets at or above `below` are not scanned), neuron()
+// and state() name it, pop() consumes it.
+class coldest_first {
+ public:
+  coldest_first(const std::uint64_t* planes, const std::vector<std::uint64_t>& resident)
+      : planes_(planes), resident_(&resident) {
+    if (!resident.empty()) pending_ = load();
+    else exhausted_ = true;
+  }
+  bool advance(unsigned below = 16) {
+    while (pending_ == 0 && !exhausted_) {
+      if (group_ + 1 == resident_->size()) {
+        if (state_ == 15) {
+          exhausted_ = true;
+          break;
+        }
+        if (state_ + 1 >= below) return false;  // the next bucket is not wanted (yet)
+        ++state_;
+        group_ = 0;
+      } else {
+        ++group_;
+      }
+      pending_ = load();
+    }
+    return pending_ != 0 && state_ < below;
+  }
+  [[nodiscard]] std::uint32_t neuron() const {
+    return static_cast<std::uint32_t>(group_ * 64 + static_cast<std::size_t>(std::countr_zero(pending_)));
+  }
+  [[nodiscard]] unsigned state() const { return state_; }
+  void pop() { pending_ &= pending_ - 1; }
+
+ private:
+  [[nodiscard]] std::uint64_t load() const { return (*resident_)[group_] & state_equals(planes_ + 4 * group_, state_); }
+  const std::uint64_t* planes_;
+  const std::vector<std::uint64_t>* resident_;
+  std::size_t group_ = 0;
+  unsigned state_ = 0;
+  std::uint64_t pending_ = 0;
+  bool exhausted_ = false;
+};
+
+}  // namespace detail
 
 template <class Link>
 class hot_cold_adjuster {
@@ -64,7 +140,7 @@ class hot_cold_adjuster {
   hot_cold_adjustment adjust(layer_placement& p, StateOf&& state_of, std::size_t gpu_capacity_neurons,
                              bytes neuron_bytes, ledger& l, seconds ready,
                              std::string_view stage = "pcie_hot_copy") const {
-    return adjust_candidates(p, state_of, nullptr, gpu_capacity_neurons, neuron_bytes, l, ready, stage);
+    return adjust_scan(p, state_of, gpu_capacity_neurons, neuron_bytes, l, ready, stage);
   }
 
   hot_cold_adjustment adjust(layer_placement& p, std::span<const std::uint8_t> states,
@@ -81,45 +157,30 @@ class hot_cold_adjuster {
   hot_cold_adjustment adjust(layer_placement& p, const Predictor& predictor, std::size_t layer, layer_kind kind,
                              std::size_t gpu_capacity_neurons, bytes neuron_bytes, ledger& l, seconds ready,
                              std::string_view stage = "pcie_hot_copy") const {
-    // Fast path for predictors that expose their hot set word by word (hermes_predictor): on most
-    // tokens no uncached neuron is hot and the budget holds, so nothing moves and the per-neuron
-    // state scan below (the simulator's hottest loop otherwise) is skipped. Same result.
-    if constexpr (requires(neuron_mask& m) {
-                    predictor.hot_set(layer, kind, m);
-                    { predictor.params().hot_threshold } -> std::convertible_to<unsigned>;
-                  }) {
-      if (predictor.params().hot_threshold == threshold_ && p.cached.count() <= gpu_capacity_neurons) {
-        require_positive("hot_cold_adjuster.neuron_bytes", neuron_bytes.value());
-        neuron_mask hot(p.neurons());
-        predictor.hot_set(layer, kind, hot);
-        bool any = false;
-        const auto& h = hot.words();
-        const auto& c = p.cached.words();
-        for (std::size_t w = 0; w < h.size() && !any; ++w) any = (h[w] & ~c[w]) != 0;
-        if (!any) {
-          hot_cold_adjustment r;
-          r.end = ready;
-          return r;
-        }
-        // Only the hot uncached neurons are candidates: the scan skips every other state.
-        return adjust_candidates(p, [&](std::size_t i) { return static_cast<unsigned>(predictor.state(layer, kind, i)); },
-                                 &hot, gpu_capacity_neurons, neuron_bytes, l, ready, stage);
-      }
+    // Predictors that keep their states bit-sliced (hermes_predictor's neuron_state_table) are
+    // read 64 neurons per word: the per-neuron state scan below was the simulator's hottest loop.
+    // Same decisions, same order (tests compare both).
+    if constexpr (bitsliced_state_source<Predictor>) {
+      const auto& table = predictor.states();
+      const std::size_t n = table.neurons_of(layer, kind);
+      if (p.neurons() > n)
+        throw invalid_parameter("hot_cold_adjuster: placement neurons", std::to_string(p.neurons()),
+                                "at most the predictor's " + std::to_string(n) + " neurons of the layer");
+      return adjust_bitsliced(p, table.planes(layer, kind), gpu_capacity_neurons, neuron_bytes, l, ready, stage);
+    } else {
+      return adjust(p, [&](std::size_t i) { return static_cast<unsigned>(predictor.state(layer, kind, i)); },
+                    gpu_capacity_neurons, neuron_bytes, l, ready, stage);
     }
-    return adjust(p, [&](std::size_t i) { return static_cast<unsigned>(predictor.state(layer, kind, i)); },
-                  gpu_capacity_neurons, neuron_bytes, l, ready, stage);
   }
 
  private:
-  // The adjustment itself. States are read only for resident copies and for candidates: every
-  // neuron when `hot_hint` is null, else only the neurons set in it (a superset of the neurons
-  // whose state exceeds the threshold). Orders use 16 state buckets (states are 4-bit), indices
-  // ascending within a bucket: resident copies coldest first (the eviction order), candidates
-  // hottest first, ties by index.
+  // The adjustment from one state per neuron (the reference the bit-sliced path is tested
+  // against). Every neuron's state is read once. Orders use 16 state buckets (states are 4-bit),
+  // indices ascending within a bucket: resident copies coldest first (the eviction order),
+  // candidates hottest first, ties by index.
   template <class StateOf>
-  hot_cold_adjustment adjust_candidates(layer_placement& p, StateOf&& state_of, const neuron_mask* hot_hint,
-                                        std::size_t gpu_capacity_neurons, bytes neuron_bytes, ledger& l,
-                                        seconds ready, std::string_view stage) const {
+  hot_cold_adjustment adjust_scan(layer_placement& p, StateOf&& state_of, std::size_t gpu_capacity_neurons,
+                                  bytes neuron_bytes, ledger& l, seconds ready, std::string_view stage) const {
     require_positive("hot_cold_adjuster.neuron_bytes", neuron_bytes.value());
     const auto read = [&](std::size_t i) {
       const auto v = static_cast<unsigned>(state_of(i));
@@ -134,14 +195,11 @@ class hot_cold_adjuster {
       resident_by_state[read(i)].push_back(static_cast<std::uint32_t>(i));
       ++residents;
     });
-    const auto consider = [&](std::size_t i) {
-      if (p.cached.test(i)) return;
+    for (std::size_t i = 0; i < p.neurons(); ++i) {
+      if (p.cached.test(i)) continue;
       const unsigned v = read(i);
       if (v > threshold_) hot_by_state[v].push_back(static_cast<std::uint32_t>(i));
-    };
-    if (hot_hint) hot_hint->for_each(consider);
-    else
-      for (std::size_t i = 0; i < p.neurons(); ++i) consider(i);
+    }
 
     std::vector<std::uint32_t> resident;
     resident.reserve(residents);
@@ -178,6 +236,86 @@ class hot_cold_adjuster {
       }
     if (!r.promoted.empty()) {
       // One batched DMA per layer: the promoted neurons' chunks are copied back to back.
+      r.copied = neuron_bytes * static_cast<double>(r.promoted.size());
+      r.end = l.charge(pcie_, ready, link_.transfer(r.copied), stage);
+    }
+    return r;
+  }
+
+  // The same adjustment on bit-sliced states (`planes[4g + b]` holds bit b of the states of
+  // neurons 64g..64g+63, neuron_state_table's layout), 64 neurons per word operation. A state
+  // bucket of a word is the AND of four planes or their complements, so both orders above come
+  // from word scans: candidates = bucket v (hottest first) minus the resident copies, victims =
+  // resident copies bucket by bucket (coldest first), produced lazily since a token promotes a
+  // few neurons and the GPU holds thousands. Nothing is allocated when nothing moves.
+  hot_cold_adjustment adjust_bitsliced(layer_placement& p, const std::uint64_t* planes, std::size_t gpu_capacity_neurons,
+                                       bytes neuron_bytes, ledger& l, seconds ready, std::string_view stage) const {
+    require_positive("hot_cold_adjuster.neuron_bytes", neuron_bytes.value());
+    hot_cold_adjustment r;
+    r.end = ready;
+    const auto& cached = p.cached.words();
+    const std::size_t words = cached.size();
+    // States past the placement's last neuron (a table sized for a larger layer) are not read.
+    const std::uint64_t last_word = p.neurons() % 64 == 0 ? ~std::uint64_t{0} : (std::uint64_t{1} << (p.neurons() % 64)) - 1;
+    const auto lanes = [&](std::size_t g) { return g + 1 == words ? last_word : ~std::uint64_t{0}; };
+    const auto candidates = [&](std::size_t g, const std::vector<std::uint64_t>& resident, unsigned v) {
+      return detail::state_equals(planes + 4 * g, v) & ~resident[g] & lanes(g);
+    };
+    bool any_candidate = false;
+    for (std::size_t g = 0; g < words && !any_candidate; ++g)
+      any_candidate = (detail::state_at_least(planes + 4 * g, threshold_ + 1) & ~cached[g] & lanes(g)) != 0;
+    std::size_t residents = count_bits(cached);
+    if (!any_candidate) {
+      if (residents <= gpu_capacity_neurons) return r;
+    } else if (residents == gpu_capacity_neurons) {
+      // A full GPU: the hottest candidate moves only by overwriting a colder copy. The common
+      // case (every copy at least as hot) is decided here with two word scans and no allocation.
+      const auto has_candidate = [&](unsigned v) {
+        for (std::size_t g = 0; g < words; ++g)
+          if (candidates(g, cached, v) != 0) return true;
+        return false;
+      };
+      unsigned top = max_state;  // the hottest candidate's state (there is one above threshold_)
+      while (!has_candidate(top)) --top;
+      bool colder = false;
+      for (std::size_t g = 0; g < words && !colder; ++g)
+        colder = (cached[g] & ~detail::state_at_least(planes + 4 * g, top)) != 0;
+      if (!colder) return r;
+    }
+
+    const std::vector<std::uint64_t> resident = cached;  // the copies before this adjustment
+    detail::coldest_first victims(planes, resident);
+    const auto evict = [&] {
+      const std::uint32_t i = victims.neuron();
+      victims.pop();
+      p.cached.reset(i);
+      r.evicted.push_back(i);
+      --residents;
+    };
+    // A budget smaller than the resident set (the caller shrank it): drop the coldest copies.
+    while (residents > gpu_capacity_neurons) {
+      victims.advance();
+      evict();
+    }
+    std::size_t free_slots = gpu_capacity_neurons - residents;
+    const auto promote = [&] {
+      for (unsigned v = max_state + 1; v-- > threshold_ + 1;)
+        for (std::size_t g = 0; g < words; ++g)
+          for (std::uint64_t m = candidates(g, resident, v); m != 0; m &= m - 1) {
+            if (free_slots > 0) {
+              --free_slots;
+            } else if (victims.advance(v)) {
+              evict();
+            } else {
+              return;  // every resident copy is at least as hot as the remaining candidates
+            }
+            const auto i = static_cast<std::uint32_t>(g * 64 + static_cast<std::size_t>(std::countr_zero(m)));
+            p.cached.set(i);
+            r.promoted.push_back(i);
+          }
+    };
+    promote();
+    if (!r.promoted.empty()) {
       r.copied = neuron_bytes * static_cast<double>(r.promoted.size());
       r.end = l.charge(pcie_, ready, link_.transfer(r.copied), stage);
     }
