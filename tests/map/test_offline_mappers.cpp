@@ -211,6 +211,58 @@ TEST_CASE("offline mappers: capacities hold and the report is complete on larger
   }
 }
 
+TEST_CASE("ilp_mapper: target_gap is validated, naming the field", "[map][offline]") {
+  const placement_problem p = random_instance(5, 2, 20, 2, 0.2, 1.5);
+  for (double bad : {-1e-3, 1.0, 2.0, std::numeric_limits<double>::quiet_NaN()}) {
+    ilp_options o;
+    o.target_gap = bad;
+    INFO("target_gap " << bad);
+    CHECK_THROWS_AS(o.validate(), invalid_parameter);
+    CHECK_THROWS_WITH(ilp_mapper(o).place(p), Catch::Contains("ilp_options.target_gap"));
+  }
+  ilp_options ok;
+  ok.target_gap = 0.5;
+  CHECK_NOTHROW(ok.validate());
+}
+
+TEST_CASE("ilp_mapper: CBC is skipped exactly when LP rounding proves the target gap", "[map][offline][cbc]") {
+  for (std::uint64_t seed = 21; seed <= 23; ++seed) {
+    const placement_problem p = random_instance(seed, 6, 1500, 4, 0.15, 1.3);
+    const placement_result lpr = lp_rounding_mapper{}.place(p);
+    REQUIRE(lpr.gap > 0.0);  // else no tolerance below it exists
+    ilp_options o;
+    o.group_size = 16;
+    o.time_limit_seconds = 2.0;
+    INFO("seed " << seed << ", LP rounding gap " << lpr.gap);
+
+    // 0 (the mapper's default): CBC always runs.
+    REQUIRE(o.target_gap == 0.0);
+    const placement_result solved = ilp_mapper(o).place(p);
+    CHECK(solved.cbc.ran);
+
+    // A tolerance the rounding meets: no CBC, and the report says what produced the placement.
+    o.target_gap = lpr.gap * 1.01;
+    const placement_result accepted = ilp_mapper(o).place(p);
+    check_invariants(p, accepted);
+    CHECK_FALSE(accepted.cbc.ran);
+    CHECK(accepted.method == placement_method::lp_rounding_repair);
+    CHECK(accepted.gap <= o.target_gap);
+    CHECK(accepted.objective == lpr.objective);
+    CHECK(accepted.lower_bound == lpr.lower_bound);
+    for (std::size_t l = 0; l < p.layers.size(); ++l) {
+      CHECK(accepted.layers[l].cached == lpr.layers[l].cached);
+      CHECK(accepted.layers[l].home == lpr.layers[l].home);
+    }
+
+    // A tolerance the rounding misses: CBC runs, and the result is never worse than the rounding.
+    o.target_gap = lpr.gap * 0.5;
+    const placement_result tight = ilp_mapper(o).place(p);
+    check_invariants(p, tight);
+    CHECK(tight.cbc.ran);
+    CHECK(tight.objective <= lpr.objective);
+  }
+}
+
 TEST_CASE("random_mapper: reproducible from its seed", "[map][offline]") {
   const placement_problem p = random_instance(5, 3, 50, 3, 0.2, 1.5);
   const auto a = random_mapper{7}.place(p), b = random_mapper{7}.place(p), c = random_mapper{8}.place(p);

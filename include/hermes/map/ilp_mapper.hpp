@@ -18,7 +18,8 @@
 //    the cold neurons are then spread over the DIMMs by the LPT rule and the split is refined
 //    neuron by neuron. This is the form that keeps a 70B model tractable.
 // Whatever CBC does, the LP rounding + repair placement is built too (it is CBC's warm start);
-// the better of the two is returned, and the report says which method produced it.
+// the better of the two is returned, and the report says which method produced it. With a
+// target_gap, CBC is skipped when that placement is already within it of the LP bound.
 // CBC pitfalls handled (toolchain.md): without an incumbent the objective reads 1e50, so the
 // solution pointer and the value are both checked; the seconds limit may overrun, so the time
 // used is measured and reported rather than assumed.
@@ -55,6 +56,14 @@ struct ilp_options {
   // from it) is reproducible; the time limit then only guards against a pathological instance.
   int max_nodes = 0;
   double relative_gap = 1e-4;           // CBC stops once its incumbent is this close to its bound
+  // The placement's stated optimality tolerance, a relative gap to the closed-form LP bound
+  // (neuron level: no placement beats it). The LP-rounding + repair placement is always built
+  // first; when its exact gap is already at most target_gap, that bound proves no solver could
+  // gain more than target_gap, so CBC is not run (the report says so: cbc.ran is false). When
+  // CBC does run, it stops once its own gap is within max(relative_gap, target_gap).
+  // 0 = always run CBC: the mapper used directly solves the ILP. The engine accepts 1e-3
+  // (split_system_options::ilp; docs/parameters.md "Mappers").
+  double target_gap = 0.0;
   ilp_formulation formulation = ilp_formulation::automatic;
   // automatic picks per_dimm while groups x devices stays at most this many binaries.
   std::size_t per_dimm_max_binaries = 2000;
@@ -66,6 +75,9 @@ struct ilp_options {
     require_positive("ilp_options.time_limit_seconds", time_limit_seconds);
     require_non_negative("ilp_options.relative_gap", relative_gap);
     require_non_negative("ilp_options.max_nodes", max_nodes);
+    if (!(target_gap >= 0.0 && target_gap < 1.0))
+      throw invalid_parameter("ilp_options.target_gap", detail::to_text(target_gap),
+                              "a relative gap to the LP bound in [0, 1) (0 = always run CBC)");
   }
 };
 
@@ -230,6 +242,14 @@ class ilp_mapper {
       // Tight DIMMs: the LPT spread could not pack whole neurons; the per-DIMM ILP may still.
     }
 
+    // Within the stated tolerance of a bound that every placement respects: CBC can gain at most
+    // target_gap, so it is not run.
+    if (fallback && options.target_gap > 0.0) {
+      const seconds rounded = evaluate(p, *fallback).total;
+      if (rounded.value() <= lp.bound.value() * (1.0 + options.target_gap))
+        return finish_placement(p, std::move(*fallback), placement_method::lp_rounding_repair, lp.bound, started);
+    }
+
     const bool per_dimm = use_per_dimm(p);
     const auto groups = detail::make_groups(p, lp, options.group_size, /*skip_never_fired=*/!per_dimm);
     cbc_report rep;
@@ -312,7 +332,7 @@ class ilp_mapper {
     Cbc_setLogLevel(m.get(), options.cbc_log_level);
     Cbc_setMaximumSeconds(m.get(), options.time_limit_seconds);
     if (options.max_nodes > 0) Cbc_setMaximumNodes(m.get(), options.max_nodes);
-    Cbc_setAllowableFractionGap(m.get(), options.relative_gap);
+    Cbc_setAllowableFractionGap(m.get(), std::max(options.relative_gap, options.target_gap));
     if (!start.empty() && !options.relax_integrality) {
       b.complete_start(start);
       std::vector<int> all(b.cols());

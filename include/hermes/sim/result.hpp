@@ -107,6 +107,8 @@ struct sim_result {
   double placement_gap = 0.0;
   double placement_solve_seconds = 0.0;  // host wall time of the mapper (not modelled time)
   bool placement_time_limit_reached = false;  // CBC stopped on time: not reproducible elsewhere
+  bool placement_cbc_ran = false;         // false: no ILP solve (not an ILP system, or within target)
+  double placement_target_gap = 0.0;      // the accepted gap to the LP bound (ilp_options)
 
   // Host time the simulator itself spent (wall clock, not modelled time): generating or reading
   // activations, solving the offline placement, and simulating prefill + decode.
@@ -166,7 +168,9 @@ struct sim_result {
                         {"lower_bound_seconds", placement_lower_bound.value()},
                         {"gap", placement_gap},
                         {"solve_seconds", placement_solve_seconds},
-                        {"cbc_time_limit_reached", placement_time_limit_reached}};
+                        {"cbc_time_limit_reached", placement_time_limit_reached},
+                        {"cbc_ran", placement_cbc_ran},
+                        {"target_gap", placement_target_gap}};
     }
     j["host_seconds"] = {{"activations", host_seconds_activations},
                          {"placement", host_seconds_placement},
