@@ -10,6 +10,7 @@
 // imbalance and the lighter DIMM has room. The moves of a pair are one DIMM-link transfer charged
 // to the ledger; pairs are disjoint, so their links work in parallel.
 #include <algorithm>
+#include <bit>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -59,7 +60,8 @@ class window_remapper {
 
   window_remapper(std::size_t neurons, std::size_t dimms, DimmLink link,
                   std::size_t window_tokens = paper_window_tokens)
-      : counts_(neurons, 0), dimms_(dimms), window_(window_tokens), link_(std::move(link)) {
+      : counts_(neurons, 0), touched_((neurons + 63) / 64, 0), dimms_(dimms), window_(window_tokens),
+        link_(std::move(link)) {
     require_positive("window_remapper.neurons", neurons);
     require_positive("window_remapper.dimms", dimms);
     require_positive("window_remapper.window_tokens", window_tokens);
@@ -70,7 +72,11 @@ class window_remapper {
     if (fired.size() != counts_.size())
       throw invalid_parameter("window_remapper.record(mask).size()", std::to_string(fired.size()),
                               std::to_string(counts_.size()) + " (the layer's neurons)");
-    fired.for_each([&](std::size_t i) { ++counts_[i]; });
+    const auto& w = fired.words();
+    for (std::size_t k = 0; k < w.size(); ++k) {
+      touched_[k] |= w[k];
+      for (std::uint64_t m = w[k]; m != 0; m &= m - 1) ++counts_[k * 64 + static_cast<std::size_t>(std::countr_zero(m))];
+    }
     ++tokens_;
     return window_complete();
   }
@@ -83,8 +89,8 @@ class window_remapper {
   [[nodiscard]] std::vector<double> dimm_loads(const layer_placement& p) const {
     check(p);
     std::vector<double> load(dimms_, 0.0);
-    for (std::size_t i = 0; i < counts_.size(); ++i)
-      if (!p.cached.test(i)) load[p.home[i] - 1u] += counts_[i];
+    // Only neurons that fired in the window have a count; ascending index as a full scan would.
+    for_each_cold_fired(p, [&](std::size_t i) { load[p.home[i] - 1u] += counts_[i]; });
     return load;
   }
 
@@ -98,38 +104,57 @@ class window_remapper {
     if (occupancy.dimms() != dimms_)
       throw invalid_parameter("window_remapper.occupancy.dimms()", std::to_string(occupancy.dimms()),
                               std::to_string(dimms_));
+    check(p);
     remap_report r;
     r.end = ready;
-    r.load_before = dimm_loads(p);
-    std::vector<double> load = r.load_before;
+
+    // One pass over the window's cold neurons (fired, no GPU copy): the DIMM loads, and each
+    // DIMM's neurons bucketed by count (a counting sort: buckets by DIMM, then count descending,
+    // indices ascending within a bucket; counts are at most tokens_). Neurons that never fired
+    // cannot help and are not listed.
+    const std::size_t counts_per_dimm = tokens_ + 1;  // bucket c' = tokens_ - count, count 1..tokens_
+    const auto bucket = [&](std::size_t i) { return (p.home[i] - 1u) * counts_per_dimm + (tokens_ - counts_[i]); };
+    bucket_begin_.assign(dimms_ * counts_per_dimm + 1, 0);
+    std::vector<double> load(dimms_, 0.0);
+    for_each_cold_fired(p, [&](std::size_t i) {
+      load[p.home[i] - 1u] += counts_[i];
+      ++bucket_begin_[bucket(i) + 1];
+    });
+    for (std::size_t b = 1; b < bucket_begin_.size(); ++b) bucket_begin_[b] += bucket_begin_[b - 1];
+    by_count_.resize(bucket_begin_.back());
+    bucket_next_.assign(bucket_begin_.begin(), bucket_begin_.end() - 1);
+    for_each_cold_fired(p, [&](std::size_t i) { by_count_[bucket_next_[bucket(i)]++] = static_cast<std::uint32_t>(i); });
+    r.load_before = load;
 
     std::vector<std::size_t> by_load(dimms_);
     for (std::size_t j = 0; j < dimms_; ++j) by_load[j] = j;
     std::stable_sort(by_load.begin(), by_load.end(), [&](std::size_t a, std::size_t b) { return load[a] > load[b]; });
 
-    // Cold neurons of each DIMM, most activated first (neurons that never fired cannot help).
-    std::vector<std::vector<std::uint32_t>> cold(dimms_);
-    for (std::uint32_t i = 0; i < counts_.size(); ++i)
-      if (!p.cached.test(i) && counts_[i] > 0) cold[p.home[i] - 1u].push_back(i);
-    for (auto& c : cold)
-      std::stable_sort(c.begin(), c.end(), [&](std::uint32_t a, std::uint32_t b) { return counts_[a] > counts_[b]; });
-
     for (std::size_t k = 0; k < dimms_ / 2; ++k) {
       const std::size_t heavy = by_load[k], light = by_load[dimms_ - 1 - k];
       const auto from = static_cast<device_index>(heavy + 1), to = static_cast<device_index>(light + 1);
       std::size_t pair_moves = 0;
-      for (std::uint32_t i : cold[heavy]) {
-        const double diff = load[heavy] - load[light];
-        const double c = counts_[i];
-        // Moving c activations changes the difference to diff - 2c: smaller in magnitude iff c < diff.
-        if (!(c < diff)) continue;
-        if (!occupancy.fits(to, neuron_bytes)) break;  // the lighter DIMM is full
-        occupancy.move(from, to, neuron_bytes);
-        p.home[i] = to;
-        load[heavy] -= c;
-        load[light] += c;
-        r.moves.push_back(remap_move{i, from, to, counts_[i]});
-        ++pair_moves;
+      bool full = false;
+      // The heavier DIMM's cold neurons, most activated first.
+      for (std::size_t b = heavy * counts_per_dimm; b < (heavy + 1) * counts_per_dimm && !full; ++b) {
+        const double c = static_cast<double>(tokens_ - (b - heavy * counts_per_dimm));
+        for (std::size_t n = bucket_begin_[b]; n < bucket_begin_[b + 1]; ++n) {
+          // Moving c activations changes the difference to diff - 2c: smaller in magnitude iff
+          // c < diff. The difference only changes with a move, so once a count fails the test
+          // every neuron with the same count does too: on to the next (smaller) count.
+          if (!(c < load[heavy] - load[light])) break;
+          if (!occupancy.fits(to, neuron_bytes)) {  // the lighter DIMM is full
+            full = true;
+            break;
+          }
+          const std::uint32_t i = by_count_[n];
+          occupancy.move(from, to, neuron_bytes);
+          p.home[i] = to;
+          load[heavy] -= c;
+          load[light] += c;
+          r.moves.push_back(remap_move{i, from, to, counts_[i]});
+          ++pair_moves;
+        }
       }
       if (pair_moves > 0) {
         const bytes b = neuron_bytes * static_cast<double>(pair_moves);
@@ -138,7 +163,11 @@ class window_remapper {
       }
     }
     r.load_after = std::move(load);
-    std::fill(counts_.begin(), counts_.end(), 0u);
+    // A new window: only the neurons that fired have a count to clear.
+    for (std::size_t k = 0; k < touched_.size(); ++k) {
+      for (std::uint64_t m = touched_[k]; m != 0; m &= m - 1) counts_[k * 64 + static_cast<std::size_t>(std::countr_zero(m))] = 0;
+      touched_[k] = 0;
+    }
     tokens_ = 0;
     return r;
   }
@@ -151,10 +180,17 @@ class window_remapper {
   }
 
  private:
+  // The placement must match the layer and home every neuron on a DIMM 1..D. Called once per
+  // remap over all neurons, so the scan is one branch-free pass (it vectorises); the detailed
+  // message comes from a second pass only when something is wrong.
   void check(const layer_placement& p) const {
     if (p.neurons() != counts_.size())
       throw invalid_parameter("window_remapper: placement neurons", std::to_string(p.neurons()),
                               std::to_string(counts_.size()));
+    if (p.cached.size() != p.home.size()) p.validate(dimms_ + 1);  // throws, naming the sizes
+    bool bad = false;
+    for (const device_index h : p.home) bad |= static_cast<std::size_t>(h) - 1u >= dimms_;  // 0 wraps around
+    if (!bad) return;
     p.validate(dimms_ + 1);
     for (std::size_t i = 0; i < p.neurons(); ++i)
       if (p.home[i] == 0)
@@ -162,7 +198,20 @@ class window_remapper {
                                 "a DIMM 1.." + std::to_string(dimms_) + "; the GPU only holds copies");
   }
 
+  // Calls f(i) for every neuron that fired in the window and has no GPU copy, ascending.
+  template <class F>
+  void for_each_cold_fired(const layer_placement& p, F&& f) const {
+    const auto& cached = p.cached.words();
+    for (std::size_t k = 0; k < touched_.size(); ++k)
+      for (std::uint64_t m = touched_[k] & ~cached[k]; m != 0; m &= m - 1)
+        f(k * 64 + static_cast<std::size_t>(std::countr_zero(m)));
+  }
+
   std::vector<std::uint32_t> counts_;
+  std::vector<std::uint64_t> touched_;  // neurons that fired in the window (count > 0), as mask words
+  // remap()'s counting-sort buffers, kept between windows so a remap allocates nothing new.
+  std::vector<std::size_t> bucket_begin_, bucket_next_;
+  std::vector<std::uint32_t> by_count_;
   std::size_t dimms_;
   std::size_t window_;
   std::size_t tokens_ = 0;
