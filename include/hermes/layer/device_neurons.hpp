@@ -6,12 +6,14 @@
 // Building the grouping once and handing it to both is what keeps the charged work and the
 // computed work identical.
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "hermes/activation/mask_bits.hpp"
 #include "hermes/activation/neuron_mask.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/map/placement.hpp"
@@ -30,22 +32,43 @@ class device_neurons {
       throw invalid_parameter("active neuron mask size", std::to_string(active.size()),
                               "the layer's neuron count " + std::to_string(placement.neurons()));
     // Counting sort by device keeps neurons ascending within each device, so the summation
-    // order of a device's partial does not depend on how the mask was produced.
+    // order of a device's partial does not depend on how the mask was produced. Word by word:
+    // the active copies (active & cached) all go to the fast device, the rest by their home.
     // Only the active neurons' devices are checked (per call, O(active)): the simulator groups
     // every layer of every token, so a whole-layer validation here would dominate it.
-    active.for_each([&](std::size_t i) {
-      const device_index d = placement.compute_device(i);
-      if (d >= devices)
-        throw invalid_parameter("layer_placement: device of neuron " + std::to_string(i),
-                                std::to_string(d), "a device below " + std::to_string(devices));
-      ++begin_[d + 1];
-    });
+    const auto& a = active.words();
+    const auto& c = placement.cached.words();
+    const device_index fast = placement.fast_device;
+    const device_index* home = placement.home.data();
+    std::size_t on_fast = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      if (a[k] == 0) continue;
+      const std::uint64_t copies = a[k] & c[k];
+      if (copies != 0) on_fast += count_bits(std::span<const std::uint64_t>(&copies, 1));
+      for (std::uint64_t m = a[k] & ~c[k]; m != 0; m &= m - 1) {
+        const std::size_t i = k * 64 + static_cast<std::size_t>(std::countr_zero(m));
+        if (home[i] >= devices)
+          throw invalid_parameter("layer_placement: device of neuron " + std::to_string(i),
+                                  std::to_string(home[i]), "a device below " + std::to_string(devices));
+        ++begin_[home[i] + 1u];
+      }
+    }
+    if (on_fast > 0) begin_[fast + 1u] += on_fast;  // fast < devices: check_placement, copies exist
     for (std::size_t d = 0; d < devices; ++d) begin_[d + 1] += begin_[d];
     neurons_.resize(begin_[devices]);
-    std::vector<std::size_t> next(begin_.begin(), begin_.end() - 1);
-    active.for_each([&](std::size_t i) {
-      neurons_[next[placement.compute_device(i)]++] = static_cast<std::uint32_t>(i);
-    });
+    // Fill with begin_[d] as device d's write cursor; afterwards it has reached device d + 1's
+    // start, so one shift restores the offsets.
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      if (a[k] == 0) continue;
+      for (std::uint64_t m = a[k]; m != 0; m &= m - 1) {
+        const std::size_t b = static_cast<std::size_t>(std::countr_zero(m));
+        const std::size_t i = k * 64 + b;
+        const device_index d = (c[k] >> b) & 1u ? fast : home[i];
+        neurons_[begin_[d]++] = static_cast<std::uint32_t>(i);
+      }
+    }
+    for (std::size_t d = devices; d > 0; --d) begin_[d] = begin_[d - 1];
+    begin_[0] = 0;
   }
 
   // The same from a list of neuron indices (any order, no duplicates).
@@ -98,7 +121,7 @@ class device_neurons {
     if (placement.cached.size() != placement.home.size())
       throw error("layer_placement: cached mask has " + std::to_string(placement.cached.size()) +
                   " neurons, home has " + std::to_string(placement.home.size()));
-    if (placement.cached.count() > 0 && placement.fast_device >= devices)
+    if (any_bit(placement.cached.words()) && placement.fast_device >= devices)
       throw invalid_parameter("layer_placement.fast_device", std::to_string(placement.fast_device),
                               "a device below " + std::to_string(devices));
   }
@@ -107,6 +130,40 @@ class device_neurons {
   std::vector<std::uint32_t> neurons_;
   std::vector<std::size_t> begin_;
 };
+
+// How many neurons of `active` each device computes: counts[d] for devices 0..counts.size()-1
+// (what device_neurons(active, placement, counts.size()).count(d) gives, without listing them).
+// Word by word; the devices of the active neurons are checked like device_neurons does.
+inline void count_active_by_device(const neuron_mask& active, const layer_placement& placement,
+                                   std::span<std::size_t> counts) {
+  if (active.size() != placement.neurons() || placement.cached.size() != placement.neurons())
+    throw invalid_parameter("active neuron mask size", std::to_string(active.size()),
+                            "the layer's neuron count " + std::to_string(placement.neurons()) +
+                                " (and a placement whose cached mask has as many)");
+  std::fill(counts.begin(), counts.end(), std::size_t{0});
+  const auto& a = active.words();
+  const auto& c = placement.cached.words();
+  const device_index* home = placement.home.data();
+  std::size_t on_fast = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    if (a[k] == 0) continue;
+    const std::uint64_t copies = a[k] & c[k];
+    if (copies != 0) on_fast += count_bits(std::span<const std::uint64_t>(&copies, 1));
+    for (std::uint64_t m = a[k] & ~c[k]; m != 0; m &= m - 1) {
+      const std::size_t i = k * 64 + static_cast<std::size_t>(std::countr_zero(m));
+      if (home[i] >= counts.size())
+        throw invalid_parameter("layer_placement: device of neuron " + std::to_string(i), std::to_string(home[i]),
+                                "a device below " + std::to_string(counts.size()));
+      ++counts[home[i]];
+    }
+  }
+  if (on_fast > 0) {
+    if (placement.fast_device >= counts.size())
+      throw invalid_parameter("layer_placement.fast_device", std::to_string(placement.fast_device),
+                              "a device below " + std::to_string(counts.size()));
+    counts[placement.fast_device] += on_fast;
+  }
+}
 
 // The number of devices a placement refers to (1 + the largest device index it uses).
 [[nodiscard]] inline std::size_t devices_used(const layer_placement& placement) {

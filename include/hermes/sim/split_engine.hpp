@@ -413,6 +413,7 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
   all_active[1] = neuron_mask(layout.ffn_neurons);
   all_active[1].fill();
   seconds attention_time{}, mlp_time{};
+  std::vector<std::size_t> active_per_device(devices.size());
   const seconds decode_start = t;
   for (std::size_t tok = 0; tok < w.output_len; ++tok) {
     const auto t_act = host_clock::now();
@@ -449,11 +450,11 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
           predictor->update(req, actual);
         }
         if (!r.window_loads.empty()) {
+          // Counted word by word, then added: the loads are whole numbers, so the sums are exact
+          // whatever the order.
           double* load = r.window_loads.of(tok / o.window, s);
-          actual.for_each([&](std::size_t i) {
-            const device_index d = placement[s].compute_device(i);
-            if (d != G) load[d - 1] += 1.0;
-          });
+          count_active_by_device(actual, placement[s], active_per_device);
+          for (std::size_t j = 0; j < D; ++j) load[j] += static_cast<double>(active_per_device[dimm_device(j)]);
         }
         if (kind == layer_kind::attention) {
           const attention_timing at =
