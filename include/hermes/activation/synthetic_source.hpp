@@ -363,9 +363,10 @@ class synthetic_source {
   // 64 independent Bernoulli(fixed / 2^bits) bits: fold random words in, from the lowest set
   // bit of `fixed` to bit bits - 1, OR for a 1 bit and AND for a 0 bit (Horner's scheme on
   // the binary fraction, one random word per bit).
-  std::uint64_t bernoulli_word(std::uint32_t fixed, int bits) {
+  // Takes the generator by reference: the hot loops run on a local copy (see step()).
+  static std::uint64_t bernoulli_word(xoshiro256ss& rng, std::uint32_t fixed, int bits) {
     std::uint64_t r = 0;
-    for (int bit = std::countr_zero(fixed); bit < bits; ++bit) r = ((fixed >> bit) & 1u) ? (r | rng_()) : (r & rng_());
+    for (int bit = std::countr_zero(fixed); bit < bits; ++bit) r = ((fixed >> bit) & 1u) ? (r | rng()) : (r & rng());
     return r;
   }
 
@@ -380,15 +381,17 @@ class synthetic_source {
     u.jumpers.clear();
     u.landing.clear();
     const std::size_t words = u.always.size();
+    xoshiro256ss rng = rng_;  // a local copy stays in registers (see step()); written back below
     for (std::size_t w = 0; w < words; ++w) {
       const std::size_t begin = w * 64;
       const std::uint64_t valid = u.neurons - begin >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (u.neurons - begin)) - 1;
-      for (std::uint64_t jump = bernoulli_word(c.jump_fixed, 32) & ~u.always[w] & valid; jump; jump &= jump - 1) {
+      for (std::uint64_t jump = bernoulli_word(rng, c.jump_fixed, 32) & ~u.always[w] & valid; jump; jump &= jump - 1) {
         const std::size_t j = begin + static_cast<std::size_t>(std::countr_zero(jump));
         u.jumpers.push_back(static_cast<std::uint32_t>(j));
         u.landing.push_back(u.slot_of[j]);
       }
     }
+    rng_ = rng;
     std::fill(u.moved.begin(), u.moved.end(), 0);
     u.swept_at = tokens_;
     const std::size_t m = u.jumpers.size();
@@ -415,12 +418,16 @@ class synthetic_source {
     // neurons with a predecessor that did.
     const std::uint64_t* own_moved = u.swept_at == tokens_ ? u.moved.data() : nullptr;
     const std::uint64_t* prev_moved = prev != nullptr && prev->swept_at == tokens_ ? prev->moved.data() : nullptr;
+    // The generator's state is copied into a local for the token and written back at the end:
+    // as a member it may alias the words this loop stores, so the compiler reloaded and stored
+    // its 32 bytes around every draw. The sequence of numbers is the same.
+    xoshiro256ss rng = rng_;
     std::uint64_t draws = 0;
     bool half_left = false;
     const auto uniform32 = [&]() -> std::uint32_t {
       half_left = !half_left;
       if (half_left) {
-        draws = rng_();
+        draws = rng();
         return static_cast<std::uint32_t>(draws);
       }
       return static_cast<std::uint32_t>(draws >> 32);
@@ -443,7 +450,7 @@ class synthetic_source {
         for (std::size_t b = 0; b < count; ++b)
           before |= static_cast<std::uint64_t>(static_cast<double>(uniform32()) < slot_p[u.slot_of[begin + b]] * fixed_one) << b;
       }
-      const std::uint64_t keep = bernoulli_word(rho, persistence_bits);
+      const std::uint64_t keep = bernoulli_word(rng, rho, persistence_bits);
       const std::uint64_t always = u.always[w];
       std::uint64_t out = ((before & keep) | always) & valid;
       for (std::uint64_t fresh = ~keep & ~always & valid; fresh; fresh &= fresh - 1) {
@@ -458,6 +465,7 @@ class synthetic_source {
       }
       words[w] = out;
     }
+    rng_ = rng;
   }
 
   [[nodiscard]] std::size_t index(std::size_t layer, layer_kind k) const {
