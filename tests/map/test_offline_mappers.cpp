@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "hermes/map/greedy_mapper.hpp"
@@ -181,6 +182,29 @@ TEST_CASE("ilp_mapper: the closed-form LP bound equals Clp's relaxation", "[map]
     o.group_size = 4;
     CHECK(ilp_mapper(o).cbc_lp_relaxation(p).value() >= bound.value() * (1 - 1e-9));
   }
+}
+
+TEST_CASE("ilp_mapper: solves from several threads at once equal the serial ones", "[map][offline][cbc]") {
+  // CBC 2.10 is not thread safe; the mapper serialises its CBC calls (detail::cbc_mutex), so the
+  // simulations that hermes-sim and the reproduction run on several threads may place at once.
+  ilp_options o;
+  o.group_size = 1;
+  o.formulation = ilp_formulation::per_dimm;
+  o.relative_gap = 0.0;
+  std::vector<placement_problem> problems;
+  std::vector<double> serial;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    problems.push_back(random_instance(seed, 2, 4, 2, 0.3, 1.05));
+    serial.push_back(ilp_mapper(o).place(problems.back()).objective.value());
+  }
+  std::vector<double> parallel(problems.size());
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      for (std::size_t i = t; i < problems.size(); i += 3) parallel[i] = ilp_mapper(o).place(problems[i]).objective.value();
+    });
+  for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < problems.size(); ++i) CHECK(parallel[i] == serial[i]);
 }
 
 TEST_CASE("offline mappers: capacities hold and the report is complete on larger instances", "[map][offline][cbc]") {

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <queue>
 #include <string>
@@ -220,6 +221,15 @@ struct cbc_model_deleter {
 };
 using cbc_model_ptr = std::unique_ptr<Cbc_Model, cbc_model_deleter>;
 
+// CBC 2.10's solve path (Cbc_solve -> CbcMain1) keeps global state and is not thread safe
+// (coin-or/Cbc issues #223 and #332), while hermes-sim and the reproduction run simulations on
+// several threads. Every use of a Cbc_Model, from creation to deletion, holds this lock, so
+// concurrent placements queue for the solver instead of corrupting each other.
+inline std::mutex& cbc_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 }  // namespace detail
 
 class ilp_mapper {
@@ -327,6 +337,7 @@ class ilp_mapper {
   // `start`: a value for every column (integer columns set, the rest completed here), or empty.
   std::optional<std::vector<double>> run(detail::cbc_builder& b, std::vector<double> start,
                                          double time_unit, cbc_report& rep) const {
+    const std::lock_guard<std::mutex> cbc_lock(detail::cbc_mutex());
     detail::cbc_model_ptr m(Cbc_newModel());
     b.load(m.get(), options.relax_integrality);
     Cbc_setLogLevel(m.get(), options.cbc_log_level);
