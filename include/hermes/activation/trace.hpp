@@ -3,8 +3,10 @@
 // neurons (QKV input channels) and which FFN neurons fired. Predictors are initialised from a
 // trace's prefix (the prefill profile), mappers from its frequencies, and the simulator replays
 // it token by token. The file format and the sources that produce traces live beside it.
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "hermes/activation/neuron_mask.hpp"
@@ -62,10 +64,40 @@ class activation_trace {
     if (begin > end || end > tokens())
       throw error("activation_trace::frequency: token range [" + std::to_string(begin) + ", " +
                   std::to_string(end) + ") outside [0, " + std::to_string(tokens()) + ")");
-    std::vector<double> f(layout_.neurons(k), 0.0);
-    for (std::size_t t = begin; t < end; ++t) mask(t, layer, k).for_each([&](std::size_t i) { f[i] += 1.0; });
-    if (end > begin)
-      for (auto& v : f) v /= static_cast<double>(end - begin);
+    const std::size_t n = layout_.neurons(k);
+    std::vector<double> f(n, 0.0);
+    if (end == begin) return f;
+    // Firing counts kept bit-sliced, 64 neurons per word: plane b of word g holds bit b of the
+    // counts of neurons 64g..64g+63, and a token's mask word is added with a ripple carry that
+    // stops as soon as no lane carries. That costs a few operations per word instead of one
+    // increment per fired neuron (the simulator computes every layer's frequency for its
+    // profile and for the predictor's prefill). Counts are whole numbers, so the frequency
+    // (count / tokens) is bit for bit what summing 1.0 per firing gives.
+    const std::size_t tokens = end - begin;
+    const auto bits = static_cast<std::size_t>(std::bit_width(tokens));  // counts <= tokens
+    const std::size_t words = (n + 63) / 64;
+    std::vector<std::uint64_t> planes(words * bits, 0);
+    for (std::size_t t = begin; t < end; ++t) {
+      const neuron_mask& m = mask(t, layer, k);
+      if (m.size() != n)
+        throw error("activation_trace::frequency: token " + std::to_string(t) + " has a mask of " +
+                    std::to_string(m.size()) + " neurons, the layout " + std::to_string(n));
+      const auto& w = m.words();
+      for (std::size_t g = 0; g < words; ++g) {
+        std::uint64_t* p = planes.data() + g * bits;
+        for (std::uint64_t carry = w[g], b = 0; carry != 0; ++b) {
+          const std::uint64_t old = p[b];
+          p[b] = old ^ carry;
+          carry &= old;
+        }
+      }
+    }
+    const std::uint64_t last_word = n % 64 == 0 ? ~std::uint64_t{0} : (std::uint64_t{1} << (n % 64)) - 1;
+    for (std::size_t g = 0; g < words; ++g)
+      for (std::size_t b = 0; b < bits; ++b)
+        for (std::uint64_t m = planes[g * bits + b] & (g + 1 == words ? last_word : ~std::uint64_t{0}); m != 0; m &= m - 1)
+          f[g * 64 + static_cast<std::size_t>(std::countr_zero(m))] += static_cast<double>(std::uint64_t{1} << b);
+    for (auto& v : f) v /= static_cast<double>(tokens);
     return f;
   }
 
