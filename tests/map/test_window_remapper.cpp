@@ -301,3 +301,25 @@ TEST_CASE("window_remapper: the same moves as a direct Algorithm 1 on random win
     }
   }
 }
+
+TEST_CASE("window_remapper: counts stay exact when a window is recorded far past its length", "[map][online]") {
+  // The counters are bit-sliced and grow a bit plane at each power of two of the tokens recorded.
+  const std::size_t n = 130;
+  window_remapper<mock_dimm_link> rm(n, 2, mock_dimm_link{}, 5);
+  std::vector<std::uint32_t> counts(n, 0);
+  std::mt19937_64 rng(37);
+  for (std::size_t t = 0; t < 300; ++t) {
+    neuron_mask m(n);
+    for (std::size_t i = 0; i < n; ++i)
+      if (i == 0 || rng() % (1 + i % 4) == 0) {  // neuron 0 fires on every token
+        m.set(i);
+        ++counts[i];
+      }
+    rm.record(m);
+    if (t == 0 || t == 1 || t == 2 || t == 3 || t == 7 || t == 8 || t == 127 || t == 255 || t == 299) {
+      REQUIRE(rm.counts() == counts);
+    }
+  }
+  CHECK(rm.counts()[0] == 300);
+  CHECK(rm.tokens_recorded() == 300);
+}

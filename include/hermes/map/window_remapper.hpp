@@ -14,6 +14,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,7 +61,7 @@ class window_remapper {
 
   window_remapper(std::size_t neurons, std::size_t dimms, DimmLink link,
                   std::size_t window_tokens = paper_window_tokens)
-      : counts_(neurons, 0), touched_((neurons + 63) / 64, 0), dimms_(dimms), window_(window_tokens),
+      : neurons_(neurons), touched_((neurons + 63) / 64, 0), dimms_(dimms), window_(window_tokens),
         link_(std::move(link)) {
     require_positive("window_remapper.neurons", neurons);
     require_positive("window_remapper.dimms", dimms);
@@ -69,13 +70,27 @@ class window_remapper {
 
   // Records which neurons of the layer fired for one token; true once the window is complete.
   bool record(const neuron_mask& fired) {
-    if (fired.size() != counts_.size())
+    if (fired.size() != neurons_)
       throw invalid_parameter("window_remapper.record(mask).size()", std::to_string(fired.size()),
-                              std::to_string(counts_.size()) + " (the layer's neurons)");
+                              std::to_string(neurons_) + " (the layer's neurons)");
+    // Counts are kept bit-sliced (plane b, word k: bit b of the counts of neurons 64k..64k+63):
+    // a token is added word by word with a ripple carry that stops once no lane carries, a few
+    // operations per word instead of an increment per fired neuron. A plane is added before a
+    // count could outgrow them (counts never exceed the tokens recorded).
+    const std::size_t words = touched_.size();
+    if (((tokens_ + 1) >> count_planes_) != 0) {
+      planes_.resize(planes_.size() + words, 0);
+      ++count_planes_;
+    }
     const auto& w = fired.words();
-    for (std::size_t k = 0; k < w.size(); ++k) {
+    for (std::size_t k = 0; k < words; ++k) {
       touched_[k] |= w[k];
-      for (std::uint64_t m = w[k]; m != 0; m &= m - 1) ++counts_[k * 64 + static_cast<std::size_t>(std::countr_zero(m))];
+      std::uint64_t* plane = planes_.data() + k;
+      for (std::uint64_t carry = w[k]; carry != 0; plane += words) {
+        const std::uint64_t old = *plane;
+        *plane = old ^ carry;
+        carry &= old;
+      }
     }
     ++tokens_;
     return window_complete();
@@ -83,14 +98,19 @@ class window_remapper {
   [[nodiscard]] bool window_complete() const { return tokens_ >= window_; }
   [[nodiscard]] std::size_t tokens_recorded() const { return tokens_; }
   [[nodiscard]] std::size_t window_tokens() const { return window_; }
-  [[nodiscard]] const std::vector<std::uint32_t>& counts() const { return counts_; }
+  // Per neuron, how often it fired in the window (unpacked from the bit-sliced counters).
+  [[nodiscard]] std::vector<std::uint32_t> counts() const {
+    std::vector<std::uint32_t> c(neurons_, 0);
+    for (std::size_t i = 0; i < neurons_; ++i) c[i] = count(i);
+    return c;
+  }
 
   // Per DIMM, the window's activations of the cold neurons homed there.
   [[nodiscard]] std::vector<double> dimm_loads(const layer_placement& p) const {
     check(p);
     std::vector<double> load(dimms_, 0.0);
     // Only neurons that fired in the window have a count; ascending index as a full scan would.
-    for_each_cold_fired(p, [&](std::size_t i) { load[p.home[i] - 1u] += counts_[i]; });
+    for_each_cold_fired(p, [&](std::size_t i) { load[p.home[i] - 1u] += count(i); });
     return load;
   }
 
@@ -113,17 +133,20 @@ class window_remapper {
     // indices ascending within a bucket; counts are at most tokens_). Neurons that never fired
     // cannot help and are not listed.
     const std::size_t counts_per_dimm = tokens_ + 1;  // bucket c' = tokens_ - count, count 1..tokens_
-    const auto bucket = [&](std::size_t i) { return (p.home[i] - 1u) * counts_per_dimm + (tokens_ - counts_[i]); };
     bucket_begin_.assign(dimms_ * counts_per_dimm + 1, 0);
     std::vector<double> load(dimms_, 0.0);
+    cold_fired_.clear();
     for_each_cold_fired(p, [&](std::size_t i) {
-      load[p.home[i] - 1u] += counts_[i];
-      ++bucket_begin_[bucket(i) + 1];
+      const std::uint32_t c = count(i);
+      const std::size_t b = (p.home[i] - 1u) * counts_per_dimm + (tokens_ - c);
+      load[p.home[i] - 1u] += c;
+      ++bucket_begin_[b + 1];
+      cold_fired_.push_back({static_cast<std::uint32_t>(i), c, b});
     });
     for (std::size_t b = 1; b < bucket_begin_.size(); ++b) bucket_begin_[b] += bucket_begin_[b - 1];
     by_count_.resize(bucket_begin_.back());
     bucket_next_.assign(bucket_begin_.begin(), bucket_begin_.end() - 1);
-    for_each_cold_fired(p, [&](std::size_t i) { by_count_[bucket_next_[bucket(i)]++] = static_cast<std::uint32_t>(i); });
+    for (const auto& n : cold_fired_) by_count_[bucket_next_[n.bucket]++] = n;
     r.load_before = load;
 
     std::vector<std::size_t> by_load(dimms_);
@@ -147,12 +170,12 @@ class window_remapper {
             full = true;
             break;
           }
-          const std::uint32_t i = by_count_[n];
+          const std::uint32_t i = by_count_[n].neuron;
           occupancy.move(from, to, neuron_bytes);
           p.home[i] = to;
           load[heavy] -= c;
           load[light] += c;
-          r.moves.push_back(remap_move{i, from, to, counts_[i]});
+          r.moves.push_back(remap_move{i, from, to, by_count_[n].count});
           ++pair_moves;
         }
       }
@@ -163,11 +186,9 @@ class window_remapper {
       }
     }
     r.load_after = std::move(load);
-    // A new window: only the neurons that fired have a count to clear.
-    for (std::size_t k = 0; k < touched_.size(); ++k) {
-      for (std::uint64_t m = touched_[k]; m != 0; m &= m - 1) counts_[k * 64 + static_cast<std::size_t>(std::countr_zero(m))] = 0;
-      touched_[k] = 0;
-    }
+    // A new window.
+    std::fill(planes_.begin(), planes_.end(), 0u);
+    std::fill(touched_.begin(), touched_.end(), 0u);
     tokens_ = 0;
     return r;
   }
@@ -181,16 +202,19 @@ class window_remapper {
 
  private:
   // The placement must match the layer and home every neuron on a DIMM 1..D. Called once per
-  // remap over all neurons, so the scan is one branch-free pass (it vectorises); the detailed
+  // remap over all neurons, so the scan is one pass of min and max (it vectorises); the detailed
   // message comes from a second pass only when something is wrong.
   void check(const layer_placement& p) const {
-    if (p.neurons() != counts_.size())
+    if (p.neurons() != neurons_)
       throw invalid_parameter("window_remapper: placement neurons", std::to_string(p.neurons()),
-                              std::to_string(counts_.size()));
+                              std::to_string(neurons_));
     if (p.cached.size() != p.home.size()) p.validate(dimms_ + 1);  // throws, naming the sizes
-    bool bad = false;
-    for (const device_index h : p.home) bad |= static_cast<std::size_t>(h) - 1u >= dimms_;  // 0 wraps around
-    if (!bad) return;
+    device_index lowest = std::numeric_limits<device_index>::max(), highest = 0;
+    for (const device_index h : p.home) {
+      lowest = std::min(lowest, h);
+      highest = std::max(highest, h);
+    }
+    if (p.home.empty() || (lowest >= 1 && highest <= dimms_)) return;
     p.validate(dimms_ + 1);
     for (std::size_t i = 0; i < p.neurons(); ++i)
       if (p.home[i] == 0)
@@ -207,11 +231,26 @@ class window_remapper {
         f(k * 64 + static_cast<std::size_t>(std::countr_zero(m)));
   }
 
-  std::vector<std::uint32_t> counts_;
+  // Neuron i's firing count in the window.
+  [[nodiscard]] std::uint32_t count(std::size_t i) const {
+    const std::size_t words = touched_.size();
+    std::uint32_t c = 0;
+    for (std::size_t b = 0; b < count_planes_; ++b)
+      c |= static_cast<std::uint32_t>((planes_[b * words + i / 64] >> (i % 64)) & 1u) << b;
+    return c;
+  }
+
+  std::size_t neurons_;
+  std::vector<std::uint64_t> planes_;   // count_planes_ planes of touched_.size() words
+  std::size_t count_planes_ = 0;
   std::vector<std::uint64_t> touched_;  // neurons that fired in the window (count > 0), as mask words
   // remap()'s counting-sort buffers, kept between windows so a remap allocates nothing new.
+  struct fired_neuron {
+    std::uint32_t neuron, count;
+    std::size_t bucket;
+  };
+  std::vector<fired_neuron> cold_fired_, by_count_;
   std::vector<std::size_t> bucket_begin_, bucket_next_;
-  std::vector<std::uint32_t> by_count_;
   std::size_t dimms_;
   std::size_t window_;
   std::size_t tokens_ = 0;
