@@ -90,6 +90,28 @@ TEST_CASE("baselines: metrics count TP, FP, TN, FN over all neurons", "[predict]
   CHECK_THROWS_AS(m.add(layer_kind::ffn, neuron_mask(3), truth), invalid_parameter);
 }
 
+TEST_CASE("baselines: metrics on masks of many words equal a neuron-by-neuron count", "[predict][metrics]") {
+  std::mt19937_64 rng(5);
+  for (std::size_t n : {1u, 63u, 64u, 4095u, 4096u, 4097u, 9000u}) {  // around the 64-word blocks
+    neuron_mask predicted(n), truth(n);
+    std::uint64_t tp = 0, fp = 0, fn = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool p = rng() % 3 == 0, t = rng() % 4 == 0;
+      predicted.set(i, p);
+      truth.set(i, t);
+      tp += p && t, fp += p && !t, fn += !p && t;
+    }
+    prediction_metrics m;
+    m.add(layer_kind::attention, predicted, truth);
+    const auto& c = m.of(layer_kind::attention);
+    INFO("neurons " << n);
+    CHECK(c.true_positive == tp);
+    CHECK(c.false_positive == fp);
+    CHECK(c.false_negative == fn);
+    CHECK(c.true_negative == n - tp - fp - fn);
+  }
+}
+
 TEST_CASE("baselines: static predictor = offline frequency only", "[predict][static]") {
   const auto trace = synthetic_trace(60, 2);
   static_predictor p(trace, 0, 30);
