@@ -8,6 +8,8 @@
 
 #include "hermes/sim/reproduce.hpp"
 
+#include "../support/test_models.hpp"
+
 using namespace hermes;
 using namespace hermes::repro;
 
@@ -359,23 +361,8 @@ TEST_CASE("reproduce: command-line errors name the option", "[reproduce][cli]") 
 }
 
 TEST_CASE("reproduce: the split engine records per-window DIMM loads", "[reproduce][engine]") {
-  model_shape m;
-  m.name = "tiny";
-  m.layers = 4;
-  m.hidden = 512;
-  m.ffn = 2048;
-  m.heads = 8;
-  m.kv_heads = 8;
-  m.vocab = 1000;
-  m.max_context = 256;
-  m.ffn_type = ffn_kind::relu;
-  workload_config w;
-  w.model = m;
-  w.input_len = 16;
-  w.output_len = 16;
-  w.profile_tokens = 32;
-  hardware_config h;
-  h.gpu.memory_capacity = bytes(h.gpu_reserved.value() + 12e6);  // room for part of the neurons only
+  const workload_config w = test::tiny_workload();
+  const hardware_config h = test::small_gpu();
   const sim_result r = run_system("Hermes-partition", w, h);
   REQUIRE(r.supported);
   const auto& l = r.window_loads;

@@ -3,39 +3,14 @@
 #include "hermes/model/presets.hpp"
 #include "hermes/system/registry.hpp"
 
+#include "../support/test_models.hpp"
+
 using namespace hermes;
 using namespace hermes::literals;
 
-namespace {
-// A small ReLU model so a run takes milliseconds: 4 layers, 512 wide, 2048 FFN neurons.
-model_shape tiny_model() {
-  model_shape m;
-  m.name = "tiny";
-  m.layers = 4;
-  m.hidden = 512;
-  m.ffn = 2048;
-  m.heads = 8;
-  m.kv_heads = 8;
-  m.vocab = 1000;
-  m.max_context = 256;
-  m.ffn_type = ffn_kind::relu;
-  return m;
-}
-workload_config tiny_workload() {
-  workload_config w;
-  w.model = tiny_model();
-  w.input_len = 16;
-  w.output_len = 16;
-  w.profile_tokens = 32;
-  return w;
-}
-hardware_config small_gpu() {
-  hardware_config h;
-  // A GPU that holds only part of the tiny model's neurons, so the split matters.
-  h.gpu.memory_capacity = bytes(h.gpu_reserved.value() + 12e6);
-  return h;
-}
-}  // namespace
+using test::small_gpu;
+using test::tiny_model;
+using test::tiny_workload;
 
 TEST_CASE("split engine: Hermes runs and reports a consistent result", "[sim][hermes]") {
   const auto r = run_system("Hermes", tiny_workload(), small_gpu());

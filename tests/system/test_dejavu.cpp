@@ -5,13 +5,13 @@
 #include <string>
 
 #include "hermes/system/dejavu.hpp"
-#include "toy_model.hpp"
+#include "../support/test_models.hpp"
 
 using namespace hermes;
 
 namespace {
 
-// The baseline tests' toy model (toy_model.hpp), named OPT so that Deja Vu accepts it.
+// The baseline tests' toy model (tests/support/test_models.hpp), named OPT so that Deja Vu accepts it.
 model_shape toy_opt() { return test::toy_model("OPT-toy"); }
 
 workload_config toy_workload() {

@@ -8,13 +8,13 @@
 #include "hermes/system/accelerate.hpp"
 #include "hermes/system/flexgen.hpp"
 #include "hermes/system/tensorrt_llm.hpp"
-#include "toy_model.hpp"
+#include "../support/test_models.hpp"
 
 using namespace hermes;
 
 namespace {
 
-// The toy model whose every byte is countable (toy_model.hpp has the byte counts).
+// The toy model whose every byte is countable (tests/support/test_models.hpp has the byte counts).
 model_shape toy_model() { return test::toy_model(); }
 
 // A GPU whose time is bytes / 1 GB/s: no launch overhead, full efficiency, compute so fast that
