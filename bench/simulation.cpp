@@ -22,7 +22,7 @@ void report(benchmark::State& state, const hermes::sim_result& r) {
 }
 
 void BM_llama2_70b_hermes_cold(benchmark::State& state) {
-  std::uint64_t seed = 1000;
+  static std::uint64_t seed = 1000;  // across repetitions too: every run is a new workload
   for (auto _ : state) {
     hermes::workload_config w;
     w.seed = ++seed;  // a new workload every iteration: nothing memoised
