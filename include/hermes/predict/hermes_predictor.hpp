@@ -322,11 +322,13 @@ class hermes_predictor {
     // tail bits or a wider layer's flags from an earlier call; only indices < np and the empty
     // slot are ever read (the table validates them), and the empty slot is cleared below.
     std::uint8_t* out = fired_bytes_.data();
-    for (const word w : r.previous->words())
-      for (int byte = 0; byte < 8; ++byte, out += 8) {
-        const std::uint64_t spread = byte_to_flags()[(w >> (8 * byte)) & 0xFFu];
-        std::memcpy(out, &spread, sizeof spread);
-      }
+    const std::uint64_t* spread = byte_to_flags().data();  // hoisted: one static-init check per call
+    for (const word w : r.previous->words()) {
+      std::uint64_t flags[8];
+      for (int byte = 0; byte < 8; ++byte) flags[byte] = spread[(w >> (8 * byte)) & 0xFFu];
+      std::memcpy(out, flags, sizeof flags);
+      out += sizeof flags;
+    }
     fired_bytes_[correlation_table::empty_slot] = 0;
     return fired_bytes_.data();
   }
