@@ -557,6 +557,13 @@ inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::o
   return s.failed > 0 ? exit_failure : exit_ok;
 }
 
+// Errors that mean the input was wrong (exit code 2): a bad command line, configuration file,
+// parameter, sweep point or trace file. Any other hermes::error is a failure of the run (1).
+inline bool is_bad_input(const error& e) {
+  return dynamic_cast<const usage_error*>(&e) != nullptr || dynamic_cast<const config_error*>(&e) != nullptr ||
+         dynamic_cast<const invalid_parameter*>(&e) != nullptr ||
+         dynamic_cast<const sweep_point_error*>(&e) != nullptr || dynamic_cast<const trace_file_error*>(&e) != nullptr;
+}
 }  // namespace detail
 
 // The whole program: parses `args` (without the program name), runs, prints results to `out`
@@ -582,24 +589,9 @@ inline int run_cli(const std::vector<std::string>& args, std::ostream& out, std:
       return exit_ok;
     }
     return detail::run_sim(cmd, out);
-  } catch (const usage_error& e) {
-    err << program << ": " << e.what() << '\n';
-    return exit_usage;
-  } catch (const config_error& e) {
-    err << program << ": " << e.what() << '\n';
-    return exit_usage;
-  } catch (const invalid_parameter& e) {
-    err << program << ": " << e.what() << '\n';
-    return exit_usage;
-  } catch (const sweep_point_error& e) {
-    err << program << ": " << e.what() << '\n';
-    return exit_usage;
-  } catch (const trace_file_error& e) {
-    err << program << ": " << e.what() << '\n';
-    return exit_usage;
   } catch (const error& e) {
     err << program << ": " << e.what() << '\n';
-    return exit_failure;
+    return detail::is_bad_input(e) ? exit_usage : exit_failure;
   }
 }
 
