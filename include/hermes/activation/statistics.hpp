@@ -180,6 +180,23 @@ struct correlation_lift {
   std::size_t samples_all = 0, samples_none = 0;
 };
 
+namespace detail {
+struct predecessor_count {
+  std::size_t valid = 0;  // predecessors listed (empty slots excluded)
+  std::size_t on = 0;     // of those, how many fired in `prev`
+};
+// How many of neuron i's listed predecessors fired in the previous layer's mask.
+inline predecessor_count fired_predecessors(const layer_predecessors& table, std::size_t i, const neuron_mask& prev) {
+  predecessor_count c;
+  for (std::uint32_t j : table.of(i))
+    if (j != layer_predecessors::none) {
+      ++c.valid;
+      c.on += prev.test(j);
+    }
+  return c;
+}
+}  // namespace detail
+
 // Measures how much a table's predecessors tell about `layer`'s neurons on `trace`.
 inline correlation_lift layer_correlation(const activation_trace& trace, std::size_t layer, layer_kind kind,
                                           const layer_predecessors& table) {
@@ -194,12 +211,7 @@ inline correlation_lift layer_correlation(const activation_trace& trace, std::si
     const neuron_mask& cur = trace.mask(t, layer, kind);
     const neuron_mask& prev = trace.mask(t, layer - 1, kind);
     for (std::size_t i = 0; i < table.neurons(); ++i) {
-      std::size_t valid = 0, on = 0;
-      for (std::uint32_t j : table.of(i))
-        if (j != layer_predecessors::none) {
-          ++valid;
-          on += prev.test(j);
-        }
+      const auto [valid, on] = detail::fired_predecessors(table, i, prev);
       if (valid == 0) continue;
       const bool f = cur.test(i);
       ++samples;
@@ -296,12 +308,7 @@ inline cofiring_counts predecessor_cofiring(const activation_trace& trace, std::
     const neuron_mask& cur = trace.mask(t, layer, kind);
     const neuron_mask& prev = trace.mask(t, layer - 1, kind);
     for (std::size_t i = 0; i < n; ++i) {
-      std::size_t valid = 0, on = 0;
-      for (std::uint32_t j : table.of(i))
-        if (j != layer_predecessors::none) {
-          ++valid;
-          on += prev.test(j);
-        }
+      const auto [valid, on] = detail::fired_predecessors(table, i, prev);
       if (valid == 0) continue;
       const bool f = cur.test(i);
       ++c.samples;
