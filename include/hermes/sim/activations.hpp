@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -22,6 +21,7 @@
 #include "hermes/activation/trace_replay.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/predict/correlation_table.hpp"
+#include "hermes/sim/bounded_memo.hpp"
 #include "hermes/sim/config.hpp"
 
 namespace hermes {
@@ -54,17 +54,7 @@ class synthetic_record_memo {
  public:
   template <class Make>
   std::shared_ptr<const synthetic_record> get(const workload_config& w, Make&& make) {
-    const std::vector<double> key = key_of(w);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (const auto& [k, v] : entries_)
-        if (k == key) return v;
-    }
-    auto record = std::make_shared<const synthetic_record>(make());
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (entries_.size() >= 3) entries_.erase(entries_.begin());
-    entries_.emplace_back(key, record);
-    return record;
+    return entries_.get(key_of(w), [&] { return std::make_shared<const synthetic_record>(make()); });
   }
   static synthetic_record_memo& instance() {
     static synthetic_record_memo memo;
@@ -90,8 +80,7 @@ class synthetic_record_memo {
             a.hot_fraction, a.hot_share, a.adjacent_similarity, a.hot_turnover,
             static_cast<double>(a.turnover_horizon), a.layer_coupling, static_cast<double>(a.drift_period)};
   }
-  std::mutex mutex_;
-  std::vector<std::pair<std::vector<double>, std::shared_ptr<const synthetic_record>>> entries_;
+  bounded_memo<std::vector<double>, std::shared_ptr<const synthetic_record>, 3> entries_;
 };
 
 }  // namespace detail

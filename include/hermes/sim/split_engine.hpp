@@ -26,7 +26,6 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -58,6 +57,7 @@
 #include "hermes/predict/prediction_metrics.hpp"
 #include "hermes/predict/predictor.hpp"
 #include "hermes/sim/activations.hpp"
+#include "hermes/sim/bounded_memo.hpp"
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/math_model.hpp"
 #include "hermes/sim/memory_plan.hpp"
@@ -154,17 +154,7 @@ class placement_memo {
  public:
   template <class Solve>
   placement_result get(const placement_problem& p, std::uint64_t mapper_key, Solve&& solve) {
-    const std::uint64_t key = hash(p, mapper_key);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (const auto& [k, v] : entries_)
-        if (k == key) return v;
-    }
-    placement_result r = solve();
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (entries_.size() >= 8) entries_.erase(entries_.begin());
-    entries_.emplace_back(key, r);
-    return r;
+    return entries_.get(hash(p, mapper_key), std::forward<Solve>(solve));
   }
   static placement_memo& instance() {
     static placement_memo memo;
@@ -192,8 +182,7 @@ class placement_memo {
     }
     return h;
   }
-  std::mutex mutex_;
-  std::vector<std::pair<std::uint64_t, placement_result>> entries_;
+  bounded_memo<std::uint64_t, placement_result, 8> entries_;
 };
 
 }  // namespace detail
