@@ -336,3 +336,35 @@ TEST_CASE("trace_replay: replays a recorded trace token by token", "[activation]
   const auto prompt = read_prompt(replay, 4);
   CHECK(prompt.profile.frequencies(1, layer_kind::ffn) == trace.frequency(1, layer_kind::ffn, 0, 4));
 }
+
+TEST_CASE("synthetic_source: a reseed continues from the last token handed out, not from the block generated ahead",
+          "[activation][synthetic]") {
+  // Tokens are generated ahead in blocks; a reseed inside a block must drop the tokens not handed
+  // out yet and continue the chain from the last one that was. Token-wise persistence makes that
+  // visible: the first token after the reseed is adjacent to the last before it (S(1) = 92%),
+  // not max_block - 5 tokens away (about 75%).
+  const trace_layout layout{3, 1024, 4096};
+  synthetic_source a(layout);
+  token_masks before(layout), after(layout);
+  for (int t = 0; t < 5; ++t) a.next_token(before);
+  a.reseed_input(99);
+  a.next_token(after);
+  CHECK(a.tokens_generated() == 6);
+  const auto& x = before.mask(1, layer_kind::ffn);
+  const auto& y = after.mask(1, layer_kind::ffn);
+  CHECK(static_cast<double>(x.intersection_count(y)) / static_cast<double>(x.count()) > 0.86);
+
+  // A copy made inside a block carries the block and continues as the original does.
+  synthetic_source b(layout), c(layout);
+  token_masks tb(layout), tc(layout);
+  for (int t = 0; t < 5; ++t) b.next_token(tb);
+  for (int t = 0; t < 5; ++t) c.next_token(tc);
+  synthetic_source d = c;  // a copy mid-block continues identically
+  b.reseed_input(99);
+  d.reseed_input(99);
+  for (int t = 0; t < 20; ++t) {
+    b.next_token(tb);
+    d.next_token(tc);
+    REQUIRE(tb.mask(2, layer_kind::ffn).words() == tc.mask(2, layer_kind::ffn).words());
+  }
+}

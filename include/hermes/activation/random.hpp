@@ -16,6 +16,17 @@ constexpr std::uint64_t splitmix64(std::uint64_t& state) {
   return z ^ (z >> 31);
 }
 
+// Derives the seed of stream `stream` from `seed` (splitmix64's finaliser over seed + (stream + 1)
+// times the golden ratio): the streams' generators start at unrelated states. Seeding them with
+// seed, seed + 1, ... directly would not do: xoshiro256ss(s) expands s by splitmix64 steps of
+// the same golden-ratio increment, so nearby seeds would share state words.
+constexpr std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 class xoshiro256ss {
  public:
   using result_type = std::uint64_t;

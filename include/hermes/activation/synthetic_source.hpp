@@ -40,8 +40,17 @@
 //    ~150 MB of state (LLaMA2-70B), i.e. DRAM latency per move; a sweep walks the arrays in
 //    order, at streaming bandwidth.
 //
-// Random numbers come from xoshiro256** in a fixed order, so a seed gives bit-identical traces
-// everywhere. Per neuron and token the work is one 32-bit uniform, two bit lookups and an
+// Random numbers come from xoshiro256**: the model's structure (rank slots, predecessors) from
+// one generator seeded with config.seed, the input-dependent draws (firing, drift) from one
+// generator per unit (layer and kind) seeded with mix_seed(input seed, unit). Each unit draws its
+// numbers in a fixed order, so a seed gives bit-identical traces everywhere, and the order in
+// which units are stepped does not matter. That is what lets the generator work in blocks of
+// tokens: it steps one unit through up to max_block tokens (until the next drift sweep) before
+// moving to the next unit, so the unit's 20 bytes per neuron are read from cache for all of them
+// instead of being streamed from memory once per token (the 70B model's state is 59 MB, more
+// than the last-level cache). Tokens are handed out one by one from the block.
+// Per neuron and token the work is a share of a persistence mask (about 7 random words per 64
+// neurons), and for a neuron that does not persist one 32-bit uniform, two bit lookups and an
 // integer compare against a precomputed fixed-point threshold.
 #include <algorithm>
 #include <array>
@@ -112,10 +121,16 @@ class synthetic_source {
   // Hermes correlates each neuron with its 2 most correlated neurons of the previous layer.
   static constexpr std::size_t predecessors = 2;
 
+  // Tokens generated ahead at most: one block, which also ends before every drift sweep. 16 is
+  // the default drift period, so blocks are whole periods; the buffer is max_block tokens of
+  // masks (5.9 MB at LLaMA2-70B shape).
+  static constexpr std::size_t max_block = 16;
+
   synthetic_source(trace_layout layout, synthetic_config config = {}) : layout_(layout), config_(config), rng_(config.seed) {
     validate();
     calibrate();
     build();
+    reseed_input(config.seed);
   }
 
   [[nodiscard]] trace_layout layout() const { return layout_; }
@@ -126,22 +141,23 @@ class synthetic_source {
   [[nodiscard]] std::size_t tokens_generated() const { return tokens_; }
 
   // Restarts the input-dependent randomness (firing draws and drift) from `seed`, keeping the
-  // model's structure (propensity law, rank slots, predecessors). A copy of a source reseeded
-  // this way is the same model on another input: how a batch's sequences are made.
-  void reseed_input(std::uint64_t seed) { rng_ = xoshiro256ss(seed); }
+  // model's structure (propensity law, rank slots, predecessors) and its state at the last token
+  // handed out. A copy of a source reseeded this way is the same model on another input: how a
+  // batch's sequences are made. Tokens already generated ahead are dropped and drawn again from
+  // the new seed, so the result does not depend on how far ahead the source had worked.
+  void reseed_input(std::uint64_t seed) {
+    for (std::size_t i = 0; i < units_.size(); ++i) units_[i].rng = xoshiro256ss(mix_seed(seed, i));
+    if (tokens_ < block_begin_ + block_size_) {
+      // Inside a block, tokens_ > block_begin_: the last token handed out is in the block.
+      std::swap(last_, ahead_[tokens_ - 1 - block_begin_]);
+      block_begin_ = tokens_;
+      block_size_ = 0;
+    }
+  }
 
   void next_token(token_masks& out) {
-    if (!(out.layout() == layout_)) out = token_masks(layout_);
-    // Layer by layer, a unit due for its drift sweep sweeps just before it steps: the step
-    // recomputes the thresholds the sweep changed while the swept arrays are still in cache.
-    for (std::size_t l = 0; l < layout_.layers; ++l)
-      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
-        unit& u = units_[index(l, k)];
-        const unit* prev = l == 0 ? nullptr : &units_[index(l - 1, k)];
-        if (tokens_ > 0 && tokens_ % config_.drift_period == 0) drift(u);
-        step(u, prev);
-        out.mask(l, k).words() = u.state.words();
-      }
+    if (tokens_ == block_begin_ + block_size_) generate_block();
+    out = ahead_[tokens_ - block_begin_];
     ++tokens_;
   }
 
@@ -186,7 +202,7 @@ class synthetic_source {
     std::vector<std::uint64_t> always;    // bit mask of the neurons with p = 1 (never drift)
     std::vector<std::uint64_t> moved;     // bit mask of the neurons whose p the last sweep changed
     std::size_t swept_at = none;          // the token of the last sweep
-    neuron_mask state;                    // the current token's activity
+    xoshiro256ss rng{0};                  // the unit's input-dependent draws (reseed_input)
     std::vector<std::uint32_t> jumpers;   // drift: the neurons jumping in this sweep ...
     std::vector<std::uint32_t> landing;   // ... and the slots they land on
     layer_kind kind = layer_kind::ffn;
@@ -284,7 +300,6 @@ class synthetic_source {
         const unit* prev = l == 0 ? nullptr : &units_[index(l - 1, k)];
         u.neurons = n;
         u.kind = k;
-        u.state = neuron_mask(n);
         // A uniformly random assignment of slots to neurons (Fisher-Yates).
         u.slot_of.resize(n);
         for (std::size_t i = 0; i < n; ++i) u.slot_of[i] = static_cast<std::uint32_t>(i);
@@ -292,8 +307,9 @@ class synthetic_source {
         if (prev != nullptr) choose_predecessors(u, *prev);
         u.base.resize(n);
         u.slope.resize(n);
-        u.moved.assign(u.state.words().size(), 0);
-        u.always.assign(u.state.words().size(), 0);
+        const std::size_t words = (n + 63) / 64;
+        u.moved.assign(words, 0);
+        u.always.assign(words, 0);
         for (std::size_t i = 0; i < n; ++i) {
           update_threshold(u, prev, i);
           if (slot_p[u.slot_of[i]] >= 1.0) u.always[i >> 6] |= std::uint64_t{1} << (i & 63);
@@ -360,14 +376,24 @@ class synthetic_source {
     u.slope[i] = fixed(kappa);
   }
 
-  // 64 independent Bernoulli(fixed / 2^bits) bits: fold random words in, from the lowest set
-  // bit of `fixed` to bit bits - 1, OR for a 1 bit and AND for a 0 bit (Horner's scheme on
-  // the binary fraction, one random word per bit).
+  // 64 independent Bernoulli(fixed / 2^bits) bits, exactly: lane i is 1 iff its random binary
+  // fraction 0.r1 r2 ... r_bits (bit j of the j-th random word) is below 0.f1 f2 ... f_bits,
+  // the bits of `fixed`. Compared from the most significant bit, a lane is decided at its
+  // first bit that differs from fixed's (below: 1, above: 0), so the loop stops once all 64
+  // lanes are decided, and at fixed's lowest set bit, past which no lane can still turn 1:
+  // about log2(64) + 1.3 = 7.3 random words on average, against one per bit of `fixed` for
+  // the least-significant-first (Horner) scheme.
   // Takes the generator by reference: the hot loops run on a local copy (see step()).
   static std::uint64_t bernoulli_word(xoshiro256ss& rng, std::uint32_t fixed, int bits) {
-    std::uint64_t r = 0;
-    for (int bit = std::countr_zero(fixed); bit < bits; ++bit) r = ((fixed >> bit) & 1u) ? (r | rng()) : (r & rng());
-    return r;
+    std::uint64_t ones = 0, undecided = ~std::uint64_t{0};
+    const int lowest = std::countr_zero(fixed);
+    for (int bit = bits - 1; bit >= lowest && undecided != 0; --bit) {
+      const std::uint64_t r = rng();
+      const std::uint64_t f = std::uint64_t{0} - ((fixed >> bit) & 1u);  // fixed's bit in every lane
+      ones |= undecided & ~r & f;  // random bit 0 under a 1 of fixed: below
+      undecided &= ~(r ^ f);       // equal bits: not decided yet
+    }
+    return ones;
   }
 
   // One drift sweep of a unit: every tail neuron jumps with probability q; the jumpers' slots
@@ -375,13 +401,13 @@ class synthetic_source {
   // jumper's slot, uniformly, and the slots stay a permutation (the propensity distribution is
   // invariant). `moved` records whose p changed: the thresholds of those neurons and of their
   // successors in the next layer are recomputed when these units step in this token.
-  void drift(unit& u) {
+  void drift(unit& u, std::size_t token) {
     const auto& c = calibration_[static_cast<std::size_t>(u.kind)];
     if (c.jump_fixed == 0) return;
     u.jumpers.clear();
     u.landing.clear();
     const std::size_t words = u.always.size();
-    xoshiro256ss rng = rng_;  // a local copy stays in registers (see step()); written back below
+    xoshiro256ss rng = u.rng;  // a local copy stays in registers (see step()); written back below
     for (std::size_t w = 0; w < words; ++w) {
       const std::size_t begin = w * 64;
       const std::uint64_t valid = u.neurons - begin >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (u.neurons - begin)) - 1;
@@ -391,12 +417,12 @@ class synthetic_source {
         u.landing.push_back(u.slot_of[j]);
       }
     }
-    rng_ = rng;
     std::fill(u.moved.begin(), u.moved.end(), 0);
-    u.swept_at = tokens_;
+    u.swept_at = token;
     const std::size_t m = u.jumpers.size();
-    if (m < 2) return;  // a lone jumper has no other slot to take
-    for (std::size_t x = m - 1; x > 0; --x) std::swap(u.landing[x], u.landing[rng_.below(x)]);
+    // Sattolo's shuffle; a lone jumper has no other slot to take and keeps its own.
+    for (std::size_t x = m > 0 ? m - 1 : 0; x > 0; --x) std::swap(u.landing[x], u.landing[rng.below(x)]);
+    u.rng = rng;
     const auto& slot_p = slot_p_[static_cast<std::size_t>(u.kind)];
     for (std::size_t x = 0; x < m; ++x) {
       const std::uint32_t j = u.jumpers[x];
@@ -406,22 +432,48 @@ class synthetic_source {
     }
   }
 
-  // One token of one unit. Per 64 neurons: a bit-parallel Bernoulli(rho) mask picks the
-  // neurons that keep their state; only the others (1 - rho of them) draw afresh.
-  void step(unit& u, const unit* prev) {
-    auto& words = u.state.words();
-    const std::uint64_t* up = prev ? prev->state.words().data() : nullptr;
+  // Generates the next block: from the first token not handed out to the next drift sweep, at
+  // most max_block tokens. Unit by unit, layer by layer (a unit's token t needs the previous
+  // layer's token t): a unit due for its drift sweep sweeps first, then steps through the block
+  // while its arrays stay in cache.
+  void generate_block() {
+    const std::size_t period = config_.drift_period, first = tokens_;
+    const std::size_t size = std::min(max_block, period - first % period);
+    if (block_size_ > 0) std::swap(last_, ahead_[block_size_ - 1]);  // the state the block starts from
+    if (ahead_.size() < size) ahead_.resize(size, token_masks(layout_));
+    if (!(last_.layout() == layout_)) last_ = token_masks(layout_);
+    for (std::size_t l = 0; l < layout_.layers; ++l)
+      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
+        unit& u = units_[index(l, k)];
+        const unit* prev = l == 0 ? nullptr : &units_[index(l - 1, k)];
+        if (first > 0 && first % period == 0) drift(u, first);
+        for (std::size_t t = 0; t < size; ++t) {
+          const neuron_mask& before = t == 0 ? last_.mask(l, k) : ahead_[t - 1].mask(l, k);
+          const std::uint64_t* up = prev ? ahead_[t].mask(l - 1, k).words().data() : nullptr;
+          step(u, prev, first + t, before.words().data(), up, ahead_[t].mask(l, k).words().data());
+        }
+      }
+    block_begin_ = first;
+    block_size_ = size;
+  }
+
+  // One token of one unit: `before` is its previous token (unused on token 0), `up` the previous
+  // layer's mask of this token (nullptr on layer 0), `words` receives this token's mask. Per 64
+  // neurons: a bit-parallel Bernoulli(rho) mask picks the neurons that keep their state; only
+  // the others (1 - rho of them) draw afresh.
+  void step(unit& u, const unit* prev, std::size_t token, const std::uint64_t* before_words, const std::uint64_t* up,
+            std::uint64_t* words) {
     const std::uint32_t rho = calibration_[static_cast<std::size_t>(u.kind)].persistence_fixed;
     const auto& slot_p = slot_p_[static_cast<std::size_t>(u.kind)];
-    const bool first = tokens_ == 0;
+    const bool first = token == 0;
     // Thresholds to recompute: this unit's neurons that moved in a sweep this token, and the
     // neurons with a predecessor that did.
-    const std::uint64_t* own_moved = u.swept_at == tokens_ ? u.moved.data() : nullptr;
-    const std::uint64_t* prev_moved = prev != nullptr && prev->swept_at == tokens_ ? prev->moved.data() : nullptr;
+    const std::uint64_t* own_moved = u.swept_at == token ? u.moved.data() : nullptr;
+    const std::uint64_t* prev_moved = prev != nullptr && prev->swept_at == token ? prev->moved.data() : nullptr;
     // The generator's state is copied into a local for the token and written back at the end:
     // as a member it may alias the words this loop stores, so the compiler reloaded and stored
     // its 32 bytes around every draw. The sequence of numbers is the same.
-    xoshiro256ss rng = rng_;
+    xoshiro256ss rng = u.rng;
     std::uint64_t draws = 0;
     bool half_left = false;
     const auto uniform32 = [&]() -> std::uint32_t {
@@ -432,7 +484,8 @@ class synthetic_source {
       }
       return static_cast<std::uint32_t>(draws >> 32);
     };
-    for (std::size_t w = 0; w < words.size(); ++w) {
+    const std::size_t word_count = u.always.size();
+    for (std::size_t w = 0; w < word_count; ++w) {
       const std::size_t begin = w * 64;
       const std::size_t count = std::min<std::size_t>(64, u.neurons - begin);
       const std::uint64_t valid = count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
@@ -443,7 +496,7 @@ class synthetic_source {
           stale |= (((prev_moved[pr[0] >> 6] >> (pr[0] & 63)) | (prev_moved[pr[1] >> 6] >> (pr[1] & 63))) & 1u) << b;
         }
       for (; stale; stale &= stale - 1) update_threshold(u, prev, begin + static_cast<std::size_t>(std::countr_zero(stale)));
-      std::uint64_t before = words[w];
+      std::uint64_t before = first ? 0 : before_words[w];
       if (first) {
         // The chain starts in its stationary state: on with probability p.
         before = 0;
@@ -465,7 +518,7 @@ class synthetic_source {
       }
       words[w] = out;
     }
-    rng_ = rng;
+    u.rng = rng;
   }
 
   [[nodiscard]] std::size_t index(std::size_t layer, layer_kind k) const {
@@ -476,11 +529,16 @@ class synthetic_source {
 
   trace_layout layout_;
   synthetic_config config_;
-  xoshiro256ss rng_;
+  xoshiro256ss rng_;  // the model's structure (build())
   std::array<synthetic_kind_calibration, layer_kinds> calibration_{};
   std::array<std::vector<double>, layer_kinds> slot_p_;  // propensity of each rank slot, non-increasing
   std::vector<unit> units_;
-  std::size_t tokens_ = 0;
+  std::size_t tokens_ = 0;  // tokens handed out
+  // The block of tokens generated ahead, [block_begin_, block_begin_ + block_size_), and the
+  // token before it (the state the block started from; the next block starts from its last).
+  std::vector<token_masks> ahead_;
+  std::size_t block_begin_ = 0, block_size_ = 0;
+  token_masks last_;
 };
 
 static_assert(activation_source<synthetic_source>);
