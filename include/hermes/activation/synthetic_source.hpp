@@ -474,16 +474,6 @@ class synthetic_source {
     // as a member it may alias the words this loop stores, so the compiler reloaded and stored
     // its 32 bytes around every draw. The sequence of numbers is the same.
     xoshiro256ss rng = u.rng;
-    std::uint64_t draws = 0;
-    bool half_left = false;
-    const auto uniform32 = [&]() -> std::uint32_t {
-      half_left = !half_left;
-      if (half_left) {
-        draws = rng();
-        return static_cast<std::uint32_t>(draws);
-      }
-      return static_cast<std::uint32_t>(draws >> 32);
-    };
     const std::size_t word_count = u.always.size();
     for (std::size_t w = 0; w < word_count; ++w) {
       const std::size_t begin = w * 64;
@@ -499,26 +489,45 @@ class synthetic_source {
       std::uint64_t before = first ? 0 : before_words[w];
       if (first) {
         // The chain starts in its stationary state: on with probability p.
-        before = 0;
         for (std::size_t b = 0; b < count; ++b)
-          before |= static_cast<std::uint64_t>(static_cast<double>(uniform32()) < slot_p[u.slot_of[begin + b]] * fixed_one) << b;
+          before |= static_cast<std::uint64_t>(static_cast<double>(rng() >> 32) < slot_p[u.slot_of[begin + b]] * fixed_one) << b;
       }
       const std::uint64_t keep = bernoulli_word(rng, rho, persistence_bits);
       const std::uint64_t always = u.always[w];
-      std::uint64_t out = ((before & keep) | always) & valid;
-      for (std::uint64_t fresh = ~keep & ~always & valid; fresh; fresh &= fresh - 1) {
-        const auto b = static_cast<std::size_t>(std::countr_zero(fresh));
-        const std::size_t i = begin + b;
-        std::uint64_t m = 0;  // 64-bit: base + 2 slope may exceed 2^32 - 1 by rounding when q_2 = 1
-        if (up) {
-          const std::uint32_t pa = u.pred[2 * i], pb = u.pred[2 * i + 1];
-          m = ((up[pa >> 6] >> (pa & 63)) & 1u) + ((up[pb >> 6] >> (pb & 63)) & 1u);
-        }
-        out |= static_cast<std::uint64_t>(uniform32() < u.base[i] + u.slope[i] * m) << b;
-      }
-      words[w] = out;
+      const std::uint64_t fresh = ~keep & ~always & valid;
+      const std::uint64_t drawn = up ? fresh_draws<true>(rng, fresh, begin, u.pred.data(), u.base.data(), u.slope.data(), up)
+                                     : fresh_draws<false>(rng, fresh, begin, u.pred.data(), u.base.data(), u.slope.data(), up);
+      words[w] = ((before & keep) | always | drawn) & valid;
     }
     u.rng = rng;
+  }
+
+  // The fresh draws of one word (neurons begin + b for the bits b of `fresh`): a neuron fires iff
+  // a 32-bit uniform is below base + slope * m, m = how many of its predecessors fired in this
+  // token (`up`, the previous layer; Coupled = false on layer 0, where m = 0). One random word
+  // serves two neurons. Separate from step() so that the loop keeps everything in registers.
+  template <bool Coupled>
+  static std::uint64_t fresh_draws(xoshiro256ss& rng, std::uint64_t fresh, std::size_t begin, const std::uint32_t* pred,
+                                   const std::uint32_t* base, const std::uint32_t* slope, const std::uint64_t* up) {
+    const auto fires = [&](std::size_t b, std::uint64_t uniform) -> std::uint64_t {
+      const std::size_t i = begin + b;
+      std::uint64_t threshold = base[i];  // 64-bit: base + 2 slope may exceed 2^32 - 1 by rounding when q_2 = 1
+      if constexpr (Coupled) {
+        const std::uint32_t pa = pred[2 * i], pb = pred[2 * i + 1];
+        threshold += std::uint64_t{slope[i]} * (((up[pa >> 6] >> (pa & 63)) & 1u) + ((up[pb >> 6] >> (pb & 63)) & 1u));
+      }
+      return static_cast<std::uint64_t>(uniform < threshold) << b;
+    };
+    std::uint64_t out = 0;
+    while (fresh != 0) {
+      const std::uint64_t r = rng();
+      out |= fires(static_cast<std::size_t>(std::countr_zero(fresh)), r & 0xFFFFFFFFu);
+      fresh &= fresh - 1;
+      if (fresh == 0) break;
+      out |= fires(static_cast<std::size_t>(std::countr_zero(fresh)), r >> 32);
+      fresh &= fresh - 1;
+    }
+    return out;
   }
 
   [[nodiscard]] std::size_t index(std::size_t layer, layer_kind k) const {
