@@ -85,7 +85,7 @@ TEST_CASE("cli: no flags is the paper's headline setup", "[sim][cli]") {
 TEST_CASE("cli: every flag sets its field", "[sim][cli]") {
   const auto cmd = hermes::cli::parse_sim_command(
       {"--model", "llama-7b", "--system", "hermes-base", "--batch", "4", "--input-len", "64", "--output-len",
-       "32", "--gpu", "rtx3090", "--dimms", "4", "--multipliers", "128", "--seed", "9", "--profile-tokens", "16",
+       "32", "--gpu", "rtx3090", "--dimms", "4", "--multipliers", "128", "--seed", "9", "--model-seed", "4", "--profile-tokens", "16",
        "--trace", "run.trace", "--compare", "Hermes,hermes-host", "--json", "--print-config", "--list", "--jobs", "3"});
   const auto& c = cmd.config;
   CHECK(c.workload.model.name == "LLaMA-7B");
@@ -97,6 +97,7 @@ TEST_CASE("cli: every flag sets its field", "[sim][cli]") {
   CHECK(c.hardware.dimms == 4);
   CHECK(c.hardware.dimm.gemv.multipliers == 128);
   CHECK(c.workload.seed == 9);
+  CHECK(c.workload.model_seed == 4);
   CHECK(c.workload.profile_tokens == 16);
   CHECK(c.trace == "run.trace");
   REQUIRE(cmd.compare.has_value());

@@ -70,6 +70,7 @@ TEST_CASE("config JSON: a changed configuration round-trips, writing every field
   c.workload.model = hermes::model_presets::opt_13b();
   c.workload.batch = 4;
   c.workload.seed = 123456789012345ULL;
+  c.workload.model_seed = 987654321ULL;
   c.workload.activations.ffn.sparsity = 0.85;
   c.trace = "run.trace";
   const json written = hermes::to_json(c);
@@ -82,6 +83,7 @@ TEST_CASE("config JSON: a changed configuration round-trips, writing every field
   CHECK(read.hardware.dimm.dram.row_policy == hermes::row_buffer_policy::closed);
   CHECK(read.workload.model.ffn_type == hermes::ffn_kind::relu);
   CHECK(read.workload.seed == 123456789012345ULL);
+  CHECK(read.workload.model_seed == 987654321ULL);
   CHECK(read.trace == "run.trace");
 }
 

@@ -9,12 +9,19 @@
 // reseeded (synthetic_source::reseed_input). A recorded trace is replayed as one sequence.
 // The layers compute a neuron when any sequence of the batch needs it, so the engine consumes
 // the union over the batch.
+//
+// A synthetic workload has two halves with their own seeds. workload.model_seed draws the model
+// instance (rank slots, predecessors: which neurons are hot, how layers correlate) and its
+// offline profiling input; workload.seed draws the input, the prompt and decoded tokens of every
+// sequence. As with a deployed model, the offline half is made once per model: runs that differ
+// in their input (seed, batch, lengths) share it, and with it the profile-driven placement.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "hermes/activation/random.hpp"
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/token_masks.hpp"
 #include "hermes/activation/trace.hpp"
@@ -26,35 +33,36 @@
 
 namespace hermes {
 
-namespace detail {
-// splitmix64 finaliser: decorrelates the seeds of the profile input and of each sequence.
-constexpr std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream) {
-  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-}  // namespace detail
-
-// Everything a run consumes from the synthetic generator, made once: the profile input's tokens,
-// then the prompt's and the decoded tokens (each the union over the batch), and the ground-truth
-// predecessors of every layer. Systems compared on one workload replay the same record.
-struct synthetic_record {
-  activation_trace tokens;  // [0, profile) profile input; then input_len prompt; then output_len
+// The model half, made once per model instance: the model itself, untouched (the batch's
+// sequences fork from it), the offline profiling input's tokens, and the ground-truth
+// predecessors of every layer (the predictor's correlation table).
+struct synthetic_model_record {
+  synthetic_source model;
+  activation_trace profile;
   std::vector<layer_predecessors> predecessors;  // [layer * 2 + kind]
+};
+
+// The input half: the prompt's tokens, then the decoded tokens, each the union over the batch.
+// Systems compared on one workload replay the same record.
+struct synthetic_input_record {
+  activation_trace tokens;  // [0, input_len) prompt; then output_len decoded tokens
 };
 
 namespace detail {
 
-// The generator is deterministic in (layout, batch, lengths, seed, synthetic_config): records
-// are memoised per process on exactly those, so hermes-sim's side-by-side systems, sweeps and the
-// reproduction generate each workload's activations once. A few entries (a 70B record is about
-// 140 MB for 384 tokens).
+// The generator is deterministic in its inputs, so both halves are memoised per process on
+// exactly those: hermes-sim's side-by-side systems, sweeps and the reproduction make each model
+// once and each workload's input once. A few entries each (LLaMA2-70B: a model record is about
+// 140 MB, an input record 94 MB for 256 tokens).
 class synthetic_record_memo {
  public:
   template <class Make>
-  std::shared_ptr<const synthetic_record> get(const workload_config& w, Make&& make) {
-    return entries_.get(key_of(w), [&] { return std::make_shared<const synthetic_record>(make()); });
+  std::shared_ptr<const synthetic_model_record> model(const workload_config& w, Make&& make) {
+    return models_.get(model_key(w), [&] { return std::make_shared<const synthetic_model_record>(make()); });
+  }
+  template <class Make>
+  std::shared_ptr<const synthetic_input_record> input(const workload_config& w, Make&& make) {
+    return inputs_.get(input_key(w), [&] { return std::make_shared<const synthetic_input_record>(make()); });
   }
   static synthetic_record_memo& instance() {
     static synthetic_record_memo memo;
@@ -62,25 +70,37 @@ class synthetic_record_memo {
   }
 
  private:
-  // Every input of the generator. The static_asserts fail when a field is added to one of these
+  static void push_seed(std::vector<double>& key, std::uint64_t seed) {
+    key.push_back(static_cast<double>(seed >> 32));
+    key.push_back(static_cast<double>(seed & 0xFFFFFFFFu));
+  }
+  // Every input of the model half. The static_asserts fail when a field is added to one of these
   // structs, so that the key is extended with it (a stale key would replay wrong activations).
-  static std::vector<double> key_of(const workload_config& w) {
+  // synthetic_config::seed is not keyed: the engine seeds the generator from model_seed and
+  // requires activations.seed at its default (workload_config::validate()).
+  static std::vector<double> model_key(const workload_config& w) {
     static_assert(sizeof(synthetic_kind_targets) == 3 * sizeof(double), "synthetic_record_memo: key the new field");
     static_assert(sizeof(synthetic_config) == 8 * sizeof(double) + 2 * sizeof(synthetic_kind_targets),
                   "synthetic_record_memo: key the new field");
     const auto& a = w.activations;
-    const auto seed_hi = static_cast<double>(w.seed >> 32), seed_lo = static_cast<double>(w.seed & 0xFFFFFFFFu);
-    const auto gen_hi = static_cast<double>(a.seed >> 32), gen_lo = static_cast<double>(a.seed & 0xFFFFFFFFu);
-    return {static_cast<double>(w.model.layers), static_cast<double>(w.model.attention_neurons()),
-            static_cast<double>(w.model.ffn_neurons()), static_cast<double>(w.batch),
-            static_cast<double>(w.input_len), static_cast<double>(w.output_len),
-            static_cast<double>(w.profile_tokens), seed_hi, seed_lo, gen_hi, gen_lo,
-            a.ffn.sparsity, a.ffn.long_range_similarity, a.ffn.layer_coupling,
-            a.attention.sparsity, a.attention.long_range_similarity, a.attention.layer_coupling,
-            a.hot_fraction, a.hot_share, a.adjacent_similarity, a.hot_turnover,
-            static_cast<double>(a.turnover_horizon), a.layer_coupling, static_cast<double>(a.drift_period)};
+    std::vector<double> key{static_cast<double>(w.model.layers), static_cast<double>(w.model.attention_neurons()),
+                            static_cast<double>(w.model.ffn_neurons()), static_cast<double>(w.profile_tokens),
+                            a.ffn.sparsity, a.ffn.long_range_similarity, a.ffn.layer_coupling,
+                            a.attention.sparsity, a.attention.long_range_similarity, a.attention.layer_coupling,
+                            a.hot_fraction, a.hot_share, a.adjacent_similarity, a.hot_turnover,
+                            static_cast<double>(a.turnover_horizon), a.layer_coupling, static_cast<double>(a.drift_period)};
+    push_seed(key, w.model_seed);
+    return key;
   }
-  bounded_memo<std::vector<double>, std::shared_ptr<const synthetic_record>, 3> entries_;
+  // The model half's key, plus the input's own.
+  static std::vector<double> input_key(const workload_config& w) {
+    std::vector<double> key = model_key(w);
+    key.insert(key.end(), {static_cast<double>(w.batch), static_cast<double>(w.input_len), static_cast<double>(w.output_len)});
+    push_seed(key, w.seed);
+    return key;
+  }
+  bounded_memo<std::vector<double>, std::shared_ptr<const synthetic_model_record>, 3> models_;
+  bounded_memo<std::vector<double>, std::shared_ptr<const synthetic_input_record>, 3> inputs_;
 };
 
 }  // namespace detail
@@ -90,40 +110,41 @@ class batch_activations {
   // The workload's recorded trace if it names one (workload_config::trace, replayed as below),
   // else synthetic activations for its model, calibrated by workload.activations.
   explicit batch_activations(const workload_config& w)
-      : w_(w), layout_(w.trace ? w.trace->layout() : trace_layout::of(w.model)), recorded_(w.trace) {
-    if (recorded_) {
-      check_recorded();
+      : w_(w), layout_(w.trace ? w.trace->layout() : trace_layout::of(w.model)) {
+    if (w.trace) {
+      replay(w.trace);
       return;
     }
     w_.validate();
-    synthetic_ = detail::synthetic_record_memo::instance().get(w_, [this] { return make_record(); });
-    recorded_ = std::shared_ptr<const activation_trace>(synthetic_, &synthetic_->tokens);
+    auto& memo = detail::synthetic_record_memo::instance();
+    model_ = memo.model(w_, [this] { return make_model(); });
+    const auto input = memo.input(w_, [this] { return make_input(*model_); });
+    profile_ = std::shared_ptr<const activation_trace>(model_, &model_->profile);
+    run_ = std::shared_ptr<const activation_trace>(input, &input->tokens);
   }
 
   // A recorded trace, replayed as one sequence: its first profile_tokens tokens are the offline
   // profile, the next input_len the prompt, then output_len decoded tokens. The correlation table
   // is estimated from the profile part (statistics' top_correlated).
   batch_activations(const workload_config& w, std::shared_ptr<const activation_trace> trace)
-      : w_(w), layout_(trace->layout()), recorded_(std::move(trace)) {
-    check_recorded();
+      : w_(w), layout_(trace->layout()) {
+    replay(std::move(trace));
   }
 
   [[nodiscard]] const trace_layout& layout() const { return layout_; }
 
   // The offline profiling run (Sec IV-B): an input of its own, profile_tokens long.
-  [[nodiscard]] activation_trace profile_trace() {
-    return slice(0, w_.profile_tokens);
-  }
+  [[nodiscard]] activation_trace profile_trace() const { return slice(*profile_, 0, w_.profile_tokens); }
 
   // The predictor's correlation table (Sec IV-C.1: top-k correlated neurons of the previous
   // layer, sampled offline): the generator's ground truth, or estimated from a recorded profile.
-  [[nodiscard]] correlation_table correlations(std::size_t top_k) {
-    if (!synthetic_) return correlation_table::from_trace(*recorded_, 0, w_.profile_tokens, top_k);
+  [[nodiscard]] correlation_table correlations(std::size_t top_k) const {
+    if (!model_) return correlation_table::from_trace(*profile_, 0, w_.profile_tokens, top_k);
     correlation_table table(layout_, top_k);
     std::vector<correlation_table::index> top(top_k);
     for (std::size_t l = 1; l < layout_.layers; ++l)
       for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
-        const auto& truth = synthetic_->predecessors[l * layer_kinds + static_cast<std::size_t>(k)];
+        const auto& truth = model_->predecessors[l * layer_kinds + static_cast<std::size_t>(k)];
         for (std::size_t i = 0; i < layout_.neurons(k); ++i) {
           const auto preds = truth.of(i);
           for (std::size_t e = 0; e < top_k; ++e)
@@ -138,46 +159,55 @@ class batch_activations {
 
   // The prompt's tokens, each the union over the batch (the prefill sees every sequence).
   [[nodiscard]] activation_trace prompt_union() {
-    cursor_ = w_.profile_tokens + w_.input_len;
-    return slice(w_.profile_tokens, w_.input_len);
+    cursor_ = run_begin_ + w_.input_len;
+    return slice(*run_, run_begin_, w_.input_len);
   }
 
   // The next decoded token, the union over the batch.
   void next_union(token_masks& out) {
-    if (cursor_ >= recorded_->tokens())
-      throw error("batch_activations: all " + std::to_string(recorded_->tokens()) + " tokens consumed");
-    out.assign_from(*recorded_, cursor_++);
+    if (cursor_ >= run_->tokens())
+      throw error("batch_activations: all " + std::to_string(run_->tokens()) + " tokens consumed");
+    out.assign_from(*run_, cursor_++);
   }
 
  private:
-  // Generates the whole record: the profile input (its own fork of the model), then the batch's
-  // sequences (one fork each) for the prompt and the decode, unioned token by token.
-  [[nodiscard]] synthetic_record make_record() const {
+  void replay(std::shared_ptr<const activation_trace> trace) {
+    profile_ = trace;
+    run_ = std::move(trace);
+    run_begin_ = w_.profile_tokens;
+    check_recorded();
+  }
+
+  // The model half: the model instance, its ground-truth predecessors, and its offline profiling
+  // input (a fork of the untouched model with an input seed of its own).
+  [[nodiscard]] synthetic_model_record make_model() const {
     synthetic_config cfg = w_.activations;
-    cfg.seed = detail::mix_seed(w_.seed, 0);
-    synthetic_source model(layout_, cfg);
-    synthetic_record r{activation_trace(layout_), {}};
+    cfg.seed = mix_seed(w_.model_seed, 0);
+    synthetic_model_record r{synthetic_source(layout_, cfg), activation_trace(layout_), {}};
     for (std::size_t l = 0; l < layout_.layers; ++l)
-      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) r.predecessors.push_back(model.correlation(l, k));
-    // The batch's forks are taken from the untouched model first; the profiler then takes the
-    // model itself (it is not needed afterwards): one 60 MB state copy fewer for 70B. Each fork
-    // draws from its own reseeded generator, so the order in which they are made and run does
-    // not change a bit of the record.
+      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) r.predecessors.push_back(r.model.correlation(l, k));
+    synthetic_source profiler = r.model;
+    profiler.reseed_input(mix_seed(w_.model_seed, 1));
+    token_masks masks(layout_);
+    for (std::size_t i = 0; i < w_.profile_tokens; ++i) {
+      profiler.next_token(masks);
+      masks.append_to(r.profile);
+    }
+    return r;
+  }
+
+  // The input half: the batch's sequences (one fork of the untouched model each, with its own
+  // input seed) through the prompt and the decode, unioned token by token. Each fork draws from
+  // its own generator, so the order in which they are made and run does not change a bit.
+  [[nodiscard]] synthetic_input_record make_input(const synthetic_model_record& m) const {
+    synthetic_input_record r{activation_trace(layout_)};
     std::vector<synthetic_source> sequences;
     sequences.reserve(w_.batch);
     for (std::size_t b = 0; b < w_.batch; ++b) {
-      sequences.push_back(model);
-      sequences.back().reseed_input(detail::mix_seed(w_.seed, 2 + b));
+      sequences.push_back(m.model);
+      sequences.back().reseed_input(mix_seed(w_.seed, 2 + b));
     }
     token_masks masks(layout_), scratch(layout_);
-    {
-      synthetic_source profiler = std::move(model);
-      profiler.reseed_input(detail::mix_seed(w_.seed, 1));
-      for (std::size_t i = 0; i < w_.profile_tokens; ++i) {
-        profiler.next_token(masks);
-        masks.append_to(r.tokens);
-      }
-    }
     for (std::size_t i = 0; i < w_.input_len + w_.output_len; ++i) {
       sequences.front().next_token(masks);
       for (std::size_t b = 1; b < sequences.size(); ++b) {
@@ -201,16 +231,16 @@ class batch_activations {
       throw invalid_parameter("workload.batch with --trace", std::to_string(w_.batch),
                               "1 (a recorded trace is one sequence)");
     const std::size_t need = w_.profile_tokens + w_.input_len + w_.output_len;
-    if (recorded_->tokens() < need)
-      throw invalid_parameter("trace tokens", std::to_string(recorded_->tokens()),
+    if (run_->tokens() < need)
+      throw invalid_parameter("trace tokens", std::to_string(run_->tokens()),
                               "at least profile_tokens + input_len + output_len = " + std::to_string(need));
   }
 
-  [[nodiscard]] activation_trace slice(std::size_t begin, std::size_t count) const {
+  [[nodiscard]] activation_trace slice(const activation_trace& from, std::size_t begin, std::size_t count) const {
     activation_trace t(layout_);
     token_masks masks(layout_);
     for (std::size_t i = 0; i < count; ++i) {
-      masks.assign_from(*recorded_, begin + i);
+      masks.assign_from(from, begin + i);
       masks.append_to(t);
     }
     return t;
@@ -218,8 +248,11 @@ class batch_activations {
 
   workload_config w_;
   trace_layout layout_;
-  std::shared_ptr<const synthetic_record> synthetic_;  // null when replaying a user's trace
-  std::shared_ptr<const activation_trace> recorded_;  // what is replayed, either way
+  std::shared_ptr<const synthetic_model_record> model_;  // null when replaying a user's trace
+  // The offline profile input's tokens from 0, and the run (prompt, then decode) from
+  // run_begin_: the model and input records, or both the user's one trace.
+  std::shared_ptr<const activation_trace> profile_, run_;
+  std::size_t run_begin_ = 0;
   std::size_t cursor_ = 0;
 };
 

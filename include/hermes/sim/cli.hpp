@@ -73,7 +73,11 @@ options:
   --gpu NAME           GPU preset                                      default RTX4090
   --dimms N            NDP-DIMMs, 1..64                                default 8
   --multipliers N      GEMV multipliers per NDP core, >= 1             default 256
-  --seed N             seed of the synthetic activations               default 1
+  --seed N             seed of the input: the synthetic prompt and
+                       decoded tokens                                  default 1
+  --model-seed N       seed of the synthetic model instance (which
+                       neurons are hot, how layers correlate) and of
+                       its offline profiling input                     default 1
   --profile-tokens N   tokens of the offline profiling run, >= 1      default 128
   --trace FILE         replay a recorded activation trace (hermes-trace, hermes-profile):
                        its first profile-tokens tokens are the profile, then input-len
@@ -95,7 +99,8 @@ sweep options (every list is comma-separated; an axis not given keeps the value 
   --multipliers LIST
   --out FILE           CSV output (default: standard output)
   --json-lines FILE    also write one JSON object per run
-  --input-len N  --output-len N  --seed N  --profile-tokens N  --config FILE
+  --input-len N  --output-len N  --seed N  --model-seed N  --profile-tokens N
+  --config FILE
   Progress goes to standard error when it is a terminal; a summary always does.
 
 Configuration files use SI base units named in the key (memory_bandwidth_Bps, latency_s,
@@ -238,6 +243,8 @@ inline bool common_flag(std::string_view flag, arg_cursor& a, sim_config& c) {
     c.workload.output_len = parse_count(flag, a.value(flag), 1);
   } else if (flag == "--seed") {
     c.workload.seed = parse_count(flag, a.value(flag), 0);
+  } else if (flag == "--model-seed") {
+    c.workload.model_seed = parse_count(flag, a.value(flag), 0);
   } else if (flag == "--profile-tokens") {
     c.workload.profile_tokens = parse_count(flag, a.value(flag), 1);
   } else {
@@ -397,7 +404,8 @@ inline void print_table(std::ostream& out, const sim_config& c, const std::vecto
   const auto& h = c.hardware;
   out << "hermes-sim: " << w.model.name << ", " << h.gpu.name << " + " << h.dimms << " NDP-DIMMs ("
       << h.dimm.gemv.multipliers << " multipliers each), batch " << w.batch << ", " << w.input_len << " in / "
-      << w.output_len << " out, " << (c.trace.empty() ? "synthetic activations, seed " + std::to_string(w.seed)
+      << w.output_len << " out, " << (c.trace.empty() ? "synthetic activations, seed " + std::to_string(w.seed) +
+                                                            ", model seed " + std::to_string(w.model_seed)
                                                       : "trace " + c.trace)
       << "\n\n";
   const sim_result* reference = results.empty() || !results.front().supported ? nullptr : &results.front();

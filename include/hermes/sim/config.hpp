@@ -68,7 +68,12 @@ struct workload_config {
   std::size_t batch = 1;          // sequences decoded together (Hermes Sec V-A: 1..16)
   std::size_t input_len = 128;    // prompt tokens (Sec V-A: 128)
   std::size_t output_len = 128;   // generated tokens (Sec V-A: 128)
-  std::uint64_t seed = 1;         // activations: every random choice derives from it
+  // Synthetic activations (sim/activations.hpp). `seed` draws the input: the prompt and decoded
+  // tokens of every sequence. `model_seed` draws the model instance (which neurons are hot, how
+  // layers correlate) and its offline profiling input; runs that differ only in their input
+  // share the model's offline profile and placement, as a deployed model does.
+  std::uint64_t seed = 1;
+  std::uint64_t model_seed = 1;
   // Tokens of the offline profiling run whose frequencies feed the ILP placement (the paper
   // profiles offline on a calibration input, Sec IV-B); a different input than the prompt.
   std::size_t profile_tokens = 128;
@@ -93,6 +98,10 @@ struct workload_config {
                                   std::to_string(model.max_context) + " tokens)");
     if (profile_tokens == 0)
       throw invalid_parameter("workload.profile_tokens", "0", "at least 1 token");
+    if (activations.seed != synthetic_config{}.seed)
+      throw invalid_parameter("workload.activations.seed", std::to_string(activations.seed),
+                              "its default " + std::to_string(synthetic_config{}.seed) +
+                                  ": the engine seeds the generator from workload.model_seed and workload.seed");
   }
 };
 

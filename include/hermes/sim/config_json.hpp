@@ -8,7 +8,7 @@
 //                   "pcie": "PCIe4-x16" | {...}, "dimm_link": ..., "gpu_link": ...,
 //                   "host": "i9-13900K" | {...}, "gpu_reserved_B": 1.5e9 },
 //     "workload": { "model": "LLaMA2-70B" | {...}, "batch": 1, "input_len": 128,
-//                   "output_len": 128, "seed": 1, "profile_tokens": 128,
+//                   "output_len": 128, "seed": 1, "model_seed": 1, "profile_tokens": 128,
 //                   "activations": {...}, "trace": "" } }
 //
 // Units: every physical quantity is a plain number in its SI base unit, and its key ends in
@@ -504,7 +504,8 @@ void model_fields(V& v, C& c) {
 }
 
 // The ranges mirror synthetic_source's checks (activation/synthetic_source.hpp, validate()).
-// No "seed": the engine derives the generator's seed from workload.seed (sim/activations.hpp).
+// No "seed": the engine seeds the generator from workload.model_seed and workload.seed
+// (sim/activations.hpp).
 template <class V, class C>
 void activation_fields(V& v, C& c) {
   using std::size_t;
@@ -582,6 +583,7 @@ void preset_or_object(reader& r, std::string_view key, T& out, Find&& find, Fiel
     w.count("input_len", wl.input_len);
     w.count("output_len", wl.output_len);
     w.count("seed", wl.seed);
+    w.count("model_seed", wl.model_seed);
     w.count("profile_tokens", wl.profile_tokens);
     w.object("activations", [&](writer& o) { activation_fields(o, wl.activations); });
     w.text("trace", c.trace);
@@ -632,6 +634,7 @@ inline void apply_json(sim_config& c, const nlohmann::ordered_json& j, const std
     w.count("input_len", wl.input_len, std::size_t{1});
     w.count("output_len", wl.output_len, std::size_t{1});
     w.count("seed", wl.seed);
+    w.count("model_seed", wl.model_seed);
     w.count("profile_tokens", wl.profile_tokens, std::size_t{1});
     w.object("activations", [&](reader& o) { activation_fields(o, wl.activations); });
     w.text("trace", c.trace, false);

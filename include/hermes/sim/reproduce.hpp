@@ -1412,7 +1412,8 @@ inline void write_report(std::ostream& os, const reproduce_options& o, const run
      << h.dimm.gemv.multipliers << " GEMV multipliers per NDP core), PCIe " << number(h.pcie.bandwidth.value() / 1e9)
      << " GB/s, DIMM-link " << number(h.dimm_link.bandwidth.value() / 1e9) << " GB/s, host " << h.host.name << ".\n"
      << "- Workload: " << w.input_len << " prompt tokens, " << w.output_len << " generated tokens per sequence, FP16, "
-        "synthetic activations from the calibrated generator (seed " << w.seed << "), offline profile of "
+        "synthetic activations from the calibrated generator (input seed " << w.seed << ", model seed " << w.model_seed
+     << "), offline profile of "
      << w.profile_tokens << " tokens on a separate input.\n"
      << "- Throughput is decode throughput: generated tokens (all sequences) / decode time, prefill excluded.\n"
      << "- Tolerances (from the issue): absolute tokens/s within 25%; speedups and ablation ratios within 25%; "
