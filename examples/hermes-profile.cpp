@@ -8,14 +8,22 @@
 //   hermes-profile --synthesize --layers L --attention A --ffn F --tokens N [--seed S] --out FILE.trace
 //       writes a synthetic trace with the calibrated defaults
 // Wherever a layout (--layers --attention --ffn) is accepted, --model NAME gives it from a model
-// preset instead (model/presets.hpp, e.g. --model llama2-70b).
+// preset instead (model/presets.hpp, e.g. --model llama2-70b). Exit codes as hermes-sim: 0 done,
+// 1 a failure (writing the output), 2 bad input (a flag, a value, an input file); a flag the mode
+// does not use is an error, never ignored.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
 
 #include "hermes/activation/profile.hpp"
 #include "hermes/activation/synthetic_source.hpp"
@@ -23,17 +31,32 @@
 #include "hermes/model/presets.hpp"
 
 namespace {
-int usage() {
-  std::cerr << "usage:\n"
-               "  hermes-profile --from-trace FILE [--begin T] [--end T] --out profile.csv|profile.json\n"
-               "  hermes-profile --from-csv FILE [--layers L --attention A --ffn F] --out profile.csv|profile.json\n"
-               "  hermes-profile --synthesize --layers L --attention A --ffn F --tokens N [--seed S] --out FILE.trace\n"
-               "  (--model NAME in place of --layers --attention --ffn: a model preset, e.g. llama2-70b)\n";
-  return 2;
-}
+
+constexpr int exit_usage = 2;
+
+const char* const usage_text =
+    "usage:\n"
+    "  hermes-profile --from-trace FILE [--begin T] [--end T] --out profile.csv|profile.json\n"
+    "  hermes-profile --from-csv FILE [--layers L --attention A --ffn F] --out profile.csv|profile.json\n"
+    "  hermes-profile --synthesize --layers L --attention A --ffn F --tokens N [--seed S] --out FILE.trace\n"
+    "  (--model NAME in place of --layers --attention --ffn: a model preset, e.g. llama2-70b)\n"
+    "\n"
+    "--from-trace also takes a layout (--model or --layers --attention --ffn) to check the trace against.\n"
+    "An output ending in .json is written as JSON, any other as CSV.\n";
+
+// A bad command line: exit code 2, the message names the flag, the value and what is allowed.
+struct usage_error {
+  std::string message;
+};
+
+// The flags each mode takes; anything else is an error, never silently ignored.
+const std::set<std::string> layout_flags{"--model", "--layers", "--attention", "--ffn"};
+const std::map<std::string, std::set<std::string>> mode_flags{
+    {"--from-trace", {"--begin", "--end"}}, {"--from-csv", {}}, {"--synthesize", {"--tokens", "--seed"}}};
+
 std::size_t number(const std::map<std::string, std::string>& a, const std::string& key) {
   const auto it = a.find(key);
-  if (it == a.end()) throw hermes::invalid_parameter(key, "missing", "a non-negative integer");
+  if (it == a.end()) throw usage_error{key + ": missing: expected a non-negative integer"};
   std::size_t pos = 0;
   unsigned long long v = 0;
   try {
@@ -42,14 +65,13 @@ std::size_t number(const std::map<std::string, std::string>& a, const std::strin
     pos = 0;
   }
   if (pos != it->second.size() || it->second.empty() || it->second[0] == '-')
-    throw hermes::invalid_parameter(key, it->second, "a non-negative integer");
+    throw usage_error{key + " '" + it->second + "': expected a non-negative integer"};
   return static_cast<std::size_t>(v);
 }
 std::optional<hermes::trace_layout> layout_from(const std::map<std::string, std::string>& a) {
   if (a.count("--model")) {
     if (a.count("--layers") || a.count("--attention") || a.count("--ffn"))
-      throw hermes::invalid_parameter("--model", a.at("--model"),
-                                      "either --model or --layers/--attention/--ffn, not both");
+      throw usage_error{"--model '" + a.at("--model") + "': expected either --model or --layers/--attention/--ffn, not both"};
     return hermes::trace_layout::of(hermes::find_model_preset(a.at("--model")));
   }
   if (!a.count("--layers") && !a.count("--attention") && !a.count("--ffn")) return std::nullopt;
@@ -62,41 +84,92 @@ void write_profile(const hermes::frequency_profile& p, const std::string& out) {
   else p.write_csv(os);
   if (!os) throw hermes::error("writing " + out + " failed");
 }
-}  // namespace
+// An input file that is not there is bad input (exit 2), told before anything is read.
+void require_readable(const std::string& flag, const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw usage_error{flag + " '" + path + "': no such file"};
+  if (std::filesystem::is_directory(path, ec))
+    throw usage_error{flag + " '" + path + "': is a directory, expected a file"};
+}
 
-int main(int argc, char** argv) {
+// The flags as a map; exactly one mode, only the flags that mode takes, each once.
+std::map<std::string, std::string> parse(int argc, char** argv) {
   std::map<std::string, std::string> a;
   for (int i = 1; i < argc; ++i) {
     const std::string key = argv[i];
-    if (key == "--synthesize") a[key] = "";
-    else if (key.rfind("--", 0) == 0 && i + 1 < argc) a[key] = argv[++i];
-    else return usage();
-  }
-  if (!a.count("--out")) return usage();
-  try {
-    const std::string out = a["--out"];
-    if (a.count("--from-trace")) {
-      const auto trace = hermes::load_trace(a["--from-trace"], layout_from(a));
-      const std::size_t begin = a.count("--begin") ? number(a, "--begin") : 0;
-      const std::size_t end = a.count("--end") ? number(a, "--end") : trace.tokens();
-      write_profile(hermes::frequency_profile::from_trace(trace, begin, end), out);
-    } else if (a.count("--from-csv")) {
-      std::ifstream is(a["--from-csv"]);
-      if (!is) throw hermes::error("cannot open " + a["--from-csv"]);
-      write_profile(hermes::frequency_profile::read_csv(is, a["--from-csv"], layout_from(a)), out);
-    } else if (a.count("--synthesize")) {
-      const auto layout = layout_from(a);
-      if (!layout) return usage();
-      hermes::synthetic_config c;
-      if (a.count("--seed")) c.seed = number(a, "--seed");
-      hermes::synthetic_source src(*layout, c);
-      hermes::save_trace(out, hermes::record(src, number(a, "--tokens")));
-    } else {
-      return usage();
+    const bool known = key == "--synthesize" || key == "--out" || mode_flags.count(key) || layout_flags.count(key) ||
+                       std::any_of(mode_flags.begin(), mode_flags.end(), [&](const auto& m) { return m.second.count(key) > 0; });
+    if (!known) throw usage_error{"unknown option '" + key + "' (see --help)"};
+    if (a.count(key)) throw usage_error{key + ": given twice"};
+    if (key == "--synthesize") {
+      a[key] = "";
+      continue;
     }
+    if (i + 1 >= argc) throw usage_error{key + ": missing value"};
+    a[key] = argv[++i];
+  }
+  std::vector<std::string> modes;
+  for (const auto& [mode, flags] : mode_flags)
+    if (a.count(mode)) modes.push_back(mode);
+  if (modes.size() != 1)
+    throw usage_error{"expected exactly one of --from-trace, --from-csv, --synthesize (see --help)"};
+  const auto& mode = modes.front();
+  for (const auto& [key, value] : a)
+    if (key != mode && key != "--out" && !layout_flags.count(key) && !mode_flags.at(mode).count(key))
+      throw usage_error{key + ": not used with " + mode + " (see --help)"};
+  if (!a.count("--out")) throw usage_error{"--out: missing: expected the output file"};
+  if (mode == "--synthesize" && !a.count("--tokens")) throw usage_error{"--tokens: missing: expected the number of tokens"};
+  return a;
+}
+
+int run(std::map<std::string, std::string>& a) {
+  const std::string out = a["--out"];
+  if (a.count("--from-trace")) {
+    require_readable("--from-trace", a["--from-trace"]);
+    const auto trace = hermes::load_trace(a["--from-trace"], layout_from(a));
+    const std::size_t begin = a.count("--begin") ? number(a, "--begin") : 0;
+    const std::size_t end = a.count("--end") ? number(a, "--end") : trace.tokens();
+    if (begin >= end || end > trace.tokens())
+      throw usage_error{"--begin " + std::to_string(begin) + " --end " + std::to_string(end) +
+                        ": expected 0 <= begin < end <= " + std::to_string(trace.tokens()) + " (the trace's tokens)"};
+    write_profile(hermes::frequency_profile::from_trace(trace, begin, end), out);
+  } else if (a.count("--from-csv")) {
+    require_readable("--from-csv", a["--from-csv"]);
+    std::ifstream is(a["--from-csv"]);
+    if (!is) throw hermes::error("cannot open " + a["--from-csv"]);
+    write_profile(hermes::frequency_profile::read_csv(is, a["--from-csv"], layout_from(a)), out);
+  } else {
+    const auto layout = layout_from(a);
+    if (!layout) throw usage_error{"--synthesize: expected a layout: --model NAME or --layers L --attention A --ffn F"};
+    hermes::synthetic_config c;
+    if (a.count("--seed")) c.seed = number(a, "--seed");
+    hermes::synthetic_source src(*layout, c);
+    hermes::save_trace(out, hermes::record(src, number(a, "--tokens")));
+  }
+  return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::cout << usage_text;
+      return 0;
+    }
+  try {
+    auto a = parse(argc, argv);
+    return run(a);
+  } catch (const usage_error& e) {
+    std::cerr << "hermes-profile: " << e.message << '\n';
+    return exit_usage;
+  } catch (const hermes::invalid_parameter& e) {  // a bad name or value: bad input
+    std::cerr << "hermes-profile: " << e.what() << '\n';
+    return exit_usage;
+  } catch (const hermes::trace_file_error& e) {  // the input is not a valid trace
+    std::cerr << "hermes-profile: " << e.what() << '\n';
+    return exit_usage;
   } catch (const hermes::error& e) {
     std::cerr << "hermes-profile: " << e.what() << '\n';
     return 1;
   }
-  return 0;
 }

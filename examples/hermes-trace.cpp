@@ -24,6 +24,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "hermes/activation/real_model_source.hpp"
@@ -128,6 +129,11 @@ options parse(int argc, char** argv) {
     else if (flag == "--synthetic-tokens") o.synthetic_tokens = parse_count(flag, value());
     else throw usage_error{"unknown option '" + std::string(flag) + "' (see --help)"};
   }
+  // A file named on the command line that is not there is bad input (exit 2), not a failure.
+  for (const auto& [flag, path] :
+       {std::pair{"--checkpoint", o.checkpoint}, std::pair{"--tokenizer", o.tokenizer}, std::pair{"--prompts", o.prompts}})
+    if (path && !std::filesystem::exists(*path))
+      throw usage_error{std::string(flag) + " '" + path->string() + "': no such file"};
   return o;
 }
 
@@ -790,7 +796,10 @@ int main(int argc, char** argv) {
     std::cout << usage_text;
     return 0;
   }
-  Kokkos::ScopeGuard kokkos(argc, argv);
+  // Kokkos gets the program name only: parse() accepted every argument as ours, and a value such
+  // as `--prompt --help` would otherwise make Kokkos 3.4 print its own help.
+  int kokkos_argc = 1;
+  Kokkos::ScopeGuard kokkos(kokkos_argc, argv);
   try {
     return run(o, argv[0]);
   } catch (const usage_error& e) {
@@ -800,6 +809,9 @@ int main(int argc, char** argv) {
     std::cerr << "hermes-trace: " << e.what() << '\n';
     return exit_usage;
   } catch (const hermes::error& e) {
+    std::cerr << "hermes-trace: " << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {  // e.g. std::filesystem_error creating an output directory
     std::cerr << "hermes-trace: " << e.what() << '\n';
     return 1;
   }

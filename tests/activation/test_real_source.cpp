@@ -278,8 +278,29 @@ TEST_CASE("hermes-trace records traces that load with the model's layout; bad fl
                         "' --model stories260k --out '" + (dir / "p.csv").string() + "'",
                     out) == 0);
   CHECK(std::filesystem::exists(dir / "p.csv"));
-  CHECK(run_program("hermes-profile", "--synthesize --model no-such-model --tokens 2 --out x.trace", out) != 0);
+  CHECK(run_program("hermes-profile", "--synthesize --model no-such-model --tokens 2 --out x.trace", out) == 2);
   CHECK_THAT(out, Catch::Contains("LLaMA2-70B"));
+  // hermes-profile: --help is not an error; a flag it does not know, or one its mode does not
+  // use, is (never silently ignored); a missing input or a token range beyond the trace too.
+  const std::string run0 = "'" + (dir / "magnitude-ffn80-attn0" / "run0.trace").string() + "'";
+  const std::string csv = " --out '" + (dir / "q.csv").string() + "'";
+  CHECK(run_program("hermes-profile", "--help", out) == 0);
+  CHECK_THAT(out, Catch::Contains("hermes-profile --from-trace FILE"));
+  CHECK(run_program("hermes-profile", "--synthesize --model stories260K --tokens 2 --tokns 5 --out x.trace", out) == 2);
+  CHECK_THAT(out, Catch::Contains("unknown option '--tokns'"));
+  CHECK(run_program("hermes-profile", "--from-trace " + run0 + " --tokens 5" + csv, out) == 2);
+  CHECK_THAT(out, Catch::Contains("--tokens: not used with --from-trace"));
+  CHECK(run_program("hermes-profile", "--from-trace " + run0 + " --begin 2 --begin 3" + csv, out) == 2);
+  CHECK_THAT(out, Catch::Contains("--begin: given twice"));
+  CHECK(run_program("hermes-profile", "--from-trace " + run0 + " --begin 20 --end 30" + csv, out) == 2);
+  CHECK_THAT(out, Catch::Contains("--begin 20 --end 30: expected 0 <= begin < end <= 24"));
+  CHECK(run_program("hermes-profile", "--from-trace '" + dir.string() + "/none.trace'" + csv, out) == 2);
+  CHECK_THAT(out, Catch::Contains("no such file"));
+  CHECK(run_program("hermes-profile", "--from-trace " + run0, out) == 2);
+  CHECK_THAT(out, Catch::Contains("--out: missing"));
+  CHECK(run_program("hermes-profile", "--from-trace " + run0 + " --from-csv x.csv" + csv, out) == 2);
+  CHECK_THAT(out, Catch::Contains("expected exactly one of --from-trace, --from-csv, --synthesize"));
+  CHECK(!std::filesystem::exists(dir / "q.csv"));
   CHECK(run_program("hermes-trace", "--targets 100", out) == 2);
   CHECK(run_program("hermes-trace", "--bogus", out) == 2);
   std::filesystem::remove_all(dir);

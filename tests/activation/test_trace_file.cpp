@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <sstream>
 
 #include "hermes/activation/synthetic_source.hpp"
@@ -143,5 +144,9 @@ TEST_CASE("trace file: each corruption is rejected with what and where", "[activ
   }
   SECTION("load_trace names a missing file") {
     CHECK_THROWS_WITH(load_trace("/nonexistent/x.trace"), Catch::Contains("/nonexistent/x.trace"));
+  }
+  SECTION("load_trace names a directory instead of failing inside the stream") {
+    const std::string dir = std::filesystem::temp_directory_path().string();
+    CHECK_THROWS_MATCHES(load_trace(dir), hermes::error, Catch::Message("load_trace: " + dir + " is a directory, not a trace file"));
   }
 }

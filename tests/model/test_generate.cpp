@@ -152,6 +152,13 @@ TEST_CASE("hermes-generate rejects bad flags with exit code 2", "[model][generat
   CHECK(too_many.out.find("512") != std::string::npos);
   const auto temperature = run_program("--temperature -1");
   CHECK(temperature.exit_code == 2);
+  const auto no_checkpoint = run_program("--checkpoint /nonexistent/model.bin");
+  CHECK(no_checkpoint.exit_code == 2);
+  CHECK(no_checkpoint.out.find("--checkpoint '/nonexistent/model.bin': no such file") != std::string::npos);
+  // A value that looks like a Kokkos flag stays ours: Kokkos does not print its help.
+  const auto prompt = run_program("--steps 3 --prompt --help");
+  CHECK(prompt.exit_code == 0);
+  CHECK(prompt.out.find("Kokkos") == std::string::npos);
   const auto missing = run_program("--steps");
   CHECK(missing.exit_code == 2);
   CHECK(missing.out.find("missing value") != std::string::npos);

@@ -139,7 +139,13 @@ TEST_CASE("cli: bad input exits with 2 and names the flag", "[sim][cli]") {
            "--input-len 4000 + --output-len 128 = 4128 tokens: expected at most the context of LLaMA2-70B (4096 tokens)");
   rejected({"--model", "OPT-13B", "--output-len", "2000"}, "context of OPT-13B (2048 tokens)");
   // The command line itself.
-  rejected({"--batch"}, "--batch: missing value");
+  rejected({"--batch"}, "--batch: missing value: expected an integer in 1..256");
+  rejected({"--model"}, "--model: missing value: expected a model name (--list shows them)");
+  rejected({"--json", "--trace"}, "--trace: missing value: expected a trace file");
+  rejected({"--config"}, "--config: missing value: expected a JSON configuration file");
+  rejected({"sweep", "--dimms"}, "hermes-sim sweep: --dimms: missing value: expected a comma-separated list\n");
+  rejected({"sweep", "--seed"}, "hermes-sim sweep: --seed: missing value: expected an integer >= 0\n");
+  rejected({"sweep", "--bogus"}, "hermes-sim sweep: unknown option '--bogus' (see --help)\n");
   rejected({"--dimm", "4"}, "unknown option '--dimm' (see --help)");
   rejected({"--compare", "Hermes,,Hermes-base"}, "--compare 'Hermes,,Hermes-base': expected a comma-separated list");
 }
@@ -168,7 +174,29 @@ TEST_CASE("cli: a bad --config file is reported at the JSON path", "[sim][cli]")
   const auto sys = write("sys.json", R"({"system": "Hermes-turbo"})");
   o = cli({"--config", sys});
   CHECK(o.code == hermes::cli::exit_usage);
-  CHECK(o.err.find("system 'Hermes-turbo': expected one of: Hermes") != std::string::npos);
+  CHECK(o.err.find(sys + R"(: /system: "Hermes-turbo" is not a system: expected one of: Hermes, )") != std::string::npos);
+  // A trace named by the file is reported with the file and key, not as --trace.
+  const auto trace = write("trace.json", R"({"workload": {"model": "stories260K", "trace": "no-such.trace"}})");
+  o = cli({"--config", trace});
+  CHECK(o.code == hermes::cli::exit_usage);
+  CHECK(o.err == "hermes-sim: " + trace + ": /workload/trace 'no-such.trace': load_trace: cannot open no-such.trace\n");
+  o = cli({"--config", trace, "--trace", "other.trace"});
+  CHECK(o.err == "hermes-sim: --trace 'other.trace': load_trace: cannot open other.trace\n");
+  // A directory, a number beyond double, a repeated key: bad input, not a crash or silence.
+  o = cli({"--config", dir.file("").string()});
+  CHECK(o.code == hermes::cli::exit_usage);
+  CHECK(o.err.find("is a directory: expected a JSON file") != std::string::npos);
+  o = cli({"--trace", dir.file("").string()});
+  CHECK(o.code == hermes::cli::exit_usage);
+  CHECK(o.err.find("is a directory, not a trace file") != std::string::npos);
+  const auto huge = write("huge.json", R"({"workload": {"seed": 1e400}})");
+  o = cli({"--config", huge});
+  CHECK(o.code == hermes::cli::exit_usage);
+  CHECK(o.err.find(huge + ": not valid JSON: ") != std::string::npos);
+  const auto twice = write("twice.json", R"({"workload": {"batch": 4, "batch": 2}})");
+  o = cli({"--config", twice});
+  CHECK(o.code == hermes::cli::exit_usage);
+  CHECK(o.err == "hermes-sim: " + twice + ": /workload/batch: duplicate key \"batch\": each key may appear once per object\n");
   o = cli({"--config", dir.file("none.json").string()});
   CHECK(o.code == hermes::cli::exit_usage);
   CHECK(o.err.find("cannot open") != std::string::npos);

@@ -195,6 +195,25 @@ TEST_CASE("config JSON: validate() errors carry the path of the value they name"
         "context of LLaMA2-70B (4096 tokens)");
 }
 
+TEST_CASE("config JSON: a key given twice is reported at its pointer, in objects and arrays", "[sim][config_json]") {
+  const auto pointer = [](const std::string& text) {
+    try {
+      (void)hermes::parse_config_text(text, "config.json");
+    } catch (const config_error& e) {
+      return e.pointer();
+    }
+    return std::string("(no error)");
+  };
+  CHECK(pointer(R"({"system": "Hermes", "system": "FlexGen"})") == "/system");
+  CHECK(pointer(R"({"workload": {"model": {"preset": "OPT-13B", "layers": 2, "layers": 3}}})") ==
+        "/workload/model/layers");
+  // Arrays count their elements; the same key in two sibling objects is not a repetition.
+  CHECK(pointer(R"({"a": [1, {"x": 1}, {"x": 1, "y/z": 2, "y/z": 3}]})") == "/a/2/y~1z");
+  CHECK(pointer(R"({"a": {"x": 1}, "b": {"x": 1}, "c": [[], [1, 2]]})") == "(no error)");
+  CHECK(pointer(R"({"a": [[{"k": 1}], {"k": [1, 2], "k": 0}]})") == "/a/1/k");
+  CHECK(hermes::parse_config_text(R"({"hardware": {"dimms": 4}})", "x")["hardware"]["dimms"] == 4);
+}
+
 TEST_CASE("config JSON: files", "[sim][config_json]") {
   hermes::test::scratch_dir dir("config-json");
   SECTION("a written file reads back") {
@@ -211,7 +230,20 @@ TEST_CASE("config JSON: files", "[sim][config_json]") {
     CHECK_THROWS_WITH(hermes::read_config_file(missing), Catch::Contains(missing) && Catch::Contains("cannot open"));
     const auto bad = dir.file("bad.json").string();
     std::ofstream(bad) << "{\"hardware\": {\"dimms\": 4,}}";
-    CHECK_THROWS_WITH(hermes::read_config_file(bad), Catch::StartsWith(bad + ": (top level): not valid JSON"));
+    CHECK_THROWS_WITH(hermes::read_config_file(bad), Catch::StartsWith(bad + ": not valid JSON"));
+  }
+  SECTION("a directory, a number beyond double and a repeated key are errors, not crashes or silence") {
+    const std::string directory = dir.file("").string();
+    CHECK_THROWS_MATCHES(hermes::read_config_file(directory), config_error,
+                         Catch::Message(directory + ": is a directory: expected a JSON file"));
+    const auto huge = dir.file("huge.json").string();
+    std::ofstream(huge) << R"({"workload": {"batch": 1e400}})";
+    CHECK_THROWS_MATCHES(hermes::read_config_file(huge), config_error,
+                         Catch::Message(huge + ": not valid JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'"));
+    const auto twice = dir.file("twice.json").string();
+    std::ofstream(twice) << R"({"hardware": {"dimms": 4, "dimms": 2}})";
+    CHECK_THROWS_MATCHES(hermes::read_config_file(twice), config_error,
+                         Catch::Message(twice + R"(: /hardware/dimms: duplicate key "dimms": each key may appear once per object)"));
   }
   SECTION("read_config_file validates") {
     const auto path = dir.file("neg.json").string();

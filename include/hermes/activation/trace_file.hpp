@@ -19,13 +19,16 @@
 // to the layout bumps the version. The reader names the failed check and where it failed.
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <ios>
 #include <istream>
 #include <iterator>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "hermes/activation/trace.hpp"
@@ -219,9 +222,17 @@ inline activation_trace read_trace(std::istream& is, std::string_view source = "
   return decode_trace(b, source, expected);
 }
 inline activation_trace load_trace(const std::string& path, std::optional<trace_layout> expected = std::nullopt) {
+  // A directory opens as a stream on Linux, and reading it throws std::ios_base::failure from
+  // the stream buffer: name it instead.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw error("load_trace: " + path + " is a directory, not a trace file");
   std::ifstream is(path, std::ios::binary);
   if (!is) throw error("load_trace: cannot open " + path);
-  return read_trace(is, path, expected);
+  try {
+    return read_trace(is, path, expected);
+  } catch (const std::ios_base::failure& e) {
+    throw error("load_trace: cannot read " + path + ": " + e.what());
+  }
 }
 
 }  // namespace hermes

@@ -19,15 +19,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <iomanip>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -198,6 +202,9 @@ struct sim_command {
   bool list = false;
   bool help = false;
   std::size_t jobs = std::min<std::size_t>(default_jobs(), 256);  // --jobs
+  // Where config.trace came from, for messages about the trace file: "--trace", or the
+  // configuration file and its key.
+  std::string trace_source = "--trace";
 };
 
 // What a `hermes-sim sweep` command line asks for.
@@ -210,27 +217,63 @@ struct sweep_command {
 
 namespace detail {
 
-// Walks the arguments: `value()` takes the next one, naming the flag when it is missing.
+// What a flag's value must be, for the message when it is missing. In a sweep (`lists`) the
+// grid's axes take comma-separated lists.
+inline std::string expected_value(std::string_view flag, bool lists) {
+  static constexpr std::string_view axes[] = {"--models", "--model",  "--systems", "--system", "--batches",
+                                              "--batch",  "--dimms",  "--gpus",    "--gpu",    "--multipliers"};
+  if (lists && std::find(std::begin(axes), std::end(axes), flag) != std::end(axes))
+    return "a comma-separated list";
+  if (flag == "--model") return "a model name (--list shows them)";
+  if (flag == "--system") return "a system name (--list shows them)";
+  if (flag == "--gpu") return "a GPU name (--list shows them)";
+  if (flag == "--compare") return "a comma-separated list of systems, or none";
+  if (flag == "--batch" || flag == "--jobs") return "an integer in 1..256";
+  if (flag == "--dimms") return "an integer in 1..64";
+  if (flag == "--seed") return "an integer >= 0";
+  if (flag == "--input-len" || flag == "--output-len" || flag == "--profile-tokens" || flag == "--multipliers")
+    return "an integer >= 1";
+  if (flag == "--trace") return "a trace file";
+  if (flag == "--config") return "a JSON configuration file";
+  return "a file name";  // --out, --json-lines
+}
+
+// Walks the arguments: `value()` takes the next one, naming the flag and what it expects when
+// it is missing.
 struct arg_cursor {
   const std::vector<std::string>& args;
+  bool lists = false;  // a sweep: the axes take lists
   std::size_t i = 0;
   [[nodiscard]] bool done() const { return i >= args.size(); }
   std::string_view flag() { return args[i++]; }
   std::string_view value(std::string_view flag) {
-    if (i >= args.size()) throw usage_error(std::string(flag) + ": missing value");
+    if (i >= args.size())
+      throw usage_error(std::string(flag) + ": missing value: expected " + expected_value(flag, lists));
     return args[i++];
   }
 };
 
-// The --config FILE among the arguments (the last one if repeated), read onto the presets.
-inline sim_config base_config(const std::vector<std::string>& args) {
+// The --config FILE among the arguments (the last one if repeated), read onto the presets, and
+// its name (empty without one). The file must be valid on its own: its system name, too, is
+// checked here, where the error can name the file and the key.
+inline std::pair<sim_config, std::string> base_config(const std::vector<std::string>& args) {
   std::optional<std::string> file;
   for (std::size_t i = 0; i < args.size(); ++i)
     if (args[i] == "--config") {
-      if (i + 1 >= args.size()) throw usage_error("--config: missing value");
+      if (i + 1 >= args.size()) throw usage_error("--config: missing value: expected " + expected_value("--config", false));
       file = args[++i];
     }
-  return file ? read_config_file(*file) : sim_config{};
+  if (!file) return {sim_config{}, std::string()};
+  sim_config c = read_config_file(*file);
+  try {
+    c.system = find_system(c.system).name;
+  } catch (const invalid_parameter& e) {
+    const std::string what = e.what();
+    const auto at = what.find("expected ");
+    throw config_error(*file, "/system", "\"" + c.system + "\" is not a system: " +
+                                            (at == std::string::npos ? what : what.substr(at)));
+  }
+  return {std::move(c), *file};
 }
 
 // The flags shared by a run and a sweep; true if `flag` was one of them.
@@ -273,8 +316,10 @@ inline void check_context(const model_shape& m, const workload_config& w) {
       cmd.help = true;
       return cmd;
     }
-  cmd.config = detail::base_config(args);
+  std::string config_file;
+  std::tie(cmd.config, config_file) = detail::base_config(args);
   sim_config& c = cmd.config;
+  if (!c.trace.empty()) cmd.trace_source = config_file + ": /workload/trace";
   detail::arg_cursor a{args};
   while (!a.done()) {
     const std::string_view flag = a.flag();
@@ -295,6 +340,7 @@ inline void check_context(const model_shape& m, const workload_config& w) {
       const auto v = a.value(flag);
       if (v.empty()) throw usage_error("--trace '': expected a trace file");
       c.trace = std::string(v);
+      cmd.trace_source = "--trace";
     } else if (flag == "--compare") {
       const auto v = a.value(flag);
       std::vector<std::string> names;
@@ -328,8 +374,8 @@ inline void check_context(const model_shape& m, const workload_config& w) {
       return cmd;
     }
   sweep_grid& g = cmd.grid;
-  g.base = detail::base_config(args);
-  detail::arg_cursor a{args};
+  g.base = detail::base_config(args).first;
+  detail::arg_cursor a{args, true};
   const auto counts = [&](std::string_view flag, std::uint64_t min, std::uint64_t max) {
     std::vector<std::size_t> out;
     for (const auto& v : detail::split_list(flag, a.value(flag))) out.push_back(detail::parse_count(flag, v, min, max));
@@ -360,10 +406,10 @@ inline void check_context(const model_shape& m, const workload_config& w) {
     } else if (flag == "--json-lines") {
       cmd.json_lines = std::string(a.value(flag));
     } else {
-      throw usage_error("sweep: unknown option " + detail::in_quotes(flag) + " (see --help)");
+      throw usage_error("unknown option " + detail::in_quotes(flag) + " (see --help)");
     }
   }
-  if (!g.base.trace.empty()) throw usage_error("sweep: a --config with a \"trace\" is not supported; sweeps use synthetic activations");
+  if (!g.base.trace.empty()) throw usage_error("a --config with a \"trace\" is not supported; sweeps use synthetic activations");
   g.base.system = detail::canonical_system("system", g.base.system);
   return cmd;
 }
@@ -372,13 +418,15 @@ inline void check_context(const model_shape& m, const workload_config& w) {
 // Running
 
 // The recorded trace a configuration names (nullptr for synthetic activations), checked
-// against the model's layout. A file that cannot be read is bad input: a usage_error naming it.
-[[nodiscard]] inline std::shared_ptr<const activation_trace> load_config_trace(const sim_config& c) {
+// against the model's layout. A file that cannot be read is bad input: a usage_error naming it
+// and where it was given (`source`: the flag, or the configuration file and key).
+[[nodiscard]] inline std::shared_ptr<const activation_trace> load_config_trace(const sim_config& c,
+                                                                              const std::string& source = "--trace") {
   if (c.trace.empty()) return nullptr;
   try {
     return std::make_shared<const activation_trace>(load_trace(c.trace, trace_layout::of(c.workload.model)));
   } catch (const error& e) {
-    throw usage_error("--trace " + detail::in_quotes(c.trace) + ": " + e.what());
+    throw usage_error(source + " " + detail::in_quotes(c.trace) + ": " + e.what());
   }
 }
 
@@ -509,7 +557,7 @@ inline int run_sim(const sim_command& cmd, std::ostream& out) {
   std::vector<std::string> systems{cmd.config.system};
   for (const auto& s : cmd.compare.value_or(main_baselines(cmd.config.system)))
     if (std::find(systems.begin(), systems.end(), s) == systems.end()) systems.push_back(s);
-  const auto trace = load_config_trace(cmd.config);  // once, shared by every system
+  const auto trace = load_config_trace(cmd.config, cmd.trace_source);  // once, shared by every system
   // The selected system runs first, alone: it fills the engine's memos (activations, offline
   // placement) that the side-by-side systems then share. Those run on up to --jobs threads in
   // timing-only mode (parallel.hpp); each result lands in its own slot, so the order is kept.
@@ -600,6 +648,9 @@ inline int run_cli(const std::vector<std::string>& args, std::ostream& out, std:
   } catch (const error& e) {
     err << program << ": " << e.what() << '\n';
     return detail::is_bad_input(e) ? exit_usage : exit_failure;
+  } catch (const std::exception& e) {  // not hermes' own (bad_alloc, a library's): a failed run
+    err << program << ": " << e.what() << '\n';
+    return exit_failure;
   }
 }
 

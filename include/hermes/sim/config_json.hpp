@@ -25,19 +25,23 @@
 //
 // Errors name the file and the JSON pointer (RFC 6901) of the offending value:
 //   config.json: /hardware/dimm/gemv/multipliers: -3 (a number) is invalid: expected an integer >= 1
-// Unknown keys are rejected with the list of the keys allowed there, so a typo is never silently
-// ignored; after reading, the configurations' own validate() runs and its errors are reported
+// Unknown keys are rejected with the list of the keys allowed there, and a key given twice in one
+// object is rejected too, so a typo is never silently ignored; after reading, the configurations' own validate() runs and its errors are reported
 // at the path of the value they name.
+#include <algorithm>
 #include <cmath>
-#include <type_traits>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -70,6 +74,9 @@ class config_error : public error {
   config_error(std::string source, std::string pointer, const std::string& message)
       : error(source + ": " + (pointer.empty() ? std::string("(top level)") : pointer) + ": " + message),
         source_(std::move(source)), pointer_(std::move(pointer)) {}
+  // An error of the file as a whole (it cannot be read, it is not JSON): no JSON pointer.
+  config_error(std::string source, const std::string& message)
+      : error(source + ": " + message), source_(std::move(source)) {}
   [[nodiscard]] const std::string& source() const { return source_; }
   [[nodiscard]] const std::string& pointer() const { return pointer_; }
 
@@ -701,19 +708,83 @@ inline void validate_config(const sim_config& c, const std::string& source) {
   check("/workload", [&] { c.workload.validate(); });
 }
 
+// Parses JSON text, rejecting a key that appears twice in one object: nlohmann keeps the last
+// value, so the first would otherwise be silently ignored (the same typo class as an unknown
+// key). The error names the key's JSON pointer. Throws config_error.
+[[nodiscard]] inline nlohmann::ordered_json parse_config_text(const std::string& text, const std::string& source) {
+  using json = nlohmann::ordered_json;
+  struct frame {
+    bool array = false;
+    std::vector<std::string> keys;  // an object's keys so far
+    std::string key;                // an object's current key
+    std::size_t elements = 0;       // an array's elements so far
+  };
+  std::vector<frame> stack;
+  const auto path_to_top = [&] {  // the pointer of the innermost container
+    std::string path;
+    for (std::size_t k = 0; k + 1 < stack.size(); ++k) {  // appends: "/" + x trips g++ 12's -Wrestrict
+      path += '/';
+      path += stack[k].array ? std::to_string(stack[k].elements - 1) : config_json_detail::pointer_token(stack[k].key);
+    }
+    return path;
+  };
+  const auto element_starts = [&] {
+    if (!stack.empty() && stack.back().array) ++stack.back().elements;
+  };
+  const json::parser_callback_t reject_duplicates = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        element_starts();
+        stack.push_back(frame{event == json::parse_event_t::array_start, {}, {}, 0});
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        stack.pop_back();
+        break;
+      case json::parse_event_t::value:
+        element_starts();
+        break;
+      case json::parse_event_t::key: {
+        frame& f = stack.back();
+        const auto& key = parsed.get_ref<const std::string&>();
+        if (std::find(f.keys.begin(), f.keys.end(), key) != f.keys.end()) {
+          std::string pointer = path_to_top();
+          pointer += '/';
+          pointer += config_json_detail::pointer_token(key);
+          std::string message = "duplicate key \"";
+          message += key;
+          message += "\": each key may appear once per object";
+          throw config_error(source, pointer, message);
+        }
+        f.keys.push_back(key);
+        f.key = key;
+        break;
+      }
+    }
+    return true;
+  };
+  try {
+    return json::parse(text, reject_duplicates);
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
+    throw config_error(source, std::string("not valid JSON: ") + e.what());
+  }
+}
+
 // Reads a configuration file and overlays it on `base` (hermes-sim passes the presets), then
 // validates the result. Errors name `path` and the JSON pointer of the offending value.
 [[nodiscard]] inline sim_config read_config_file(const std::string& path, sim_config base = {}) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw config_error(path, "is a directory: expected a JSON file");
   std::ifstream is(path);
-  if (!is) throw config_error(path, "", "cannot open the file for reading");
-  const std::string text((std::istreambuf_iterator<char>(is)), std::istreambuf_iterator<char>());
-  nlohmann::ordered_json j;
+  if (!is) throw config_error(path, "cannot open the file for reading");
+  std::string text;
   try {
-    j = nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::ordered_json::parse_error& e) {
-    throw config_error(path, "", std::string("not valid JSON: ") + e.what());
+    text.assign(std::istreambuf_iterator<char>(is), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {  // libstdc++ throws from the stream buffer on a read error
+    throw config_error(path, std::string("cannot read the file: ") + e.what());
   }
-  apply_json(base, j, path);
+  apply_json(base, parse_config_text(text, path), path);
   validate_config(base, path);
   return base;
 }
