@@ -76,21 +76,24 @@ class window_remapper {
       throw invalid_parameter("window_remapper.record(mask).size()", std::to_string(fired.size()),
                               std::to_string(neurons_) + " (the layer's neurons)");
     // Counts are kept bit-sliced (plane b, word k: bit b of the counts of neurons 64k..64k+63):
-    // a token is added word by word with a ripple carry that stops once no lane carries, a few
-    // operations per word instead of an increment per fired neuron. A plane is added before a
-    // count could outgrow them (counts never exceed the tokens recorded).
+    // a token's words are added as carries through plane 0, then plane 1, ..., a few operations
+    // per word instead of an increment per fired neuron. The planes are few (3 for the paper's
+    // 5-token window), so every carry runs through all of them: each plane is one branch-free
+    // loop over the words (it vectorises), where a per-word carry that stops once no lane
+    // carries stops at a varying plane and mispredicts. A plane is added before a count could
+    // outgrow them (counts never exceed the tokens recorded).
     const std::size_t words = words_;
     if (((tokens_ + 1) >> count_planes_) != 0) {
       planes_.resize(planes_.size() + words, 0);
       ++count_planes_;
     }
-    const auto& w = fired.words();
-    for (std::size_t k = 0; k < words; ++k) {
-      std::uint64_t* plane = planes_.data() + k;
-      for (std::uint64_t carry = w[k]; carry != 0; plane += words) {
-        const std::uint64_t old = *plane;
-        *plane = old ^ carry;
-        carry &= old;
+    carries_.assign(fired.words().begin(), fired.words().end());  // plane by plane, each a vector loop
+    for (std::size_t b = 0; b < count_planes_; ++b) {
+      std::uint64_t* plane = planes_.data() + b * words;
+      for (std::size_t k = 0; k < words; ++k) {
+        const std::uint64_t old = plane[k];
+        plane[k] = old ^ carries_[k];
+        carries_[k] &= old;
       }
     }
     ++tokens_;
@@ -287,6 +290,7 @@ class window_remapper {
   std::size_t words_;                   // mask words of the layer
   std::vector<std::uint64_t> planes_;   // count_planes_ planes of words_ words
   std::size_t count_planes_ = 0;
+  std::vector<std::uint64_t> carries_;  // record()'s carries between planes, kept to allocate once
   std::size_t dimms_;
   std::size_t window_;
   std::size_t tokens_ = 0;
