@@ -45,6 +45,7 @@
 #include "hermes/map/dimm_occupancy.hpp"
 #include "hermes/map/dimm_spread.hpp"
 #include "hermes/map/greedy_mapper.hpp"
+#include "hermes/map/home_masks.hpp"
 #include "hermes/map/hot_cold_adjuster.hpp"
 #include "hermes/map/ilp_mapper.hpp"
 #include "hermes/map/layer_fill_mapper.hpp"

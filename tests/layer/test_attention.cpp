@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "hermes/layer/attention.hpp"
+#include "hermes/map/home_masks.hpp"
 #include "layer_test_support.hpp"
 
 using namespace hermes;
@@ -261,16 +262,17 @@ TEST_CASE("attention: timing-only charging equals the math path's charging", "[l
   attention<exec> layer(shape, 3);
   layer.load_dense(ref.view());
   auto devices = make_devices(2, std::make_shared<std::vector<gemv_record>>());
-  ledger math_ledger, timing_ledger;
+  ledger math_ledger, timing_ledger, counts_ledger;
   devices.attach(math_ledger);
   devices.attach(timing_ledger);
+  devices.attach(counts_ledger);
   attention_cost_options opts;
   opts.merge_devices = {1, 2};
   opts.kv_head_home = {2, 1};
   opts.move = [](device_index, device_index, bytes size, seconds ready) {
     return ready + seconds(size.value() / 25e9);
   };
-  seconds math_ready{}, timing_ready{};
+  seconds math_ready{}, timing_ready{}, counts_ready{};
   for (std::size_t pos = 0; pos < 5; ++pos) {
     const row_matrix_f x = random_matrix(3, shape.hidden, rng);
     const neuron_mask active = random_mask(shape.hidden, 0.5, rng);
@@ -281,17 +283,24 @@ TEST_CASE("attention: timing-only charging equals the math path's charging", "[l
     timing_ready = charge_attention(shape, 3, pos, device_neurons(active, p, devices.size()),
                                     devices, timing_ledger, timing_ready, opts)
                        .end;
+    // The simulator's grouping: per-device counts from the home masks, no neuron lists.
+    counts_ready = charge_attention(shape, 3, pos, device_neuron_counts(active, p, home_masks(p, devices.size())),
+                                    devices, counts_ledger, counts_ready, opts)
+                       .end;
   }
   CHECK(math_ready == timing_ready);
+  CHECK(math_ready == counts_ready);
   for (std::size_t r = 0; r < math_ledger.size(); ++r) {
     const auto& a = math_ledger.resource(r);
-    const auto& b = timing_ledger.resource(r);
-    CHECK(a.busy == b.busy);
-    CHECK(a.free_at == b.free_at);
-    CHECK(a.bytes_moved == b.bytes_moved);
-    CHECK(a.flops_done == b.flops_done);
-    CHECK(a.charges == b.charges);
-    CHECK(a.busy_by_stage == b.busy_by_stage);
+    for (const ledger* other : {&timing_ledger, &counts_ledger}) {
+      const auto& b = other->resource(r);
+      CHECK(a.busy == b.busy);
+      CHECK(a.free_at == b.free_at);
+      CHECK(a.bytes_moved == b.bytes_moved);
+      CHECK(a.flops_done == b.flops_done);
+      CHECK(a.charges == b.charges);
+      CHECK(a.busy_by_stage == b.busy_by_stage);
+    }
   }
 }
 

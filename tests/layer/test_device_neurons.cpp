@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "hermes/layer/device_neurons.hpp"
+#include "hermes/map/home_masks.hpp"
 
 using namespace hermes;
 
@@ -96,4 +97,59 @@ TEST_CASE("count_active_by_device equals the grouping's per-device counts", "[la
   layer_placement q(70, 1, 4);
   q.cached.set(69);
   CHECK_THROWS_WITH(count_active_by_device(active, q, two), Catch::Contains("fast_device"));
+}
+
+static_assert(neuron_listing<device_neurons>, "the math path's grouping lists its neurons");
+static_assert(neuron_grouping<device_neuron_counts>);
+static_assert(!neuron_listing<device_neuron_counts>, "counts only: which neurons is not known");
+static_assert(!neuron_grouping<neuron_mask>, "a mask is not grouped by device");
+
+TEST_CASE("count_active_by_device from home masks equals the per-neuron count", "[layer][grouping]") {
+  std::mt19937_64 rng(31);
+  for (int round = 0; round < 300; ++round) {
+    // Sizes on and off word boundaries, any fast device, homes on the fast device too, and
+    // devices that home nothing (skipped by the count).
+    const std::size_t n = 1 + rng() % 1100, devices = 1 + rng() % 9;
+    layer_placement p(n, 0, static_cast<device_index>(rng() % devices));
+    neuron_mask active(n);
+    const std::size_t used = 1 + rng() % devices;
+    const unsigned density = 1 + static_cast<unsigned>(rng() % 8);
+    for (std::size_t i = 0; i < n; ++i) {
+      p.home[i] = static_cast<device_index>(rng() % used);
+      if (rng() % 3 == 0) p.cached.set(i);
+      if (rng() % density == 0) active.set(i);
+    }
+    const home_masks homes(p, devices);
+    std::vector<std::size_t> by_masks(devices, 99), by_neuron(devices, 77);
+    count_active_by_device(active, p, homes, by_masks);
+    count_active_by_device(active, p, by_neuron);
+    REQUIRE(by_masks == by_neuron);
+    const device_neuron_counts counts(active, p, homes);
+    const device_neurons listed(active, p, devices);
+    REQUIRE(counts.devices() == devices);
+    CHECK(counts.layer_neurons() == n);
+    CHECK(counts.total() == listed.total());
+    CHECK(counts.busy_devices() == listed.busy_devices());
+    for (std::size_t d = 0; d < devices; ++d)
+      CHECK(counts.count(static_cast<device_index>(d)) == listed.count(static_cast<device_index>(d)));
+  }
+}
+
+TEST_CASE("count_active_by_device from home masks: bad input", "[layer][grouping]") {
+  layer_placement p(70, 1, 0);
+  const home_masks homes(p, 2);
+  neuron_mask active(70);
+  active.set(69);
+  std::vector<std::size_t> three(3);
+  CHECK_THROWS_WITH(count_active_by_device(active, p, homes, three), Catch::Contains("counts.size()"));
+  std::vector<std::size_t> two(2);
+  CHECK_THROWS_WITH(count_active_by_device(neuron_mask(69), p, homes, two), Catch::Contains("mask size"));
+  const home_masks other(layer_placement(71, 1, 0), 2);
+  CHECK_THROWS_WITH(count_active_by_device(active, p, other, two), Catch::Contains("home masks"));
+  layer_placement q(70, 1, 4);  // a copy on a fast device that does not exist
+  q.cached.set(69);
+  CHECK_THROWS_WITH(count_active_by_device(active, q, home_masks(q, 2), two), Catch::Contains("fast_device"));
+  q.cached.reset(69);  // no copies: the fast device is never used
+  count_active_by_device(active, q, home_masks(q, 2), two);
+  CHECK(two == std::vector<std::size_t>{0, 1});
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hermes/layer/sparse_ffn.hpp"
+#include "hermes/map/home_masks.hpp"
 #include "layer_test_support.hpp"
 
 using namespace hermes;
@@ -271,9 +272,10 @@ TEST_CASE("sparse_ffn: timing-only charging equals the math path's charging", "[
   sparse_ffn<exec> layer(shape);
   layer.load_dense(ref.view());
   auto devices = make_devices(3, std::make_shared<std::vector<gemv_record>>());
-  ledger math_ledger, timing_ledger;
+  ledger math_ledger, timing_ledger, counts_ledger;
   devices.attach(math_ledger);
   devices.attach(timing_ledger);
+  devices.attach(counts_ledger);
   sparse_cost_options opts;
   opts.merge_devices = {1, 2, 3};
   std::size_t moves = 0;
@@ -283,7 +285,7 @@ TEST_CASE("sparse_ffn: timing-only charging equals the math path's charging", "[
   };
   const row_matrix_f x = random_matrix(3, shape.hidden, rng);
   matrix y("y", 3, shape.hidden);
-  seconds math_ready{}, timing_ready{};
+  seconds math_ready{}, timing_ready{}, counts_ready{};
   for (int token = 0; token < 4; ++token) {
     const layer_placement p = random_placement(shape.neurons, devices.size(), rng);
     const neuron_mask active = random_mask(shape.neurons, 0.3, rng);
@@ -292,19 +294,36 @@ TEST_CASE("sparse_ffn: timing-only charging equals the math path's charging", "[
     timing_ready = charge_sparse_ffn(shape, 3, device_neurons(active, p, devices.size()), devices,
                                      timing_ledger, timing_ready, opts)
                        .end;
+    // The simulator's grouping: per-device counts from the home masks, no neuron lists.
+    counts_ready = charge_sparse_ffn(shape, 3, device_neuron_counts(active, p, home_masks(p, devices.size())),
+                                     devices, counts_ledger, counts_ready, opts)
+                       .end;
   }
   CHECK(moves > 0);
   CHECK(math_ready == timing_ready);
+  CHECK(math_ready == counts_ready);
+  // Chunk addresses need the neuron lists: counts alone are refused, not charged as packed.
+  const std::vector<std::uint64_t> addresses(shape.neurons, 0);
+  opts.neuron_addresses = addresses;
+  const layer_placement p(shape.neurons, 1);
+  neuron_mask all(shape.neurons);
+  all.fill();
+  CHECK_THROWS_WITH(charge_sparse_ffn(shape, 3, device_neuron_counts(all, p, home_masks(p, devices.size())), devices,
+                                      counts_ledger, counts_ready, opts),
+                    Catch::Contains("neuron_addresses"));
   REQUIRE(math_ledger.size() == timing_ledger.size());
+  REQUIRE(math_ledger.size() == counts_ledger.size());
   for (std::size_t r = 0; r < math_ledger.size(); ++r) {
     const auto& a = math_ledger.resource(r);
-    const auto& b = timing_ledger.resource(r);
-    CHECK(a.busy == b.busy);
-    CHECK(a.free_at == b.free_at);
-    CHECK(a.bytes_moved == b.bytes_moved);
-    CHECK(a.flops_done == b.flops_done);
-    CHECK(a.charges == b.charges);
-    CHECK(a.busy_by_stage == b.busy_by_stage);
+    for (const ledger* other : {&timing_ledger, &counts_ledger}) {
+      const auto& b = other->resource(r);
+      CHECK(a.busy == b.busy);
+      CHECK(a.free_at == b.free_at);
+      CHECK(a.bytes_moved == b.bytes_moved);
+      CHECK(a.flops_done == b.flops_done);
+      CHECK(a.charges == b.charges);
+      CHECK(a.busy_by_stage == b.busy_by_stage);
+    }
   }
 }
 

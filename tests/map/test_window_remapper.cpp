@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "hermes/map/home_masks.hpp"
 #include "hermes/map/placement_problem.hpp"  // dimm_device()
 #include "hermes/map/window_remapper.hpp"
 
@@ -195,6 +196,18 @@ TEST_CASE("window_remapper: bad input", "[map][online]") {
   CHECK_THROWS_WITH(rm.record(neuron_mask(9)), Catch::Contains("record(mask).size()"));
   layer_placement gpu_home(10, 0);
   CHECK_THROWS_WITH(rm.dimm_loads(gpu_home), Catch::Contains("the GPU only holds copies"));
+  // Home masks that do not fit the remapper: a home on the GPU, the wrong devices or neurons.
+  ledger l;
+  const auto link = l.add_resource("dimm-link", resource_kind::link);
+  dimm_occupancy occ3(2, 1_MiB);
+  home_masks on_gpu(gpu_home, 3);
+  CHECK_THROWS_WITH(rm.remap(gpu_home, on_gpu, 1_KiB, occ3, l, link, 0_s), Catch::Contains("the GPU only holds copies"));
+  layer_placement on_dimms(10, dimm_device(0));
+  home_masks four(on_dimms, 4);
+  CHECK_THROWS_WITH(rm.remap(on_dimms, four, 1_KiB, occ3, l, link, 0_s), Catch::Contains("home masks"));
+  layer_placement eleven(11, dimm_device(0));
+  home_masks wrong_size(eleven, 3);
+  CHECK_THROWS_WITH(rm.remap(on_dimms, wrong_size, 1_KiB, occ3, l, link, 0_s), Catch::Contains("home masks"));
   dimm_occupancy occ(2, 1_KiB);
   CHECK_THROWS_AS(occ.add(dimm_device(0), 2_KiB), capacity_exceeded);
   CHECK_THROWS_AS(occ.add(3, 1_B), invalid_parameter);
@@ -281,7 +294,11 @@ TEST_CASE("window_remapper: the same moves as a direct Algorithm 1 on random win
       occ_b = occ_a;
       ledger l;
       const auto link = l.add_resource("dimm-link", resource_kind::link);
-      const auto got = rm.remap(a, nb, occ_a, l, link, 0_s);
+      // Odd windows through the caller's home masks (the engine's path), even ones through the
+      // overload that derives them: the same moves, and the masks follow the homes.
+      home_masks homes_a(a, D + 1);
+      const auto got = w % 2 == 1 ? rm.remap(a, homes_a, nb, occ_a, l, link, 0_s) : rm.remap(a, nb, occ_a, l, link, 0_s);
+      if (w % 2 == 1) CHECK(homes_a.matches(a));
       const auto want = algorithm_1(b, counts, D, occ_b, nb);
       REQUIRE(got.moves.size() == want.moves.size());
       for (std::size_t m = 0; m < got.moves.size(); ++m) {

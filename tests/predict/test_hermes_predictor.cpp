@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -124,6 +125,39 @@ TEST_CASE("hermes predictor: prefill frequency bands", "[predict][hermes][bands]
   CHECK(p.state(1, layer_kind::attention, 1) == 15);
   CHECK(p.state(1, layer_kind::attention, 2) == b.state_of(0.5));
   CHECK_THROWS_AS(p.initialise(1, layer_kind::attention, std::vector<double>(3, 0.5)), invalid_parameter);
+}
+
+TEST_CASE("hermes predictor: state_of and the word-wise initialise equal a per-neuron band scan",
+          "[predict][hermes][bands]") {
+  // The bands by definition: the first state whose next edge is above f.
+  const auto b = frequency_bands::paper();
+  const auto scan = [&](double f) {
+    unsigned s = 0;
+    while (s < 15 && f >= b.lower_edges()[s]) ++s;
+    return s;
+  };
+  std::mt19937_64 rng(53);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int m = 0; m < 20000; ++m) {
+    const double f = m < 16 ? (m < 15 ? b.lower_edges()[static_cast<std::size_t>(m)] : 1.0) : u(rng);
+    REQUIRE(b.state_of(f) == scan(f));
+  }
+  // Every state of both layers, tails included (70 and 130 neurons), over states set before: the
+  // planes are rewritten word by word and the lanes past the last neuron stay clear.
+  auto p = make();
+  const auto layout = small_layout();
+  for (int round = 0; round < 3; ++round)
+    for (std::size_t l = 0; l < layout.layers; ++l)
+      for (layer_kind kind : {layer_kind::attention, layer_kind::ffn}) {
+        const std::size_t n = layout.neurons(kind);
+        std::vector<double> f(n);
+        for (auto& v : f) v = rng() % 4 == 0 ? static_cast<double>(rng() % 129) / 128.0 : u(rng);
+        p.initialise(l, kind, f);
+        for (std::size_t i = 0; i < n; ++i) REQUIRE(p.state(l, kind, i) == scan(f[i]));
+        const std::uint64_t* planes = p.states().planes(l, kind);
+        const std::size_t last = (n - 1) / 64;
+        for (std::size_t b = 0; b < 4; ++b) CHECK((planes[4 * last + b] >> (n % 64)) == 0);  // n % 64 != 0 here
+      }
 }
 
 TEST_CASE("hermes predictor: active iff s1 + 6 s2 > 15 on hand-made cases", "[predict][hermes]") {

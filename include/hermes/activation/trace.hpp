@@ -68,29 +68,61 @@ class activation_trace {
     std::vector<double> f(n, 0.0);
     if (end == begin) return f;
     // Firing counts kept bit-sliced, 64 neurons per word: plane b of word g holds bit b of the
-    // counts of neurons 64g..64g+63, and a token's mask word is added with a ripple carry that
-    // stops as soon as no lane carries. That costs a few operations per word instead of one
-    // increment per fired neuron (the simulator computes every layer's frequency for its
-    // profile and for the predictor's prefill). Counts are whole numbers, so the frequency
+    // counts of neurons 64g..64g+63 (the simulator computes every layer's frequency for its
+    // profile and for the predictor's prefill). Tokens are added eight at a time through a tree
+    // of word-wide full adders (Harley-Seal): the three lowest planes are the adders' ones, twos
+    // and fours, and each group's eights are carried into plane 3 upwards. That is a few
+    // operations per token and word, against a ripple carry per token whose length (the longest
+    // carry of 64 lanes) varies and mispredicts. Counts are whole numbers, so the frequency
     // (count / tokens) is bit for bit what summing 1.0 per firing gives.
     const std::size_t tokens = end - begin;
     const auto bits = static_cast<std::size_t>(std::bit_width(tokens));  // counts <= tokens
     const std::size_t words = (n + 63) / 64;
     std::vector<std::uint64_t> planes(words * bits, 0);
-    for (std::size_t t = begin; t < end; ++t) {
+    const auto words_of = [&](std::size_t t) {
       const neuron_mask& m = mask(t, layer, k);
       if (m.size() != n)
         throw error("activation_trace::frequency: token " + std::to_string(t) + " has a mask of " +
                     std::to_string(m.size()) + " neurons, the layout " + std::to_string(n));
-      const auto& w = m.words();
+      return m.words().data();
+    };
+    // Adds `carry` to the counts of word g from plane `from` upwards (the counts stay below
+    // 2^bits, so the carry dies before the last plane).
+    const auto ripple = [&](std::size_t g, std::size_t from, std::uint64_t carry) {
+      std::uint64_t* p = planes.data() + g * bits;
+      for (std::size_t b = from; carry != 0; ++b) {
+        const std::uint64_t old = p[b];
+        p[b] = old ^ carry;
+        carry &= old;
+      }
+    };
+    // (carry, sum) = a + b + c, lane by lane.
+    const auto full_add = [](std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t& carry,
+                             std::uint64_t& sum) {
+      const std::uint64_t half = a ^ b;
+      carry = (a & b) | (half & c);
+      sum = half ^ c;
+    };
+    std::size_t t = begin;
+    for (; end - t >= 8; t += 8) {  // bits >= 4 here
+      const std::uint64_t* w[8];
+      for (std::size_t j = 0; j < 8; ++j) w[j] = words_of(t + j);
       for (std::size_t g = 0; g < words; ++g) {
         std::uint64_t* p = planes.data() + g * bits;
-        for (std::uint64_t carry = w[g], b = 0; carry != 0; ++b) {
-          const std::uint64_t old = p[b];
-          p[b] = old ^ carry;
-          carry &= old;
-        }
+        std::uint64_t twos_a, twos_b, fours_a, fours_b, eights;
+        full_add(p[0], w[0][g], w[1][g], twos_a, p[0]);
+        full_add(p[0], w[2][g], w[3][g], twos_b, p[0]);
+        full_add(p[1], twos_a, twos_b, fours_a, p[1]);
+        full_add(p[0], w[4][g], w[5][g], twos_a, p[0]);
+        full_add(p[0], w[6][g], w[7][g], twos_b, p[0]);
+        full_add(p[1], twos_a, twos_b, fours_b, p[1]);
+        full_add(p[2], fours_a, fours_b, eights, p[2]);
+        ripple(g, 3, eights);
       }
+    }
+    for (; t < end; ++t) {
+      const std::uint64_t* w = words_of(t);
+      for (std::size_t g = 0; g < words; ++g) ripple(g, 0, w[g]);
     }
     const std::uint64_t last_word = n % 64 == 0 ? ~std::uint64_t{0} : (std::uint64_t{1} << (n % 64)) - 1;
     for (std::size_t g = 0; g < words; ++g)

@@ -106,9 +106,10 @@ struct attention_timing {
 //     the queries_per_kv query vectors), softmax, and the weighted sum as a GEMV over the cached
 //     values.
 //  3. The dense output projection (hidden rows of q_dim) on the projection device.
-template <class DeviceSet>
+// `groups`: device_neurons, or device_neuron_counts when nothing needs the neuron lists.
+template <neuron_grouping Grouping, class DeviceSet>
 attention_timing charge_attention(const attention_shape& shape, std::size_t batch, std::size_t pos,
-                                  const device_neurons& groups, const DeviceSet& devices,
+                                  const Grouping& groups, const DeviceSet& devices,
                                   ledger& l, seconds ready, const attention_cost_options& opts = {}) {
   shape.validate();
   if (pos >= shape.max_context)

@@ -5,8 +5,14 @@
 // that device's neurons, and the cost model charges one GEMV per device over the same neurons.
 // Building the grouping once and handing it to both is what keeps the charged work and the
 // computed work identical.
+//
+// Charging alone needs only how many active neurons each device computes (a GEMV's cost depends
+// on how many chunks it reads; on which ones only when the cost options give chunk addresses).
+// The timing-only simulator therefore charges from device_neuron_counts, which counts 64 neurons
+// per word operation from the placement's home masks (map/home_masks.hpp) without listing them.
 #include <algorithm>
 #include <bit>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -16,9 +22,27 @@
 #include "hermes/activation/mask_bits.hpp"
 #include "hermes/activation/neuron_mask.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/map/home_masks.hpp"
 #include "hermes/map/placement.hpp"
 
 namespace hermes {
+
+// What charging a sparse layer needs from a grouping of its active neurons: the device count, the
+// layer's size and how many active neurons each device computes (device_neurons,
+// device_neuron_counts).
+template <class G>
+concept neuron_grouping = requires(const G& g, device_index d) {
+  { g.devices() } -> std::convertible_to<std::size_t>;
+  { g.layer_neurons() } -> std::convertible_to<std::size_t>;
+  { g.count(d) } -> std::convertible_to<std::size_t>;
+};
+
+// A grouping that also lists each device's active neurons (device_neurons): what the math path
+// computes over, and what charging needs when chunk addresses matter.
+template <class G>
+concept neuron_listing = neuron_grouping<G> && requires(const G& g, device_index d) {
+  { g.on(d) } -> std::convertible_to<std::span<const std::uint32_t>>;
+};
 
 class device_neurons {
  public:
@@ -173,6 +197,69 @@ inline void count_active_by_device(const neuron_mask& active, const layer_placem
     counts[placement.fast_device] += on_fast;
   }
 }
+
+// The same counts from the placement's home masks (`homes` must equal home_masks(placement,
+// counts.size()), which the code that changes homes keeps so): per device, the active neurons
+// without a copy that it homes, plus the copies on the fast device, counted a word (64 neurons)
+// at a time instead of looking up each active neuron's home.
+inline void count_active_by_device(const neuron_mask& active, const layer_placement& placement,
+                                   const home_masks& homes, std::span<std::size_t> counts) {
+  if (active.size() != placement.neurons() || placement.cached.size() != placement.neurons() ||
+      homes.neurons() != placement.neurons())
+    throw invalid_parameter("active neuron mask size", std::to_string(active.size()),
+                            "the layer's neuron count " + std::to_string(placement.neurons()) +
+                                " (and a placement whose cached mask and home masks have as many)");
+  if (counts.size() != homes.devices())
+    throw invalid_parameter("count_active_by_device: counts.size()", std::to_string(counts.size()),
+                            "the home masks' " + std::to_string(homes.devices()) + " devices");
+  const std::uint64_t* a = active.words().data();
+  const std::uint64_t* c = placement.cached.words().data();
+  const std::size_t words = homes.words();
+  for (std::size_t d = 0; d < counts.size(); ++d) {
+    const auto dev = static_cast<device_index>(d);
+    if (homes.homed_on(dev) == 0) {  // e.g. the GPU in Hermes: it holds copies, never homes
+      counts[d] = 0;
+      continue;
+    }
+    const std::uint64_t* h = homes.of(dev).data();
+    counts[d] = count_bits_of(words, [&](std::size_t k) { return a[k] & ~c[k] & h[k]; });
+  }
+  const std::size_t on_fast = count_bits_of(words, [&](std::size_t k) { return a[k] & c[k]; });
+  if (on_fast > 0) {
+    if (placement.fast_device >= counts.size())
+      throw invalid_parameter("layer_placement.fast_device", std::to_string(placement.fast_device),
+                              "a device below " + std::to_string(counts.size()));
+    counts[placement.fast_device] += on_fast;
+  }
+}
+
+// How many active neurons each device computes, without listing them: the grouping the
+// timing-only simulator charges (equal counts to device_neurons over the same mask and placement).
+class device_neuron_counts {
+ public:
+  device_neuron_counts(const neuron_mask& active, const layer_placement& placement, const home_masks& homes)
+      : layer_neurons_(placement.neurons()), counts_(homes.devices()) {
+    count_active_by_device(active, placement, homes, counts_);
+  }
+
+  [[nodiscard]] std::size_t devices() const { return counts_.size(); }
+  [[nodiscard]] std::size_t layer_neurons() const { return layer_neurons_; }
+  [[nodiscard]] std::size_t count(device_index d) const { return counts_.at(d); }
+  [[nodiscard]] std::size_t total() const {
+    std::size_t n = 0;
+    for (const std::size_t c : counts_) n += c;
+    return n;
+  }
+  [[nodiscard]] std::size_t busy_devices() const {
+    std::size_t n = 0;
+    for (const std::size_t c : counts_) n += c > 0;
+    return n;
+  }
+
+ private:
+  std::size_t layer_neurons_ = 0;
+  std::vector<std::size_t> counts_;
+};
 
 // The number of devices a placement refers to (1 + the largest device index it uses).
 [[nodiscard]] inline std::size_t devices_used(const layer_placement& placement) {

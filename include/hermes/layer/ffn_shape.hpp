@@ -42,10 +42,11 @@ struct ffn_shape {
 
 // Charges one sparse FFN forward for `batch` sequences: one GEMV per device over its active
 // neurons (stage "ffn"), then the merge of the partials (stage "ffn_merge"). The math path
-// (sparse_ffn::forward) calls exactly this.
-template <class DeviceSet>
+// (sparse_ffn::forward) calls exactly this with its device_neurons; the timing-only simulator
+// with device_neuron_counts.
+template <neuron_grouping Grouping, class DeviceSet>
 layer_timing charge_sparse_ffn(const ffn_shape& shape, std::size_t batch,
-                               const device_neurons& groups, const DeviceSet& devices, ledger& l,
+                               const Grouping& groups, const DeviceSet& devices, ledger& l,
                                seconds ready, const sparse_cost_options& opts = {}) {
   shape.validate();
   if (groups.layer_neurons() != shape.neurons)

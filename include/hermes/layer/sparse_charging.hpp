@@ -90,10 +90,11 @@ inline seconds arrive(const transfer_hook& move, device_index from, device_index
 }
 
 // One GEMV per device over its active neurons, all ready at `ready`. A neuron's chunk is
-// rows_per_chunk rows of `cols` elements.
-template <class DeviceSet>
+// rows_per_chunk rows of `cols` elements. Chunk addresses (opts.neuron_addresses) need to know
+// which neurons a device reads, so they need a grouping that lists them (device_neurons).
+template <class DeviceSet, neuron_grouping Grouping>
 layer_timing charge_device_gemvs(const DeviceSet& devices, ledger& l, seconds ready,
-                                 const device_neurons& groups, std::size_t rows_per_chunk,
+                                 const Grouping& groups, std::size_t rows_per_chunk,
                                  std::size_t cols, std::size_t batch,
                                  const sparse_cost_options& opts, std::string_view stage_name) {
   if (groups.devices() != devices.size())
@@ -104,21 +105,28 @@ layer_timing charge_device_gemvs(const DeviceSet& devices, ledger& l, seconds re
   t.ready = ready;
   t.compute_end = ready;
   t.device_end.assign(devices.size(), ready);
+  if constexpr (!neuron_listing<Grouping>)
+    if (!opts.neuron_addresses.empty())
+      throw invalid_parameter("sparse_cost_options.neuron_addresses", "given",
+                              "empty when charging from per-device counts (chunk addresses need "
+                              "the neuron lists of device_neurons)");
   std::vector<std::uint64_t> addresses;
   for (std::size_t d = 0; d < devices.size(); ++d) {
     const auto dev = static_cast<device_index>(d);
-    const auto neurons = groups.on(dev);
-    if (neurons.empty()) continue;  // no active neuron: the device does no work for this layer
+    const std::size_t chunks = groups.count(dev);
+    if (chunks == 0) continue;  // no active neuron: the device does no work for this layer
     gemv_work w;
-    w.chunks = neurons.size();
+    w.chunks = chunks;
     w.rows_per_chunk = rows_per_chunk;
     w.cols = cols;
     w.batch = batch;
     w.bytes_per_element = opts.weight_bytes_per_element;
-    if (!opts.neuron_addresses.empty()) {
-      addresses.clear();
-      for (const std::uint32_t i : neurons) addresses.push_back(opts.neuron_addresses[i]);
-      w.chunk_addresses = addresses;
+    if constexpr (neuron_listing<Grouping>) {
+      if (!opts.neuron_addresses.empty()) {
+        addresses.clear();
+        for (const std::uint32_t i : groups.on(dev)) addresses.push_back(opts.neuron_addresses[i]);
+        w.chunk_addresses = addresses;
+      }
     }
     t.device_end[d] = devices.charge_gemv(l, dev, ready, w, stage_name);
     t.compute_end = max(t.compute_end, t.device_end[d]);
@@ -181,9 +189,9 @@ inline seconds fetch_merged(const sparse_cost_options& opts, device_index consum
 
 // Charges a sparse layer whose neuron chunks are rows_per_chunk x cols elements and whose
 // output has out_len elements per batch row: the per-device GEMVs, then the merge.
-template <class DeviceSet>
+template <class DeviceSet, neuron_grouping Grouping>
 layer_timing charge_sparse_layer(const DeviceSet& devices, ledger& l, seconds ready,
-                                 const device_neurons& groups, std::size_t rows_per_chunk,
+                                 const Grouping& groups, std::size_t rows_per_chunk,
                                  std::size_t cols, std::size_t batch, std::size_t out_len,
                                  const sparse_cost_options& opts, std::string_view gemv_stage,
                                  std::string_view merge_stage) {

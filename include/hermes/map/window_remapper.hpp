@@ -20,11 +20,13 @@
 #include <utility>
 #include <vector>
 
+#include "hermes/activation/mask_bits.hpp"
 #include "hermes/activation/neuron_mask.hpp"
 #include "hermes/core/concepts.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/map/dimm_occupancy.hpp"
+#include "hermes/map/home_masks.hpp"
 #include "hermes/map/placement.hpp"
 
 namespace hermes {
@@ -61,7 +63,7 @@ class window_remapper {
 
   window_remapper(std::size_t neurons, std::size_t dimms, DimmLink link,
                   std::size_t window_tokens = paper_window_tokens)
-      : neurons_(neurons), touched_((neurons + 63) / 64, 0), dimms_(dimms), window_(window_tokens),
+      : neurons_(neurons), words_((neurons + 63) / 64), dimms_(dimms), window_(window_tokens),
         link_(std::move(link)) {
     require_positive("window_remapper.neurons", neurons);
     require_positive("window_remapper.dimms", dimms);
@@ -74,22 +76,24 @@ class window_remapper {
       throw invalid_parameter("window_remapper.record(mask).size()", std::to_string(fired.size()),
                               std::to_string(neurons_) + " (the layer's neurons)");
     // Counts are kept bit-sliced (plane b, word k: bit b of the counts of neurons 64k..64k+63):
-    // a token is added word by word with a ripple carry that stops once no lane carries, a few
-    // operations per word instead of an increment per fired neuron. A plane is added before a
-    // count could outgrow them (counts never exceed the tokens recorded).
-    const std::size_t words = touched_.size();
+    // a token's words are added as carries through plane 0, then plane 1, ..., a few operations
+    // per word instead of an increment per fired neuron. The planes are few (3 for the paper's
+    // 5-token window), so every carry runs through all of them: each plane is one branch-free
+    // loop over the words (it vectorises), where a per-word carry that stops once no lane
+    // carries stops at a varying plane and mispredicts. A plane is added before a count could
+    // outgrow them (counts never exceed the tokens recorded).
+    const std::size_t words = words_;
     if (((tokens_ + 1) >> count_planes_) != 0) {
       planes_.resize(planes_.size() + words, 0);
       ++count_planes_;
     }
-    const auto& w = fired.words();
-    for (std::size_t k = 0; k < words; ++k) {
-      touched_[k] |= w[k];
-      std::uint64_t* plane = planes_.data() + k;
-      for (std::uint64_t carry = w[k]; carry != 0; plane += words) {
-        const std::uint64_t old = *plane;
-        *plane = old ^ carry;
-        carry &= old;
+    carries_.assign(fired.words().begin(), fired.words().end());  // plane by plane, each a vector loop
+    for (std::size_t b = 0; b < count_planes_; ++b) {
+      std::uint64_t* plane = planes_.data() + b * words;
+      for (std::size_t k = 0; k < words; ++k) {
+        const std::uint64_t old = plane[k];
+        plane[k] = old ^ carries_[k];
+        carries_[k] &= old;
       }
     }
     ++tokens_;
@@ -108,77 +112,66 @@ class window_remapper {
   // Per DIMM, the window's activations of the cold neurons homed there.
   [[nodiscard]] std::vector<double> dimm_loads(const layer_placement& p) const {
     check(p);
-    std::vector<double> load(dimms_, 0.0);
-    // Only neurons that fired in the window have a count; ascending index as a full scan would.
-    for_each_cold_fired(p, [&](std::size_t i) { load[p.home[i] - 1u] += count(i); });
-    return load;
+    return loads(p, home_masks(p, dimms_ + 1));
   }
 
   // Algorithm 1 on the recorded window; then starts a new window. `link_of(from, to)` names the
-  // ledger resource of the DIMM-link between two DIMMs (devices 1..D).
+  // ledger resource of the DIMM-link between two DIMMs (devices 1..D). `homes` are p's home masks
+  // over devices 0..D (home_masks(p, D + 1)); every move updates them with p.home, so they stay
+  // equal to p's homes.
   template <class LinkOf>
     requires std::invocable<LinkOf&, device_index, device_index>
-  remap_report remap(layer_placement& p, bytes neuron_bytes, dimm_occupancy& occupancy, ledger& l,
-                     LinkOf&& link_of, seconds ready, std::string_view stage = "dimm_link_remap") {
+  remap_report remap(layer_placement& p, home_masks& homes, bytes neuron_bytes, dimm_occupancy& occupancy,
+                     ledger& l, LinkOf&& link_of, seconds ready, std::string_view stage = "dimm_link_remap") {
     require_positive("window_remapper.neuron_bytes", neuron_bytes.value());
     if (occupancy.dimms() != dimms_)
       throw invalid_parameter("window_remapper.occupancy.dimms()", std::to_string(occupancy.dimms()),
                               std::to_string(dimms_));
-    check(p);
+    check(p, homes);
     remap_report r;
     r.end = ready;
 
-    // One pass over the window's cold neurons (fired, no GPU copy): the DIMM loads, and each
-    // DIMM's neurons bucketed by count (a counting sort: buckets by DIMM, then count descending,
-    // indices ascending within a bucket; counts are at most tokens_). Neurons that never fired
-    // cannot help and are not listed.
-    const std::size_t counts_per_dimm = tokens_ + 1;  // bucket c' = tokens_ - count, count 1..tokens_
-    bucket_begin_.assign(dimms_ * counts_per_dimm + 1, 0);
-    std::vector<double> load(dimms_, 0.0);
-    cold_fired_.clear();
-    for_each_cold_fired(p, [&](std::size_t i) {
-      const std::uint32_t c = count(i);
-      const std::size_t b = (p.home[i] - 1u) * counts_per_dimm + (tokens_ - c);
-      load[p.home[i] - 1u] += c;
-      ++bucket_begin_[b + 1];
-      cold_fired_.push_back({static_cast<std::uint32_t>(i), c, b});
-    });
-    for (std::size_t b = 1; b < bucket_begin_.size(); ++b) bucket_begin_[b] += bucket_begin_[b - 1];
-    by_count_.resize(bucket_begin_.back());
-    bucket_next_.assign(bucket_begin_.begin(), bucket_begin_.end() - 1);
-    for (const auto& n : cold_fired_) by_count_[bucket_next_[n.bucket]++] = n;
+    // The DIMM loads from the bit-sliced counts and the home masks, 64 neurons per word operation.
+    std::vector<double> load = loads(p, homes);
     r.load_before = load;
 
     std::vector<std::size_t> by_load(dimms_);
     for (std::size_t j = 0; j < dimms_; ++j) by_load[j] = j;
     std::stable_sort(by_load.begin(), by_load.end(), [&](std::size_t a, std::size_t b) { return load[a] > load[b]; });
 
+    const auto& cached = p.cached.words();
+    const std::size_t words = words_;
     for (std::size_t k = 0; k < dimms_ / 2; ++k) {
       const std::size_t heavy = by_load[k], light = by_load[dimms_ - 1 - k];
       const auto from = static_cast<device_index>(heavy + 1), to = static_cast<device_index>(light + 1);
+      const std::uint64_t* heavy_homes = homes.of(from).data();
       std::size_t pair_moves = 0;
-      bool full = false;
-      // The heavier DIMM's cold neurons, most activated first.
-      for (std::size_t b = heavy * counts_per_dimm; b < (heavy + 1) * counts_per_dimm && !full; ++b) {
-        const double c = static_cast<double>(tokens_ - (b - heavy * counts_per_dimm));
-        for (std::size_t n = bucket_begin_[b]; n < bucket_begin_[b + 1]; ++n) {
-          // Moving c activations changes the difference to diff - 2c: smaller in magnitude iff
-          // c < diff. The difference only changes with a move, so once a count fails the test
-          // every neuron with the same count does too: on to the next (smaller) count.
-          if (!(c < load[heavy] - load[light])) break;
-          if (!occupancy.fits(to, neuron_bytes)) {  // the lighter DIMM is full
-            full = true;
-            break;
+      // The heavier DIMM's cold neurons with count c, ascending index: found by word scans of the
+      // counters (only the heavier DIMM of a pair is ever scanned, and only for the counts that
+      // can still move). Moving c activations changes the difference to diff - 2c: smaller in
+      // magnitude iff c < diff. The difference only changes with a move, so once a count fails
+      // the test every neuron with the same count does too: on to the next (smaller) count.
+      // Returns false once the lighter DIMM is full, which ends the pair.
+      const auto move_count = [&](std::uint32_t count) {
+        const auto c = static_cast<double>(count);
+        for (std::size_t g = 0; g < words; ++g)
+          for (std::uint64_t m = count_equals(g, count) & ~cached[g] & heavy_homes[g]; m != 0; m &= m - 1) {
+            if (!(c < load[heavy] - load[light])) return true;
+            if (!occupancy.fits(to, neuron_bytes)) return false;
+            const auto i = static_cast<std::uint32_t>(g * 64 + static_cast<std::size_t>(std::countr_zero(m)));
+            occupancy.move(from, to, neuron_bytes);
+            p.home[i] = to;
+            homes.move(i, from, to);
+            load[heavy] -= c;
+            load[light] += c;
+            r.moves.push_back(remap_move{i, from, to, count});
+            ++pair_moves;
           }
-          const std::uint32_t i = by_count_[n].neuron;
-          occupancy.move(from, to, neuron_bytes);
-          p.home[i] = to;
-          load[heavy] -= c;
-          load[light] += c;
-          r.moves.push_back(remap_move{i, from, to, by_count_[n].count});
-          ++pair_moves;
-        }
-      }
+        return true;
+      };
+      // Most activated first: counts tokens_ down to 1 (a count never exceeds the tokens recorded).
+      for (auto count = static_cast<std::uint32_t>(tokens_); count >= 1; --count)
+        if (static_cast<double>(count) < load[heavy] - load[light] && !move_count(count)) break;
       if (pair_moves > 0) {
         const bytes b = neuron_bytes * static_cast<double>(pair_moves);
         r.moved += b;
@@ -188,9 +181,18 @@ class window_remapper {
     r.load_after = std::move(load);
     // A new window.
     std::fill(planes_.begin(), planes_.end(), 0u);
-    std::fill(touched_.begin(), touched_.end(), 0u);
     tokens_ = 0;
     return r;
+  }
+
+  // The same for a caller that keeps no home masks: they are derived from p for this remap.
+  template <class LinkOf>
+    requires std::invocable<LinkOf&, device_index, device_index>
+  remap_report remap(layer_placement& p, bytes neuron_bytes, dimm_occupancy& occupancy, ledger& l,
+                     LinkOf&& link_of, seconds ready, std::string_view stage = "dimm_link_remap") {
+    check(p);
+    home_masks homes(p, dimms_ + 1);
+    return remap(p, homes, neuron_bytes, occupancy, l, std::forward<LinkOf>(link_of), ready, stage);
   }
 
   // All DIMM-links charged to one ledger resource.
@@ -198,6 +200,12 @@ class window_remapper {
                      ledger::resource_id dimm_link, seconds ready, std::string_view stage = "dimm_link_remap") {
     return remap(p, neuron_bytes, occupancy, l, [dimm_link](device_index, device_index) { return dimm_link; },
                  ready, stage);
+  }
+  remap_report remap(layer_placement& p, home_masks& homes, bytes neuron_bytes, dimm_occupancy& occupancy,
+                     ledger& l, ledger::resource_id dimm_link, seconds ready,
+                     std::string_view stage = "dimm_link_remap") {
+    return remap(p, homes, neuron_bytes, occupancy, l,
+                 [dimm_link](device_index, device_index) { return dimm_link; }, ready, stage);
   }
 
  private:
@@ -222,18 +230,56 @@ class window_remapper {
                                 "a DIMM 1.." + std::to_string(dimms_) + "; the GPU only holds copies");
   }
 
-  // Calls f(i) for every neuron that fired in the window and has no GPU copy, ascending.
-  template <class F>
-  void for_each_cold_fired(const layer_placement& p, F&& f) const {
-    const auto& cached = p.cached.words();
-    for (std::size_t k = 0; k < touched_.size(); ++k)
-      for (std::uint64_t m = touched_[k] & ~cached[k]; m != 0; m &= m - 1)
-        f(k * 64 + static_cast<std::size_t>(std::countr_zero(m)));
+  // The masks must be the home masks of a placement checked as above: the right size and
+  // devices, and no home on the GPU (device 0). Constant time: that they equal p's homes is the
+  // invariant their owner keeps (home_masks::move on every home change).
+  void check(const layer_placement& p, const home_masks& homes) const {
+    if (p.neurons() != neurons_)
+      throw invalid_parameter("window_remapper: placement neurons", std::to_string(p.neurons()),
+                              std::to_string(neurons_));
+    if (p.cached.size() != p.home.size()) p.validate(dimms_ + 1);  // throws, naming the sizes
+    if (homes.neurons() != neurons_ || homes.devices() != dimms_ + 1)
+      throw invalid_parameter("window_remapper: home masks",
+                              std::to_string(homes.neurons()) + " neurons over " + std::to_string(homes.devices()) +
+                                  " devices",
+                              std::to_string(neurons_) + " neurons over devices 0.." + std::to_string(dimms_));
+    if (homes.homed_on(0) != 0)
+      throw invalid_parameter("window_remapper: home masks of device 0", std::to_string(homes.homed_on(0)) + " neurons",
+                              "none: every home is a DIMM 1.." + std::to_string(dimms_) + "; the GPU only holds copies");
+  }
+
+  // Per DIMM, the window's activations of its cold neurons: sum over the count planes of
+  // 2^b x |plane b & ~cached & DIMM mask| (whole numbers, so exact in a double).
+  [[nodiscard]] std::vector<double> loads(const layer_placement& p, const home_masks& homes) const {
+    std::vector<double> load(dimms_, 0.0);
+    const std::uint64_t* cached = p.cached.words().data();
+    const std::size_t words = words_;
+    for (std::size_t j = 0; j < dimms_; ++j) {
+      const std::uint64_t* h = homes.of(static_cast<device_index>(j + 1)).data();
+      std::size_t sum = 0;
+      for (std::size_t b = 0; b < count_planes_; ++b) {
+        const std::uint64_t* plane = planes_.data() + b * words;
+        sum += count_bits_of(words, [&](std::size_t k) { return plane[k] & ~cached[k] & h[k]; }) << b;
+      }
+      load[j] = static_cast<double>(sum);
+    }
+    return load;
+  }
+
+  // Of neurons 64g..64g+63, those whose window count is exactly `count` (below 2^count_planes_).
+  [[nodiscard]] std::uint64_t count_equals(std::size_t g, std::uint32_t count) const {
+    const std::size_t words = words_;
+    std::uint64_t r = ~std::uint64_t{0};
+    for (std::size_t b = 0; b < count_planes_; ++b) {
+      const std::uint64_t plane = planes_[b * words + g];
+      r &= ((count >> b) & 1u) ? plane : ~plane;
+    }
+    return r;
   }
 
   // Neuron i's firing count in the window.
   [[nodiscard]] std::uint32_t count(std::size_t i) const {
-    const std::size_t words = touched_.size();
+    const std::size_t words = words_;
     std::uint32_t c = 0;
     for (std::size_t b = 0; b < count_planes_; ++b)
       c |= static_cast<std::uint32_t>((planes_[b * words + i / 64] >> (i % 64)) & 1u) << b;
@@ -241,16 +287,10 @@ class window_remapper {
   }
 
   std::size_t neurons_;
-  std::vector<std::uint64_t> planes_;   // count_planes_ planes of touched_.size() words
+  std::size_t words_;                   // mask words of the layer
+  std::vector<std::uint64_t> planes_;   // count_planes_ planes of words_ words
   std::size_t count_planes_ = 0;
-  std::vector<std::uint64_t> touched_;  // neurons that fired in the window (count > 0), as mask words
-  // remap()'s counting-sort buffers, kept between windows so a remap allocates nothing new.
-  struct fired_neuron {
-    std::uint32_t neuron, count;
-    std::size_t bucket;
-  };
-  std::vector<fired_neuron> cold_fired_, by_count_;
-  std::vector<std::size_t> bucket_begin_, bucket_next_;
+  std::vector<std::uint64_t> carries_;  // record()'s carries between planes, kept to allocate once
   std::size_t dimms_;
   std::size_t window_;
   std::size_t tokens_ = 0;

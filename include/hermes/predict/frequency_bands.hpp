@@ -45,9 +45,12 @@ class frequency_bands {
   [[nodiscard]] std::uint8_t state_of(double f) const {
     if (!(f >= 0.0 && f <= 1.0))
       throw invalid_parameter("prefill frequency", detail::to_text(f), "a value in [0, 1]");
-    std::uint8_t s = 0;
-    while (s < states - 1 && f >= edges_[s]) ++s;
-    return s;
+    // The edges increase strictly (checked on construction), so the state, the number of leading
+    // edges at or below f, is the number of all edges at or below f: counted without a branch
+    // (a loop that stops at the first edge above f mispredicts about once per neuron).
+    unsigned s = 0;
+    for (const double e : edges_) s += f >= e ? 1u : 0u;
+    return static_cast<std::uint8_t>(s);
   }
 
   [[nodiscard]] const std::array<double, states - 1>& lower_edges() const { return edges_; }

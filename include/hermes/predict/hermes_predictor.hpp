@@ -122,7 +122,21 @@ class hermes_predictor {
     if (frequencies.size() != n)
       throw invalid_parameter("hermes_predictor: prefill frequencies", std::to_string(frequencies.size()),
                               std::to_string(n) + " values (one per neuron)");
-    for (std::size_t i = 0; i < n; ++i) states_.set_state(layer, k, i, params_.bands.state_of(frequencies[i]));
+    // Word by word: the 64 states of a word become its four bit planes at once (a set_state per
+    // neuron rewrites four plane words per neuron, and the simulator initialises every layer of
+    // the model each run). Lanes past the last neuron stay clear, as the table keeps them.
+    using word = neuron_state_table::word;
+    constexpr auto bits = static_cast<std::size_t>(bitslice::state_bits);
+    word* planes = states_.planes(layer, k);
+    for (std::size_t g = 0; g * 64 < n; ++g) {
+      word plane[bits] = {};
+      const std::size_t lanes = std::min<std::size_t>(64, n - g * 64);
+      for (std::size_t j = 0; j < lanes; ++j) {
+        const unsigned state = params_.bands.state_of(frequencies[g * 64 + j]);
+        for (std::size_t b = 0; b < bits; ++b) plane[b] |= static_cast<word>((state >> b) & 1u) << j;
+      }
+      for (std::size_t b = 0; b < bits; ++b) planes[g * bits + b] = plane[b];
+    }
   }
 
   // Two steps over the layer, 64 neurons per word.

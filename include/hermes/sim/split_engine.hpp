@@ -47,6 +47,7 @@
 #include "hermes/map/dimm_occupancy.hpp"
 #include "hermes/map/dimm_spread.hpp"
 #include "hermes/map/greedy_mapper.hpp"
+#include "hermes/map/home_masks.hpp"
 #include "hermes/map/hot_cold_adjuster.hpp"
 #include "hermes/map/ilp_mapper.hpp"
 #include "hermes/map/layer_fill_mapper.hpp"
@@ -325,6 +326,11 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
   std::vector<bytes> stage_bytes(placement.size());
   for (std::size_t s = 0; s < placement.size(); ++s) stage_bytes[s] = (s % 2 == 0) ? attn_neuron_bytes : ffn_neuron_bytes;
   dimm_occupancy occupancy = dimm_occupancy::of(placement, stage_bytes, D, mem.cold_for_neurons_each);
+  // Per stage, the homes as one mask per device: what the per-device counts of every layer and
+  // token are taken from. Only the window remapper changes homes, and it updates these with them.
+  std::vector<home_masks> homes;
+  homes.reserve(placement.size());
+  for (const layer_placement& p : placement) homes.emplace_back(p, devices.size());
 
   // ---- the predictor, initialised from the prompt (Sec IV-C.1) ----
   const bool dense = o.predictor == predictor_policy::dense;
@@ -442,13 +448,13 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
           // Counted word by word, then added: the loads are whole numbers, so the sums are exact
           // whatever the order.
           double* load = r.window_loads.of(tok / o.window, s);
-          count_active_by_device(actual, placement[s], active_per_device);
+          count_active_by_device(actual, placement[s], homes[s], active_per_device);
           for (std::size_t j = 0; j < D; ++j) load[j] += static_cast<double>(active_per_device[dimm_device(j)]);
         }
         if (kind == layer_kind::attention) {
           const attention_timing at =
               math ? math->attention(l, pos, *computed, placement[s], devices, L, ready, attn_opts)
-                   : charge_attention(ashape, w.batch, pos, device_neurons(*computed, placement[s], devices.size()),
+                   : charge_attention(ashape, w.batch, pos, device_neuron_counts(*computed, placement[s], homes[s]),
                                       devices, L, ready, attn_opts);
           attention_time += at.end - ready;
           t = at.end;
@@ -474,7 +480,7 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
         } else {
           const layer_timing ft =
               math ? math->ffn(l, *computed, placement[s], devices, L, ready, ffn_opts)
-                   : charge_sparse_ffn(fshape, w.batch, device_neurons(*computed, placement[s], devices.size()),
+                   : charge_sparse_ffn(fshape, w.batch, device_neuron_counts(*computed, placement[s], homes[s]),
                                        devices, L, ready, ffn_opts);
           mlp_time += ft.end - ready;
           // The merged layer output is on the cold devices; the GPU fetches it for the next QKV.
@@ -483,7 +489,7 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
         }
         if (!remappers.empty() && remappers[s].record(actual)) {
           const remap_report rep = remappers[s].remap(
-              placement[s], stage_bytes[s], occupancy, L,
+              placement[s], homes[s], stage_bytes[s], occupancy, L,
               [&](device_index from, device_index) { return dimm_link_ids[from - 1]; }, t);
           r.neurons_remapped += rep.moves.size();
         }
