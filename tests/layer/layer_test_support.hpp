@@ -2,6 +2,7 @@
 // Helpers shared by the layer tests: mock device policies with hand-checkable costs, random
 // data, and host <-> execution-space copies of small matrices.
 #include <Kokkos_Core.hpp>
+#include <catch2/catch.hpp>
 
 #include <Eigen/Dense>
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "hermes/core/concepts.hpp"
+#include "hermes/core/ledger.hpp"
 #include "hermes/device/device_set.hpp"
 #include "hermes/layer/kernels.hpp"
 
@@ -114,6 +116,22 @@ inline row_matrix to_eigen(const matrix& v) {
 
 inline double relative_error(const row_matrix& got, const row_matrix& want) {
   return (got - want).norm() / want.norm();
+}
+
+// Two ways of charging the same work must leave the same ledger: per resource the same busy
+// time, end, bytes, FLOPs, charges and busy time per stage.
+inline void check_same_ledger(const hermes::ledger& a, const hermes::ledger& b) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    const auto& x = a.resource(r);
+    const auto& y = b.resource(r);
+    CHECK(x.busy == y.busy);
+    CHECK(x.free_at == y.free_at);
+    CHECK(x.bytes_moved == y.bytes_moved);
+    CHECK(x.flops_done == y.flops_done);
+    CHECK(x.charges == y.charges);
+    CHECK(x.busy_by_stage == y.busy_by_stage);
+  }
 }
 
 }  // namespace layer_test

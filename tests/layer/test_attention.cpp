@@ -290,18 +290,8 @@ TEST_CASE("attention: timing-only charging equals the math path's charging", "[l
   }
   CHECK(math_ready == timing_ready);
   CHECK(math_ready == counts_ready);
-  for (std::size_t r = 0; r < math_ledger.size(); ++r) {
-    const auto& a = math_ledger.resource(r);
-    for (const ledger* other : {&timing_ledger, &counts_ledger}) {
-      const auto& b = other->resource(r);
-      CHECK(a.busy == b.busy);
-      CHECK(a.free_at == b.free_at);
-      CHECK(a.bytes_moved == b.bytes_moved);
-      CHECK(a.flops_done == b.flops_done);
-      CHECK(a.charges == b.charges);
-      CHECK(a.busy_by_stage == b.busy_by_stage);
-    }
-  }
+  layer_test::check_same_ledger(math_ledger, timing_ledger);
+  layer_test::check_same_ledger(math_ledger, counts_ledger);
 }
 
 TEST_CASE("attention: bad shapes and inputs are rejected", "[layer][attention]") {

@@ -311,20 +311,8 @@ TEST_CASE("sparse_ffn: timing-only charging equals the math path's charging", "[
   CHECK_THROWS_WITH(charge_sparse_ffn(shape, 3, device_neuron_counts(all, p, home_masks(p, devices.size())), devices,
                                       counts_ledger, counts_ready, opts),
                     Catch::Contains("neuron_addresses"));
-  REQUIRE(math_ledger.size() == timing_ledger.size());
-  REQUIRE(math_ledger.size() == counts_ledger.size());
-  for (std::size_t r = 0; r < math_ledger.size(); ++r) {
-    const auto& a = math_ledger.resource(r);
-    for (const ledger* other : {&timing_ledger, &counts_ledger}) {
-      const auto& b = other->resource(r);
-      CHECK(a.busy == b.busy);
-      CHECK(a.free_at == b.free_at);
-      CHECK(a.bytes_moved == b.bytes_moved);
-      CHECK(a.flops_done == b.flops_done);
-      CHECK(a.charges == b.charges);
-      CHECK(a.busy_by_stage == b.busy_by_stage);
-    }
-  }
+  layer_test::check_same_ledger(math_ledger, timing_ledger);
+  layer_test::check_same_ledger(math_ledger, counts_ledger);
 }
 
 TEST_CASE("sparse_ffn: bad shapes and inputs are rejected", "[layer][ffn]") {
