@@ -89,3 +89,33 @@ TEST_CASE("batch_activations: the generator's own seed is not a workload knob", 
     CHECK(what.find("model_seed") != std::string::npos);
   }
 }
+
+TEST_CASE("batch_activations: decoding starts after the prompt, whether or not the prompt was read",
+          "[sim][activations]") {
+  // A recorded trace with distinguishable tokens: profile, prompt, decode.
+  workload_config w = test::tiny_workload();
+  const trace_layout layout = trace_layout::of(w.model);
+  auto trace = std::make_shared<activation_trace>(layout);
+  synthetic_source src(layout);
+  token_masks masks(layout);
+  for (std::size_t t = 0; t < w.profile_tokens + w.input_len + w.output_len; ++t) {
+    src.next_token(masks);
+    masks.append_to(*trace);
+  }
+  const std::size_t first_decoded = w.profile_tokens + w.input_len;
+  token_masks got(layout);
+  batch_activations direct(w, trace);  // Deja Vu reads no prompt
+  direct.next_union(got);
+  CHECK(got.mask(2, layer_kind::ffn).words() == trace->mask(first_decoded, 2, layer_kind::ffn).words());
+  batch_activations after_prompt(w, trace);
+  (void)after_prompt.prompt_union();
+  after_prompt.next_union(got);
+  CHECK(got.mask(2, layer_kind::ffn).words() == trace->mask(first_decoded, 2, layer_kind::ffn).words());
+  // Synthetic: the same token either way.
+  batch_activations a(test::tiny_workload()), b(test::tiny_workload());
+  token_masks ta(layout), tb(layout);
+  (void)a.prompt_union();
+  a.next_union(ta);
+  b.next_union(tb);
+  CHECK(ta.mask(1, layer_kind::attention).words() == tb.mask(1, layer_kind::attention).words());
+}

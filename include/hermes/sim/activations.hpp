@@ -121,6 +121,7 @@ class batch_activations {
     const auto input = memo.input(w_, [this] { return make_input(*model_); });
     profile_ = std::shared_ptr<const activation_trace>(model_, &model_->profile);
     run_ = std::shared_ptr<const activation_trace>(input, &input->tokens);
+    cursor_ = w_.input_len;
   }
 
   // A recorded trace, replayed as one sequence: its first profile_tokens tokens are the offline
@@ -158,12 +159,10 @@ class batch_activations {
   }
 
   // The prompt's tokens, each the union over the batch (the prefill sees every sequence).
-  [[nodiscard]] activation_trace prompt_union() {
-    cursor_ = run_begin_ + w_.input_len;
-    return slice(*run_, run_begin_, w_.input_len);
-  }
+  [[nodiscard]] activation_trace prompt_union() const { return slice(*run_, run_begin_, w_.input_len); }
 
-  // The next decoded token, the union over the batch.
+  // The next decoded token, the union over the batch: the first call gives the token after the
+  // prompt, whether or not the prompt was read.
   void next_union(token_masks& out) {
     if (cursor_ >= run_->tokens())
       throw error("batch_activations: all " + std::to_string(run_->tokens()) + " tokens consumed");
@@ -175,6 +174,7 @@ class batch_activations {
     profile_ = trace;
     run_ = std::move(trace);
     run_begin_ = w_.profile_tokens;
+    cursor_ = run_begin_ + w_.input_len;
     check_recorded();
   }
 
@@ -253,7 +253,7 @@ class batch_activations {
   // run_begin_: the model and input records, or both the user's one trace.
   std::shared_ptr<const activation_trace> profile_, run_;
   std::size_t run_begin_ = 0;
-  std::size_t cursor_ = 0;
+  std::size_t cursor_ = 0;  // the next decoded token's index in run_
 };
 
 }  // namespace hermes
