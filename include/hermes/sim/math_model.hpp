@@ -36,9 +36,11 @@ class math_model {
                                   " GB (use timing-only mode for larger models)");
   }
 
-  math_model(const model_shape& m, std::size_t batch, std::uint64_t seed) {
+  // The weights are the model's (model_seed), the first activations the input's (input_seed), as
+  // in the synthetic activations (sim/activations.hpp).
+  math_model(const model_shape& m, std::size_t batch, std::uint64_t model_seed, std::uint64_t input_seed) {
     require_fits(m);
-    Kokkos::Random_XorShift64_Pool<ExecSpace> pool(seed);
+    Kokkos::Random_XorShift64_Pool<ExecSpace> pool(model_seed);
     // Weights uniform in +-1/sqrt(fan-in): activations keep their scale from layer to layer.
     const float scale = 1.0f / std::sqrt(static_cast<float>(m.hidden));
     for (std::size_t l = 0; l < m.layers; ++l) {
@@ -50,7 +52,8 @@ class math_model {
     }
     x_ = matrix("hermes::math_model::x", batch, m.hidden);
     y_ = matrix("hermes::math_model::y", batch, m.hidden);
-    Kokkos::fill_random(x_, pool, -1.0f, 1.0f);
+    Kokkos::Random_XorShift64_Pool<ExecSpace> input_pool(input_seed);
+    Kokkos::fill_random(x_, input_pool, -1.0f, 1.0f);
   }
 
   // QKV, attention over the cache and the projection of layer l, on the current activations.

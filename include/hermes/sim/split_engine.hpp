@@ -384,7 +384,7 @@ sim_result run_split_system(const workload_config& w, const hardware_config& h,
 
   // ---- decode ----
   std::optional<math_model<>> math;
-  if (w.mode == execution_mode::math) math.emplace(m, w.batch, w.seed);
+  if (w.mode == execution_mode::math) math.emplace(m, w.batch, w.model_seed, w.seed);
   std::optional<hot_cold_adjuster<link>> adjuster;
   if (o.online_adjustment && !dense) adjuster.emplace(pcie_link, pcie_id);
   std::vector<window_remapper<link>> remappers;
