@@ -138,7 +138,7 @@ void BM_ilp(benchmark::State& state) {
 }
 BENCHMARK(BM_ilp)->Arg(32)->Arg(64)->Arg(128)->Arg(256)->Arg(512)->Unit(benchmark::kSecond)->Iterations(1);
 
-// The engine's policy (split_system_options::ilp): the same mapper with a stated tolerance of
+// The engine's policy (engine_ilp_mapper(), system/hermes_family.hpp): the same mapper with a stated tolerance of
 // 0.1% to the LP bound and CBC's 200-node limit; CBC runs only if LP rounding misses the tolerance.
 void BM_ilp_engine_policy(benchmark::State& state) {
   ilp_options o;

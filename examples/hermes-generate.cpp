@@ -166,9 +166,8 @@ std::filesystem::path data_dir(const char* argv0) {
 nlohmann::json resource_json(const hermes::resource_record& r) {
   nlohmann::json stages = nlohmann::json::object();
   for (const auto& [stage, t] : r.busy_by_stage) stages[stage] = t.value();
-  const char* kinds[] = {"compute", "memory", "link", "host"};
   return {{"name", r.name},
-          {"kind", kinds[static_cast<int>(r.kind)]},
+          {"kind", std::string(hermes::to_string(r.kind))},
           {"busy_seconds", r.busy.value()},
           {"free_at_seconds", r.free_at.value()},
           {"bytes_moved", r.bytes_moved.value()},

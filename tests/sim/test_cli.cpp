@@ -247,7 +247,7 @@ TEST_CASE("cli: --json is one object with the side-by-side runs in \"baselines\"
                           "breakdown", "supported", "reason"})
       CHECK(r.contains(k));
     CHECK(r["breakdown"].is_object());
-    for (const char* k : {"gpu_compute", "dimm_compute", "pcie", "dimm_link", "sync", "predictor", "prefill"})
+    for (const char* k : {"gpu_compute", "near_memory_compute", "host_compute", "pcie", "dimm_link", "sync", "predictor", "prefill"})
       CHECK(r["breakdown"].contains(k));
   };
   check_shape(j);
@@ -292,7 +292,7 @@ TEST_CASE("cli: the default output is a side-by-side table", "[sim][cli]") {
   INFO(o.err);
   REQUIRE(o.code == 0);
   CHECK(o.out.rfind("hermes-sim: stories260K, RTX4090 + 8 NDP-DIMMs", 0) == 0);
-  for (const char* row : {"tokens/s (decode)", "prefill (s)", "decode (s)", "GPU compute", "DIMM compute, busiest",
+  for (const char* row : {"tokens/s (decode)", "prefill (s)", "decode (s)", "GPU compute", "NDP compute, busiest", "host CPU compute",
                           "PCIe activations", "DIMM-link", "sync (PCIe latency)", "predictor (host)",
                           "DIMM load imbalance", "predictor accuracy (%)", "placement gap (%)"})
     CHECK(o.out.find(row) != std::string::npos);

@@ -20,8 +20,8 @@ TEST_CASE("split engine: Hermes runs and reports a consistent result", "[sim][he
   CHECK(r.tokens_per_second == Approx(16.0 / r.seconds_decode.value()));
   CHECK(r.seconds_prefill > 0_s);
   CHECK(r.breakdown.gpu_compute > 0_s);
-  CHECK(r.breakdown.dimm_compute > 0_s);
-  CHECK(r.breakdown.dimm_compute >= r.breakdown.dimm_compute_mean);
+  CHECK(r.breakdown.near_memory_compute > 0_s);
+  CHECK(r.breakdown.near_memory_compute >= r.breakdown.near_memory_compute_mean);
   CHECK(r.breakdown.pcie > 0_s);
   CHECK(r.breakdown.sync > 0_s);
   CHECK(r.dimm_load_imbalance >= 1.0);
@@ -41,8 +41,8 @@ TEST_CASE("split engine: the placement's target gap decides whether CBC runs, an
           "[sim][hermes][placement]") {
   const auto w = tiny_workload();
   const auto h = small_gpu();
-  split_system_options o = hermes_systems::hermes();
-  REQUIRE(o.ilp.target_gap == 1e-3);  // the engine's documented default (docs/parameters.md)
+  auto o = hermes_systems::hermes();
+  REQUIRE(o.mapper.options.target_gap == 1e-3);  // the engine's documented default (docs/parameters.md)
   const auto accepted = run_split(o, w, h);
   REQUIRE(accepted.has_placement);
   // This instance's LP rounding lands within the default tolerance of the LP bound ...
@@ -56,14 +56,14 @@ TEST_CASE("split engine: the placement's target gap decides whether CBC runs, an
   CHECK(j["placement"]["target_gap"] == 1e-3);
 
   // A tolerance of 0: CBC runs (and can only tie or improve on the rounding).
-  o.ilp.target_gap = 0.0;
+  o.mapper.options.target_gap = 0.0;
   const auto solved = run_split(o, w, h);
   CHECK(solved.placement_cbc_ran);
   CHECK(solved.placement_target_gap == 0.0);
   CHECK(solved.placement_objective <= accepted.placement_objective);
 
   // A bad tolerance is rejected naming the field.
-  o.ilp.target_gap = -0.1;
+  o.mapper.options.target_gap = -0.1;
   CHECK_THROWS_WITH(run_split(o, w, h), Catch::Contains("ilp_options.target_gap"));
 }
 
@@ -166,7 +166,7 @@ TEST_CASE("split engine: math mode computes and models the same time as timing-o
   CHECK(math.seconds_decode == timing.seconds_decode);
   CHECK(math.seconds_prefill == timing.seconds_prefill);
   CHECK(math.breakdown.gpu_compute == timing.breakdown.gpu_compute);
-  CHECK(math.breakdown.dimm_compute == timing.breakdown.dimm_compute);
+  CHECK(math.breakdown.near_memory_compute == timing.breakdown.near_memory_compute);
   CHECK(math.breakdown.pcie == timing.breakdown.pcie);
   CHECK(math.prediction_accuracy == timing.prediction_accuracy);
 

@@ -53,7 +53,26 @@ struct device_cost {
   }
 };
 
-enum class resource_kind { compute, memory, link, host };
+// What kind of hardware a ledger resource is; results are read from the ledger by kind
+// (sim/result.hpp), so no report needs to know which system it came from.
+enum class resource_kind {
+  compute,      // an accelerator with its own memory (GPU, NPU)
+  memory,       // a memory without compute
+  link,         // an interconnect (PCIe, DIMM-link, NVLink)
+  host,         // the host CPU
+  near_memory,  // compute beside the memory it reads (an NDP-DIMM's core, PIM)
+};
+
+[[nodiscard]] constexpr std::string_view to_string(resource_kind k) {
+  switch (k) {
+    case resource_kind::compute: return "compute";
+    case resource_kind::memory: return "memory";
+    case resource_kind::link: return "link";
+    case resource_kind::host: return "host";
+    case resource_kind::near_memory: return "near_memory";
+  }
+  return "unknown";
+}
 
 struct busy_interval {
   seconds start{};

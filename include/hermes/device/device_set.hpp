@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hermes/core/concepts.hpp"
+#include "hermes/core/device_traits.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
@@ -41,7 +42,7 @@ struct device_group {
   std::string prefix;
   std::size_t count = 1;
   Policy policy;
-  resource_kind kind = resource_kind::compute;
+  resource_kind kind = device_traits<Policy>::kind;
 
   [[nodiscard]] std::string instance_name(std::size_t instance) const {
     return count == 1 ? prefix : prefix + std::to_string(instance);
@@ -58,10 +59,10 @@ template <class Policy, class... Args>
     throw invalid_parameter("device_group.count of '" + prefix + "'", "0", "at least 1 instance");
   if constexpr (std::is_constructible_v<Policy, Args&&...>) {
     return device_group<Policy>{std::move(prefix), count, Policy(std::forward<Args>(args)...),
-                                resource_kind::compute};
+                                device_traits<Policy>::kind};
   } else {
     return device_group<Policy>{std::move(prefix), count, Policy{std::forward<Args>(args)...},
-                                resource_kind::compute};
+                                device_traits<Policy>::kind};
   }
 }
 

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "hermes/core/concepts.hpp"
+#include "hermes/core/device_traits.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
@@ -248,5 +249,12 @@ inline std::array<gpu_config, 6> all() {
 inline gpu_config find_gpu_preset(std::string_view name) {
   return detail::find_named_preset(gpu_presets::all(), name, "gpu preset");
 }
+
+// A GPU computes from its own memory.
+template <>
+struct device_traits<gpu> {
+  static constexpr resource_kind kind = resource_kind::compute;
+  static constexpr std::string_view prefix = "gpu";
+};
 
 }  // namespace hermes

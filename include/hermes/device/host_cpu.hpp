@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "hermes/core/concepts.hpp"
+#include "hermes/core/device_traits.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
@@ -140,5 +141,12 @@ inline std::array<host_cpu_config, 1> all() { return {i9_13900k()}; }
 inline host_cpu_config find_host_cpu_preset(std::string_view name) {
   return detail::find_named_preset(host_cpu_presets::all(), name, "host cpu preset");
 }
+
+// The host CPU computes from host DRAM.
+template <>
+struct device_traits<host_cpu> {
+  static constexpr resource_kind kind = resource_kind::host;
+  static constexpr std::string_view prefix = "cpu";
+};
 
 }  // namespace hermes

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "hermes/core/concepts.hpp"
+#include "hermes/core/device_traits.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/device/dram.hpp"
@@ -236,5 +237,12 @@ class ndp_dimm {
 
 static_assert(compute_device<ndp_dimm>, "ndp_dimm must model hermes::compute_device");
 static_assert(memory_device<ndp_dimm>, "ndp_dimm must model hermes::memory_device");
+
+// An NDP-DIMM's core computes beside its DRAM.
+template <>
+struct device_traits<ndp_dimm> {
+  static constexpr resource_kind kind = resource_kind::near_memory;
+  static constexpr std::string_view prefix = "dimm";
+};
 
 }  // namespace hermes

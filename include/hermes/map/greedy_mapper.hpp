@@ -16,6 +16,7 @@
 namespace hermes {
 
 struct greedy_mapper {
+  [[nodiscard]] std::uint64_t memo_key() const { return detail::mapper_key_seed("greedy"); }
   [[nodiscard]] placement_result place(const placement_problem& p) const {
     const auto started = std::chrono::steady_clock::now();
     const lp_relaxation lp = solve_lp_relaxation(p);  // validates; the bound for the report
@@ -54,6 +55,7 @@ struct greedy_mapper {
 // The LP relaxation rounded down and repaired neuron by neuron; the ILP mapper's fallback, and a
 // mapper of its own.
 struct lp_rounding_mapper {
+  [[nodiscard]] std::uint64_t memo_key() const { return detail::mapper_key_seed("lp_rounding"); }
   [[nodiscard]] placement_result place(const placement_problem& p) const {
     const auto started = std::chrono::steady_clock::now();
     const lp_relaxation lp = solve_lp_relaxation(p);

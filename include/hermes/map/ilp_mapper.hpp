@@ -63,7 +63,7 @@ struct ilp_options {
   // gain more than target_gap, so CBC is not run (the report says so: cbc.ran is false). When
   // CBC does run, it stops once its own gap is within max(relative_gap, target_gap).
   // 0 = always run CBC: the mapper used directly solves the ILP. The engine accepts 1e-3
-  // (split_system_options::ilp; docs/parameters.md "Mappers").
+  // (engine_ilp_mapper() in system/hermes_family.hpp; docs/parameters.md "Mappers").
   double target_gap = 0.0;
   ilp_formulation formulation = ilp_formulation::automatic;
   // automatic picks per_dimm while groups x devices stays at most this many binaries.
@@ -238,6 +238,22 @@ class ilp_mapper {
 
   ilp_mapper() = default;
   explicit ilp_mapper(ilp_options o) : options(o) {}
+
+  // The stated optimality tolerance the results report (placement.target_gap).
+  [[nodiscard]] double target_gap() const { return options.target_gap; }
+  // Everything place() reads besides the problem: equal keys, equal placements (memoisable_mapper).
+  [[nodiscard]] std::uint64_t memo_key() const {
+    std::uint64_t h = detail::mapper_key_seed("ilp");
+    h = detail::mix_key(h, options.group_size);
+    h = detail::mix_key(h, options.time_limit_seconds);
+    h = detail::mix_key(h, static_cast<std::uint64_t>(options.max_nodes));
+    h = detail::mix_key(h, options.relative_gap);
+    h = detail::mix_key(h, options.target_gap);
+    h = detail::mix_key(h, static_cast<std::uint64_t>(options.formulation));
+    h = detail::mix_key(h, options.per_dimm_max_binaries);
+    h = detail::mix_key(h, static_cast<std::uint64_t>(options.relax_integrality));
+    return h;
+  }
 
   [[nodiscard]] placement_result place(const placement_problem& p) const {
     const auto started = std::chrono::steady_clock::now();

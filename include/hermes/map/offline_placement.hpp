@@ -7,6 +7,8 @@
 #include <chrono>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,7 @@ enum class placement_method {
   greedy,              // hot by frequency until capacity or balance
   random,              // Hermes-random: random neurons on the GPU, random home DIMMs
   layer_fill,          // Hermes-base: whole layers on the GPU in order while they fit
+  custom,              // a user's mapper (examples/custom_mapper.cpp)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(placement_method m) {
@@ -34,6 +37,7 @@ enum class placement_method {
     case placement_method::greedy: return "greedy";
     case placement_method::random: return "random";
     case placement_method::layer_fill: return "layer-fill";
+    case placement_method::custom: return "custom";
   }
   return "unknown";
 }
@@ -92,5 +96,52 @@ template <class M>
 concept offline_mapper = requires(M& m, const placement_problem& p) {
   { m.place(p) } -> std::same_as<placement_result>;
 };
+
+// A mapper whose placement is a deterministic function of the problem and `memo_key()`: the
+// engine then computes it once per process for every system that asks for the same problem
+// (the Hermes ablations share LLaMA2-70B's placement). A mapper without it is called every run.
+template <class M>
+concept memoisable_mapper = offline_mapper<M> && requires(const M& m) {
+  { m.memo_key() } -> std::convertible_to<std::uint64_t>;
+};
+
+// A mapper that accepts a placement within a stated gap of the LP bound reports it.
+template <class M>
+concept toleranced_mapper = offline_mapper<M> && requires(const M& m) {
+  { m.target_gap() } -> std::convertible_to<double>;
+};
+
+template <offline_mapper M>
+[[nodiscard]] double mapper_target_gap(const M& m) {
+  if constexpr (toleranced_mapper<M>) return m.target_gap();
+  else return 0.0;
+}
+
+// Call as `static_assert(check_offline_mapper<MyMapper>())`: names what is missing.
+template <class M>
+consteval bool check_offline_mapper() {
+  static_assert(offline_mapper<M>,
+                "an offline mapper needs `hermes::placement_result place(const hermes::placement_problem&)` "
+                "(finish_placement() fills the result from the layers it chose)");
+  return offline_mapper<M>;
+}
+
+namespace detail {
+// FNV-1a over a mapper's name and settings: the memo keys of the library's mappers.
+[[nodiscard]] inline std::uint64_t mix_key(std::uint64_t h, std::uint64_t v) {
+  for (int b = 0; b < 8; ++b) h = (h ^ ((v >> (8 * b)) & 0xFF)) * 0x100000001b3ULL;
+  return h;
+}
+[[nodiscard]] inline std::uint64_t mix_key(std::uint64_t h, double v) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return mix_key(h, bits);
+}
+[[nodiscard]] inline std::uint64_t mapper_key_seed(std::string_view name) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return h;
+}
+}  // namespace detail
 
 }  // namespace hermes

@@ -230,6 +230,20 @@ class hermes_predictor {
     if (keeps_state()) states_.update(r.layer, r.kind, actual, params_.step_up, params_.step_down);
   }
 
+  // The host's work per prediction of a stage of `neurons` neurons (the engine charges it to the
+  // host CPU while the previous stage runs): the stage's 4-bit states and its top-k correlation
+  // entries of 2 bytes each are read once, two operations per neuron. Every signal variant is
+  // charged the same reads (the token-only and layer-only ablations keep the table layout).
+  // Measured cost of the real code: docs/performance.md.
+  [[nodiscard]] vector_work host_work(std::size_t neurons) const {
+    const double table_per_neuron = 0.5 + 2.0 * static_cast<double>(params_.top_k);
+    vector_work w;
+    w.elements = neurons;
+    w.flops_per_element = 2.0;
+    w.bytes_per_element = table_per_neuron / 2.0;
+    return w;
+  }
+
   // Own storage: state table + correlation table.
   [[nodiscard]] bytes table_bytes() const {
     return state_table_bytes() + correlation_table_bytes();

@@ -15,6 +15,7 @@
 
 #include "hermes/activation/neuron_mask.hpp"
 #include "hermes/activation/trace.hpp"
+#include "hermes/core/concepts.hpp"
 #include "hermes/core/units.hpp"
 
 namespace hermes {
@@ -98,6 +99,43 @@ consteval bool check_predictor() {
                 "table/weight memory");
   return predictor<P>;
 }
+
+// ---- what an engine may ask of a predictor beyond the concept (detected, with defaults) ----
+
+// Initialised from the prompt's activity before decoding (Sec IV-C.1): hermes_predictor does it.
+template <class P>
+concept prefill_initialised = requires(P& p, const activation_trace& prompt, std::size_t n) {
+  p.initialise_from_prefill(prompt, n, n);
+};
+
+// Reports the host work of evaluating it for one layer stage of `neurons` neurons: the engine
+// charges it to the host CPU while the previous stage runs.
+template <class P>
+concept costed_predictor = requires(const P& p, std::size_t neurons) {
+  { p.host_work(neurons) } -> std::same_as<vector_work>;
+};
+
+// The host work of one prediction of a stage of `neurons` neurons. A predictor without
+// host_work() is charged, by default, for reading its share of its own table: neurons x its
+// table bytes per neuron of the model (`model_neurons`), one operation per neuron.
+template <class P>
+  requires predictor<P>
+[[nodiscard]] vector_work predictor_host_work(const P& p, std::size_t neurons, std::size_t model_neurons) {
+  if constexpr (costed_predictor<P>) {
+    return p.host_work(neurons);
+  } else {
+    vector_work w;
+    w.elements = neurons;
+    w.flops_per_element = 1.0;
+    w.bytes_per_element = model_neurons > 0 ? p.table_bytes().value() / static_cast<double>(model_neurons) : 0.0;
+    return w;
+  }
+}
+
+// The policy of a system without a predictor: every neuron is computed (Hermes-base). It models
+// no `predictor`; an engine that takes a predictor or no_prediction tells them apart by the
+// concept.
+struct no_prediction {};
 
 // Resizes `m` to `neurons` (clearing it) only when its size differs, so a caller that reuses
 // one prediction across layers of equal width allocates nothing per token.

@@ -644,12 +644,14 @@ inline std::string describe_run(const sim_result& r) {
        << number(ms(r.mlp_latency_per_token)) << " ms";
   const std::vector<std::pair<std::string, double>> busy = {
       {"GPU compute", b.gpu_compute.value()},
-      {"busiest " + std::string(r.dimms > 0 ? "NDP-DIMM" : "cold device/host"), b.dimm_compute.value()},
+      {"busiest " + std::string(r.dimms > 0 ? "NDP-DIMM" : "host CPU"),
+       (r.dimms > 0 ? b.near_memory_compute : b.host_compute).value()},
       {"PCIe (activations + weights)", (b.pcie + b.pcie_weights).value()},
       {"DIMM-link", b.dimm_link.value()},
       {"host predictor", b.predictor.value()}};
-  os << "; busy over the run: GPU " << number(b.gpu_compute.value()) << " s, busiest DIMM " << number(b.dimm_compute.value())
-     << " s (mean " << number(b.dimm_compute_mean.value()) << " s), PCIe activations " << number(b.pcie.value())
+  os << "; busy over the run: GPU " << number(b.gpu_compute.value()) << " s, busiest DIMM " << number(b.near_memory_compute.value())
+     << " s (mean " << number(b.near_memory_compute_mean.value()) << " s), host " << number(b.host_compute.value())
+     << " s, PCIe activations " << number(b.pcie.value())
      << " s (of it latency " << number(b.sync.value()) << " s), PCIe weights " << number(b.pcie_weights.value())
      << " s, DIMM-link " << number(b.dimm_link.value()) << " s, predictor " << number(b.predictor.value()) << " s";
   const auto top = std::max_element(busy.begin(), busy.end(), [](const auto& a, const auto& c) { return a.second < c.second; });
@@ -881,8 +883,8 @@ inline measurement ablation_row(run_cache& runs, const std::string& model, const
     if (!r.supported) return r.system + ": not supported (" + r.reason + ")";
     std::ostringstream os;
     os << r.system << " MLP " << number(ms(r.mlp_latency_per_token)) << " ms/token (attention stages "
-       << number(ms(r.attention_latency_per_token)) << " ms), busiest DIMM busy " << number(r.breakdown.dimm_compute.value())
-       << " s vs mean " << number(r.breakdown.dimm_compute_mean.value()) << " s (decode imbalance "
+       << number(ms(r.attention_latency_per_token)) << " ms), busiest DIMM busy " << number(r.breakdown.near_memory_compute.value())
+       << " s vs mean " << number(r.breakdown.near_memory_compute_mean.value()) << " s (decode imbalance "
        << number(r.dimm_load_imbalance, 3) << "), GPU busy " << number(r.breakdown.gpu_compute.value()) << " s, "
        << r.hot_neurons_promoted << " hot neurons promoted, " << r.neurons_remapped << " neurons remapped";
     if (r.has_prediction)
@@ -1250,8 +1252,8 @@ inline std::vector<figure> make_figures(run_cache& runs, const reproduce_options
              "prefill (weights streamed to the GPU for the prompt).", "", "", ""};
     const std::vector<std::pair<std::string, std::function<double(const sim_result&)>>> cols = {
         {"GPU compute", [](const sim_result& r) { return r.breakdown.gpu_compute.value(); }},
-        {"busiest DIMM", [](const sim_result& r) { return r.breakdown.dimm_compute.value(); }},
-        {"mean DIMM", [](const sim_result& r) { return r.breakdown.dimm_compute_mean.value(); }},
+        {"busiest DIMM", [](const sim_result& r) { return r.breakdown.near_memory_compute.value(); }},
+        {"mean DIMM", [](const sim_result& r) { return r.breakdown.near_memory_compute_mean.value(); }},
         {"PCIe activations", [](const sim_result& r) { return r.breakdown.pcie.value(); }},
         {"PCIe weights", [](const sim_result& r) { return r.breakdown.pcie_weights.value(); }},
         {"DIMM-link", [](const sim_result& r) { return r.breakdown.dimm_link.value(); }},

@@ -3,37 +3,81 @@
 // and the scheduler's own figures. Every number comes out of the ledger of that run.
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/predict/prediction_metrics.hpp"
 
 namespace hermes {
 
-// Busy time per resource class over the whole run (prefill + decode). Resources work in
-// parallel, so these do not add up to the run time; they say which resource is the bottleneck.
+// Busy time per kind of resource over the whole run (prefill + decode), read from the run's
+// ledger by resource kind and stage (read_breakdown), whatever system produced it. Resources
+// work in parallel, so these do not add up to the run time; they say which is the bottleneck.
 struct time_breakdown {
-  seconds gpu_compute{};        // GPU busy (hot neurons, dense projection, merges it runs)
-  seconds dimm_compute{};       // the busiest NDP-DIMM (or host CPU for Hermes-host)
-  seconds dimm_compute_mean{};  // mean over the NDP-DIMMs
-  seconds pcie{};               // PCIe busy: activations exchanged every layer (2 x T_sync)
-  seconds pcie_weights{};       // PCIe busy moving weights (offloading, hot-neuron copies)
-  seconds dimm_link{};          // DIMM-link busy summed over links (merges, remapping)
-  seconds sync{};               // the part of `pcie` that is fixed per-transfer latency
-  seconds predictor{};          // host CPU time of the activation predictor
-  seconds prefill{};            // wall time of the prefill phase
+  seconds gpu_compute{};               // the busiest compute resource (GPU): hot neurons, dense parts
+  seconds near_memory_compute{};       // the busiest near-memory resource (an NDP-DIMM's core)
+  seconds near_memory_compute_mean{};  // mean over the near-memory resources
+  seconds host_compute{};              // the busiest host CPU, its predictor work not counted
+  seconds pcie{};                      // link busy exchanging activations (Hermes: 2 x T_sync per layer)
+  seconds pcie_weights{};              // link busy moving weights (offloading, hot-neuron copies, KV)
+  seconds dimm_link{};                 // busy of the links between cold devices, summed (merges, remapping)
+  seconds sync{};                      // fixed per-transfer latency of the exchanges (or all-reduces)
+  seconds predictor{};                 // the activation predictor, on whichever resource runs it
+  seconds prefill{};                   // wall time of the prefill phase
 
   [[nodiscard]] std::vector<std::pair<std::string, double>> items() const {
-    return {{"gpu_compute", gpu_compute.value()},   {"dimm_compute", dimm_compute.value()},
-            {"dimm_compute_mean", dimm_compute_mean.value()}, {"pcie", pcie.value()},
-            {"pcie_weights", pcie_weights.value()}, {"dimm_link", dimm_link.value()},
-            {"sync", sync.value()},                 {"predictor", predictor.value()},
+    return {{"gpu_compute", gpu_compute.value()},
+            {"near_memory_compute", near_memory_compute.value()},
+            {"near_memory_compute_mean", near_memory_compute_mean.value()},
+            {"host_compute", host_compute.value()},
+            {"pcie", pcie.value()},
+            {"pcie_weights", pcie_weights.value()},
+            {"dimm_link", dimm_link.value()},
+            {"sync", sync.value()},
+            {"predictor", predictor.value()},
             {"prefill", prefill.value()}};
   }
 };
+
+// The stage names the systems charge links with, by what they carry: what read_breakdown sums.
+namespace stages {
+inline constexpr std::string_view predictor = "predictor";
+inline constexpr std::string_view activations = "pcie";  // activations exchanged every layer
+inline constexpr std::string_view weight_stages[] = {"pcie_weights", "pcie_hot_copy", "pcie_prefill_weights",
+                                                     "pcie_prefill_kv"};
+inline constexpr std::string_view cold_link_stages[] = {"dimm_link", "dimm_link_remap"};
+}  // namespace stages
+
+// Fills every ledger-derived field of `b` (all but sync and prefill, which the run knows).
+inline void read_breakdown(const ledger& l, time_breakdown& b) {
+  seconds near_sum{};
+  std::size_t near_count = 0;
+  for (const resource_record& r : l.resources()) {
+    const seconds predicting = r.stage_busy(stages::predictor);
+    b.predictor += predicting;
+    switch (r.kind) {
+      case resource_kind::compute: b.gpu_compute = max(b.gpu_compute, r.busy); break;
+      case resource_kind::near_memory:
+        b.near_memory_compute = max(b.near_memory_compute, r.busy);
+        near_sum += r.busy;
+        ++near_count;
+        break;
+      case resource_kind::host: b.host_compute = max(b.host_compute, r.busy - predicting); break;
+      case resource_kind::link:
+        b.pcie += r.stage_busy(stages::activations);
+        for (std::string_view s : stages::weight_stages) b.pcie_weights += r.stage_busy(s);
+        for (std::string_view s : stages::cold_link_stages) b.dimm_link += r.stage_busy(s);
+        break;
+      case resource_kind::memory: break;
+    }
+  }
+  if (near_count > 0) b.near_memory_compute_mean = near_sum / static_cast<double>(near_count);
+}
 
 // Algorithm 1's load, per remapping window of the decode: for every layer stage (QKV or MLP of a
 // layer, stage 2l and 2l + 1) and NDP-DIMM, how many activations (true firings, union over the

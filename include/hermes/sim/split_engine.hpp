@@ -15,7 +15,12 @@
 //            4. the MLP split like QKV, merged on the cold devices (Sec IV-A.2 step 5);
 //            every GPU <-> cold exchange is one PCIe transfer (T_sync each way); layer time is
 //            max(GPU, slowest cold device) plus those syncs, as the ledger's resources make it.
-//            After every `window` tokens, cold neurons are remapped between DIMMs (Sec IV-D).
+//            After every `window` tokens, the remapper may move cold neurons (Sec IV-D).
+//
+// What differs between systems is policy, and a policy is a type (split_system below): the cold
+// device, the predictor (or no_prediction), the offline mapper, the online adjuster and the
+// remapper, each checked against its concept. The engine asks them and the device traits what
+// to do; it never asks which system it runs.
 //
 // Nothing here computes weights: timing only. The math path (model/transformer.hpp) charges the
 // same layer functions (layer/sparse_charging.hpp), so both modes cost a layer identically.
@@ -25,36 +30,29 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
-#include "hermes/activation/source.hpp"
-#include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/token_masks.hpp"
+#include "hermes/core/device_traits.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/device/device_set.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/host_cpu.hpp"
 #include "hermes/device/link.hpp"
-#include "hermes/device/ndp_dimm.hpp"
 #include "hermes/layer/attention_shape.hpp"
 #include "hermes/layer/device_neurons.hpp"
 #include "hermes/layer/ffn_shape.hpp"
 #include "hermes/layer/sparse_charging.hpp"
 #include "hermes/map/dimm_occupancy.hpp"
-#include "hermes/map/dimm_spread.hpp"
-#include "hermes/map/greedy_mapper.hpp"
 #include "hermes/map/home_masks.hpp"
-#include "hermes/map/hot_cold_adjuster.hpp"
-#include "hermes/map/ilp_mapper.hpp"
-#include "hermes/map/layer_fill_mapper.hpp"
+#include "hermes/map/offline_placement.hpp"
+#include "hermes/map/online_adjuster.hpp"
 #include "hermes/map/placement_problem.hpp"
-#include "hermes/map/random_mapper.hpp"
-#include "hermes/map/window_remapper.hpp"
-#include "hermes/predict/hermes_predictor.hpp"
+#include "hermes/map/remapper.hpp"
 #include "hermes/predict/prediction_metrics.hpp"
 #include "hermes/predict/predictor.hpp"
 #include "hermes/sim/activations.hpp"
@@ -66,46 +64,68 @@
 
 namespace hermes {
 
-// How the offline placement is made.
-enum class offline_policy {
-  ilp,        // Eq 1-7 solved with CBC (Hermes-partition and up)
-  greedy,     // hot by frequency until the GPU is full
-  random,     // Hermes-random: random neurons on the GPU, random homes
-  layer_fill, // Hermes-base: whole layers on the GPU in order while they fit, no sparsity
+// What a predictor factory sees when the engine builds the run's predictor: the model's layout,
+// the workload, and its activations (the offline profile, the correlation table).
+struct predictor_context {
+  const trace_layout& layout;
+  const workload_config& workload;
+  const batch_activations& activations;
 };
 
-// Which activation predictor drives the layer (Sec IV-C.1 and its ablations, Fig 15).
-enum class predictor_policy {
-  hermes,        // token-wise state + layer-wise correlation
-  token_only,    // Hermes-token-adjustment
-  layer_only,    // Hermes-layer-adjustment
-  dense,         // no sparsity: every neuron computed (Hermes-base)
+namespace detail {
+template <class P>
+consteval bool check_predictor_or_none() {
+  if constexpr (std::is_same_v<P, no_prediction>) return true;
+  else return check_predictor<P>();
+}
+}  // namespace detail
+
+// A split system: its policies as types, its settings as values.
+//   Cold          the cold device policy (ndp_dimm, host_cpu, or a user's compute_device)
+//   MakePredictor (const predictor_context&) -> a predictor, or no_prediction
+//   Mapper        an offline_mapper (memoised per process when it is a memoisable_mapper)
+//   Adjustment    an adjustment_policy (hot_cold_adjustment_policy, no_adjustment_policy)
+//   Remapping     a remapping_policy (window_remapping_policy, no_remapping_policy)
+template <class Cold, class MakePredictor, class Mapper, class Adjustment, class Remapping>
+struct split_system {
+  static_assert(compute_device<Cold> && memory_device<Cold>,
+                "split_system<Cold, ...>: the cold device must model hermes::compute_device and "
+                "hermes::memory_device (it stores every neuron and computes the cold ones)");
+  static_assert(check_offline_mapper<Mapper>());
+  static_assert(adjustment_policy<Adjustment>,
+                "split_system: Adjustment needs `make(const hermes::link&, hermes::ledger::resource_id)` "
+                "returning the run's online adjuster (hot_cold_adjustment_policy, no_adjustment_policy)");
+  static_assert(remapping_policy<Remapping>,
+                "split_system: Remapping needs `make(neurons, cold_devices, const hermes::link&, window)` "
+                "returning a hermes::remapper (window_remapping_policy, no_remapping_policy)");
+
+  using cold_type = Cold;
+  using predictor_type = std::invoke_result_t<const MakePredictor&, const predictor_context&>;
+  static_assert(detail::check_predictor_or_none<predictor_type>(),
+                "split_system: MakePredictor must return a hermes::predictor or hermes::no_prediction");
+
+  std::string name;
+  MakePredictor make_predictor;
+  Mapper mapper;
+  Adjustment adjustment{};
+  Remapping remapping{};
+  // Tokens per window: cold-device loads are recorded per window (with or without remapping, so
+  // a fixed mapping's imbalance can be measured) and the remapper acts after each (Sec IV-D: 5).
+  std::size_t window = 5;
 };
 
-struct split_system_options {
-  std::string name = "Hermes";
-  offline_policy offline = offline_policy::ilp;
-  predictor_policy predictor = predictor_policy::hermes;
-  bool online_adjustment = true;  // hot/cold adjustment every token (Sec IV-C.1)
-  bool window_remapping = true;   // DIMM load balancing every window (Sec IV-D)
-  std::size_t window = 5;         // Sec IV-D: 5 tokens
-  // CBC's budget per placement. The mapper always builds the LP-rounding + repair placement
-  // first (within 0.02% of the LP bound on LLaMA2-70B, docs/performance.md) and CBC only tries
-  // to improve it; the report carries the method, the bound, the gap and whether CBC ran.
-  // target_gap 1e-3: a placement proven within 0.1% of the LP bound is accepted without CBC.
-  // The profile is one 128-token input; on another input of the same model (the prompt) the
-  // profile's placement is 2.3% above that input's own bound, so a 0.1% tolerance is far below
-  // what the profile can tell apart (docs/parameters.md, "Mappers").
-  // When CBC runs it stops at a node limit, so a simulation is reproducible on any machine; the
-  // time limit is a safety net whose hit is reported (placement.cbc_time_limit_reached).
-  ilp_options ilp = [] {
-    ilp_options i;
-    i.max_nodes = 200;
-    i.time_limit_seconds = 120.0;
-    i.target_gap = 1e-3;
-    return i;
-  }();
-  std::uint64_t mapper_seed = 7;  // the random mapper's seed
+template <class Cold, class MakePredictor, class Mapper, class Adjustment, class Remapping>
+[[nodiscard]] split_system<Cold, MakePredictor, Mapper, Adjustment, Remapping> make_split_system(
+    std::string name, MakePredictor make_predictor, Mapper mapper, Adjustment adjustment, Remapping remapping) {
+  return {std::move(name), std::move(make_predictor), std::move(mapper), std::move(adjustment),
+          std::move(remapping)};
+}
+
+// The cold devices of one run: how many, configured how.
+template <class Config>
+struct cold_devices {
+  Config config;
+  std::size_t count = 0;
 };
 
 namespace detail {
@@ -186,350 +206,358 @@ class placement_memo {
   bounded_memo<std::uint64_t, placement_result, 8> entries_;
 };
 
-}  // namespace detail
+template <offline_mapper Mapper>
+[[nodiscard]] placement_result place_with(const Mapper& mapper, const placement_problem& problem) {
+  if constexpr (memoisable_mapper<Mapper>)
+    return placement_memo::instance().get(problem, static_cast<std::uint64_t>(mapper.memo_key()),
+                                          [&] { return mapper.place(problem); });
+  else
+    return mapper.place(problem);
+}
 
-// Runs one split system. `Cold` is the cold device policy (ndp_dimm or host_cpu); `cold_config`
-// its configuration and `cold_count` how many there are.
-template <class Cold, class ColdConfig>
-sim_result run_split_system(const workload_config& w, const hardware_config& h,
-                            const split_system_options& o, const ColdConfig& cold_config,
-                            std::size_t cold_count, const std::string& cold_name) {
-  w.validate();
-  h.validate();
-  const model_shape& m = w.model;
-  sim_result r;
-  r.model = m.name;
-  r.system = o.name;
-  r.gpu = h.gpu.name;
-  r.dimms = std::is_same_v<Cold, ndp_dimm> ? cold_count : 0;
-  r.batch = w.batch;
-  r.input_len = w.input_len;
-  r.output_len = w.output_len;
-  if (cold_count == 0)
-    return sim_result::unsupported(m.name, o.name, o.name + " needs at least one " + cold_name);
-  if (o.window == 0) throw invalid_parameter("system.window", "0", "at least 1 token");
+using host_clock = std::chrono::steady_clock;
+[[nodiscard]] inline double seconds_since(host_clock::time_point t0) {
+  return std::chrono::duration<double>(host_clock::now() - t0).count();
+}
 
-  // ---- memory: what must fit where (sim/memory_plan.hpp) ----
-  const bytes cold_capacity = Cold(cold_config).capacity();
-  const memory_plan mem = plan_split_memory(w, h, cold_capacity, cold_count);
-  if (!mem.supported) {
-    sim_result u = sim_result::unsupported(m.name, o.name, mem.reason);
-    u.gpu = r.gpu; u.dimms = r.dimms; u.batch = r.batch; u.input_len = r.input_len; u.output_len = r.output_len;
+// One run of a split system: the phases of the workflow as member functions.
+template <class System>
+class split_run {
+  using Cold = typename System::cold_type;
+  using Predictor = typename System::predictor_type;
+  static constexpr bool predicts = predictor<Predictor>;
+  using Adjuster = decltype(std::declval<const System&>().adjustment.make(std::declval<const link&>(),
+                                                                          ledger::resource_id{}));
+  using Remapper = decltype(std::declval<const System&>().remapping.make(std::size_t{}, std::size_t{},
+                                                                         std::declval<const link&>(), std::size_t{}));
+  static_assert(online_adjuster<Adjuster, Predictor>,
+                "split_system: its online adjuster cannot read its predictor (hot_cold_adjustment_policy "
+                "needs a predictor with per-neuron states: state(layer, kind, neuron))");
+  using devices_type = device_set<gpu, Cold>;
+
+ public:
+  template <class ColdConfig>
+  split_run(const System& s, const workload_config& w, const hardware_config& h,
+            const cold_devices<ColdConfig>& cold)
+      : s_(s), w_(w), h_(h), m_(w.model), D_(cold.count), ashape_(attention_shape::of(w.model)),
+        fshape_(ffn_shape::of(w.model)), bpp_(w.model.bytes_per_param),
+        attn_neuron_bytes_(static_cast<double>(ashape_.chunk_elements()) * bpp_),
+        ffn_neuron_bytes_(static_cast<double>(fshape_.chunk_elements()) * bpp_),
+        gpu_policy_(h.gpu), cold_policy_(cold.config), pcie_link_(h.pcie), cold_link_(h.dimm_link),
+        devices_(group<gpu>("gpu", 1, h.gpu),
+                 group<Cold>(std::string(device_traits<Cold>::prefix), std::max<std::size_t>(1, D_), cold.config)) {}
+
+  sim_result run() {
+    identify();
+    if (D_ == 0)
+      return sim_result::unsupported(m_.name, s_.name,
+                                     s_.name + " needs at least one " + std::string(device_traits<Cold>::prefix));
+    if (s_.window == 0) throw invalid_parameter("system.window", "0", "at least 1 token");
+    mem_ = plan_split_memory(w_, h_, cold_policy_.capacity(), D_);
+    if (!mem_.supported) return unsupported(mem_.reason);
+    if (w_.mode == execution_mode::math) math_model<>::require_fits(m_);
+    attach_resources();
+    auto t_host = host_clock::now();
+    batch_activations acts(w_);
+    const activation_trace profile = acts.profile_trace();
+    r_.host_seconds_activations += seconds_since(t_host);
+    place(acts.layout(), profile);
+    Predictor predictor = s_.make_predictor(predictor_context{acts.layout(), w_, acts});
+    t_host = host_clock::now();
+    const activation_trace prompt = acts.prompt_union();
+    r_.host_seconds_activations += seconds_since(t_host);
+    const auto t_sim = host_clock::now();
+    if constexpr (prefill_initialised<Predictor>) predictor.initialise_from_prefill(prompt, 0, prompt.tokens());
+    prefill();
+    decode(acts, predictor);
+    r_.host_seconds_simulation = seconds_since(t_sim) - decode_activation_seconds_;
+    report(predictor);
+    return r_;
+  }
+
+ private:
+  void identify() {
+    r_.model = m_.name;
+    r_.system = s_.name;
+    r_.gpu = h_.gpu.name;
+    r_.dimms = is_near_memory_v<Cold> ? D_ : 0;
+    r_.batch = w_.batch;
+    r_.input_len = w_.input_len;
+    r_.output_len = w_.output_len;
+  }
+
+  sim_result unsupported(const std::string& why) const {
+    sim_result u = sim_result::unsupported(m_.name, s_.name, why);
+    u.gpu = r_.gpu; u.dimms = r_.dimms; u.batch = r_.batch; u.input_len = r_.input_len; u.output_len = r_.output_len;
     return u;
   }
 
-  if (w.mode == execution_mode::math) math_model<>::require_fits(m);
+  // ---- devices, links and the host on one ledger; how a layer's work is spread ----
+  void attach_resources() {
+    devices_.attach(L_);
+    pcie_id_ = L_.add_resource("pcie", resource_kind::link);
+    for (std::size_t j = 0; j < D_; ++j)
+      cold_link_ids_.push_back(L_.add_resource("dimm_link" + std::to_string(j), resource_kind::link));
+    host_id_ = L_.add_resource("host", resource_kind::host);
+    exchange_.emplace(L_, pcie_id_, pcie_link_, D_);
 
-  // ---- devices and the ledger ----
-  using devices_type = device_set<gpu, Cold>;
-  devices_type devices(group<gpu>("gpu", 1, h.gpu), group<Cold>(cold_name, cold_count, cold_config));
-  ledger L;
-  devices.attach(L);
-  const ledger::resource_id pcie_id = L.add_resource("pcie", resource_kind::link);
-  std::vector<ledger::resource_id> dimm_link_ids;
-  for (std::size_t j = 0; j < cold_count; ++j)
-    dimm_link_ids.push_back(L.add_resource("dimm_link" + std::to_string(j), resource_kind::link));
-  const ledger::resource_id host_id = L.add_resource("host", resource_kind::host);
-  const link pcie_link(h.pcie);
-  const link dimm_link(h.dimm_link);
-  detail::pcie_exchange exchange(L, pcie_id, pcie_link, cold_count);
-  const std::size_t D = cold_count;
-  const device_index G = gpu_device;
+    std::vector<device_index> cold;
+    for (std::size_t j = 0; j < D_; ++j) cold.push_back(dimm_device(j));
+    ffn_opts_.weight_bytes_per_element = bpp_;
+    ffn_opts_.activation_bytes_per_element = bpp_;
+    ffn_opts_.merge_devices = cold;  // Sec IV-A.2 step 5: reduced on the cold devices
+    ffn_opts_.move = [this](device_index from, device_index to, bytes size, seconds ready) {
+      return move(from, to, size, ready);
+    };
+    static_cast<sparse_cost_options&>(attn_opts_) = ffn_opts_;
+    attn_opts_.projection_device = gpu_device;  // Sec IV-A.2 step 3: dense projection on the GPU
+    attn_opts_.kv_bytes_per_element = bpp_;
+    // KV head g's cache lives on cold device g mod D (the paper does not say how heads spread;
+    // round robin keeps every DIMM's attention work equal when D divides the KV heads).
+    for (std::size_t g = 0; g < ashape_.kv_heads; ++g) attn_opts_.kv_head_home.push_back(dimm_device(g % D_));
+  }
 
-  auto move = [&](device_index from, device_index to, bytes size, seconds ready) -> seconds {
+  // GPU <-> cold devices: the stage's PCIe exchange; between cold devices: the sender's link.
+  seconds move(device_index from, device_index to, bytes size, seconds ready) {
     if (from == to) return ready;
-    if (from == G || to == G) return exchange.transfer(to == G, size, ready);
-    // Between cold devices: the DIMM-link of the sending DIMM (Sec IV-A); the host CPU is one
-    // device and never sends to itself.
-    return L.charge(dimm_link_ids[from - 1], ready, dimm_link.transfer(size), "dimm_link");
-  };
+    if (from == gpu_device || to == gpu_device) return exchange_->transfer(to == gpu_device, size, ready);
+    return L_.charge(cold_link_ids_[from - 1], ready, cold_link_.transfer(size), "dimm_link");
+  }
 
-  const attention_shape ashape = attention_shape::of(m);
-  const ffn_shape fshape = ffn_shape::of(m);
-  const double bpp = m.bytes_per_param;
-  const bytes attn_neuron_bytes(static_cast<double>(ashape.chunk_elements()) * bpp);
-  const bytes ffn_neuron_bytes(static_cast<double>(fshape.chunk_elements()) * bpp);
-
-  std::vector<device_index> cold_devices;
-  for (std::size_t j = 0; j < D; ++j) cold_devices.push_back(dimm_device(j));
-  sparse_cost_options ffn_opts;
-  ffn_opts.weight_bytes_per_element = bpp;
-  ffn_opts.activation_bytes_per_element = bpp;
-  ffn_opts.merge_devices = cold_devices;  // Sec IV-A.2 step 5: reduced on the NDP-DIMMs
-  ffn_opts.move = move;
-  attention_cost_options attn_opts;
-  static_cast<sparse_cost_options&>(attn_opts) = ffn_opts;
-  attn_opts.projection_device = G;        // Sec IV-A.2 step 3: dense projection on the GPU
-  attn_opts.kv_bytes_per_element = bpp;
-  // KV head g's cache lives on cold device g mod D (the paper does not say how heads spread;
-  // round robin keeps every DIMM's attention work equal when D divides the KV heads).
-  for (std::size_t g = 0; g < ashape.kv_heads; ++g) attn_opts.kv_head_home.push_back(dimm_device(g % D));
-
-  // ---- activations: an offline profile for the placement, then the batch's sequences ----
-  using host_clock = std::chrono::steady_clock;
-  const auto since = [](host_clock::time_point t0) {
-    return std::chrono::duration<double>(host_clock::now() - t0).count();
-  };
-  auto t_host = host_clock::now();
-  batch_activations acts(w);
-  const trace_layout layout = acts.layout();
-  const activation_trace profile = acts.profile_trace();
-  r.host_seconds_activations += since(t_host);
-  t_host = host_clock::now();
-
-  // ---- offline placement (Sec IV-B) ----
-  const gpu gpu_policy(h.gpu);
-  const Cold cold_policy(cold_config);
-  const std::size_t ref_attn = std::max<std::size_t>(1, ashape.neurons() / 10);
-  const std::size_t ref_ffn = std::max<std::size_t>(1, fshape.neurons / 10);
-  placement_stage_times stage_t;
-  stage_t.attention_gpu = per_activation_time(gpu_policy, 1, ashape.chunk_elements(), ref_attn, bpp, w.batch);
-  stage_t.attention_dimm = per_activation_time(cold_policy, 1, ashape.chunk_elements(), ref_attn, bpp, w.batch);
-  stage_t.ffn_gpu = per_activation_time(gpu_policy, fshape.rows_per_chunk(), fshape.hidden, ref_ffn, bpp, w.batch);
-  stage_t.ffn_dimm = per_activation_time(cold_policy, fshape.rows_per_chunk(), fshape.hidden, ref_ffn, bpp, w.batch);
-  placement_problem problem =
-      make_placement_problem(m, profile, 0, profile.tokens(), stage_t, pcie_link.config().latency,
-                             mem.gpu_for_neurons, mem.cold_for_neurons_each, D);
-  // With a batch, a neuron is computed when any sequence activates it.
-  if (w.batch > 1)
-    for (auto& layer : problem.layers)
-      for (double& f : layer.frequency) f = 1.0 - std::pow(1.0 - std::min(1.0, f), static_cast<double>(w.batch));
-
-  const std::uint64_t mapper_key = static_cast<std::uint64_t>(o.offline) * 1000003ULL ^ o.mapper_seed ^
-                                   (static_cast<std::uint64_t>(o.ilp.group_size) << 32) ^
-                                   (static_cast<std::uint64_t>(o.ilp.max_nodes) << 40) ^
-                                   static_cast<std::uint64_t>(o.ilp.time_limit_seconds * 1000.0) << 16 ^
-                                   static_cast<std::uint64_t>(o.ilp.target_gap * 1e9) << 24;
-  placement_result placed = detail::placement_memo::instance().get(problem, mapper_key, [&] {
-    switch (o.offline) {
-      case offline_policy::ilp: return ilp_mapper(o.ilp).place(problem);
-      case offline_policy::greedy: return greedy_mapper{}.place(problem);
-      case offline_policy::random: return random_mapper{o.mapper_seed}.place(problem);
-      case offline_policy::layer_fill: break;
-    }
-    return layer_fill_mapper{}.place(problem);
-  });
-  r.host_seconds_placement = since(t_host);
-  r.has_placement = true;
-  r.placement_method = std::string(to_string(placed.method));
-  r.placement_objective = placed.objective;
-  r.placement_lower_bound = placed.lower_bound;
-  r.placement_gap = placed.gap;
-  r.placement_solve_seconds = placed.solve_seconds;
-  r.placement_time_limit_reached = placed.cbc.time_limit_reached;
-  r.placement_cbc_ran = placed.cbc.ran;
-  r.placement_target_gap = o.offline == offline_policy::ilp ? o.ilp.target_gap : 0.0;
-  std::vector<layer_placement> placement = std::move(placed.layers);
-  // The online adjuster keeps each stage's GPU share at what the offline placement gave it.
-  std::vector<std::size_t> gpu_budget(placement.size());
-  for (std::size_t s = 0; s < placement.size(); ++s) gpu_budget[s] = placement[s].cached.count();
-  std::vector<bytes> stage_bytes(placement.size());
-  for (std::size_t s = 0; s < placement.size(); ++s) stage_bytes[s] = (s % 2 == 0) ? attn_neuron_bytes : ffn_neuron_bytes;
-  dimm_occupancy occupancy = dimm_occupancy::of(placement, stage_bytes, D, mem.cold_for_neurons_each);
-  // Per stage, the homes as one mask per device: what the per-device counts of every layer and
-  // token are taken from. Only the window remapper changes homes, and it updates these with them.
-  std::vector<home_masks> homes;
-  homes.reserve(placement.size());
-  for (const layer_placement& p : placement) homes.emplace_back(p, devices.size());
-
-  // ---- the predictor, initialised from the prompt (Sec IV-C.1) ----
-  const bool dense = o.predictor == predictor_policy::dense;
-  std::optional<hermes_predictor> predictor;
-  if (!dense) {
-    hermes_predictor_params params;
-    params.signals = o.predictor == predictor_policy::token_only ? predictor_signals::token_only
-                     : o.predictor == predictor_policy::layer_only ? predictor_signals::layer_only
-                                                                   : predictor_signals::token_and_layer;
-    predictor.emplace(layout, acts.correlations(params.top_k), params);
+  // ---- offline placement (Sec IV-B) from the profile ----
+  void place(const trace_layout&, const activation_trace& profile) {
+    const auto t_host = host_clock::now();
+    const std::size_t ref_attn = std::max<std::size_t>(1, ashape_.neurons() / 10);
+    const std::size_t ref_ffn = std::max<std::size_t>(1, fshape_.neurons / 10);
+    placement_stage_times t;
+    t.attention_gpu = per_activation_time(gpu_policy_, 1, ashape_.chunk_elements(), ref_attn, bpp_, w_.batch);
+    t.attention_dimm = per_activation_time(cold_policy_, 1, ashape_.chunk_elements(), ref_attn, bpp_, w_.batch);
+    t.ffn_gpu = per_activation_time(gpu_policy_, fshape_.rows_per_chunk(), fshape_.hidden, ref_ffn, bpp_, w_.batch);
+    t.ffn_dimm = per_activation_time(cold_policy_, fshape_.rows_per_chunk(), fshape_.hidden, ref_ffn, bpp_, w_.batch);
+    placement_problem problem = make_placement_problem(m_, profile, 0, profile.tokens(), t, pcie_link_.config().latency,
+                                                       mem_.gpu_for_neurons, mem_.cold_for_neurons_each, D_);
+    // With a batch, a neuron is computed when any sequence activates it.
+    if (w_.batch > 1)
+      for (auto& layer : problem.layers)
+        for (double& f : layer.frequency) f = 1.0 - std::pow(1.0 - std::min(1.0, f), static_cast<double>(w_.batch));
+    placement_result placed = place_with(s_.mapper, problem);
+    r_.host_seconds_placement = seconds_since(t_host);
+    r_.has_placement = true;
+    r_.placement_method = std::string(to_string(placed.method));
+    r_.placement_objective = placed.objective;
+    r_.placement_lower_bound = placed.lower_bound;
+    r_.placement_gap = placed.gap;
+    r_.placement_solve_seconds = placed.solve_seconds;
+    r_.placement_time_limit_reached = placed.cbc.time_limit_reached;
+    r_.placement_cbc_ran = placed.cbc.ran;
+    r_.placement_target_gap = mapper_target_gap(s_.mapper);
+    placement_ = std::move(placed.layers);
+    // The online adjuster keeps each stage's GPU share at what the offline placement gave it.
+    for (const layer_placement& p : placement_) gpu_budget_.push_back(p.cached.count());
+    for (std::size_t s = 0; s < placement_.size(); ++s)
+      stage_bytes_.push_back(s % 2 == 0 ? attn_neuron_bytes_ : ffn_neuron_bytes_);
+    occupancy_.emplace(dimm_occupancy::of(placement_, stage_bytes_, D_, mem_.cold_for_neurons_each));
+    // Per stage, the homes as one mask per device: what the per-device counts of every layer and
+    // token are taken from. Only the remapper changes homes, and it updates these with them.
+    homes_.reserve(placement_.size());
+    for (const layer_placement& p : placement_) homes_.emplace_back(p, devices_.size());
   }
 
   // ---- prefill: the prompt on the GPU, missing weights streamed over PCIe (Sec IV-A.2) ----
-  t_host = host_clock::now();
-  const activation_trace prompt = acts.prompt_union();
-  r.host_seconds_activations += since(t_host);
-  const auto t_sim = host_clock::now();
-  double decode_activation_seconds = 0.0;
-  if (predictor) predictor->initialise_from_prefill(prompt, 0, prompt.tokens());
-  seconds t = seconds{};
-  {
-    const std::size_t tokens = w.batch * w.input_len;
-    const ledger::resource_id gpu_id = devices.resource(G);
+  void prefill() {
+    const std::size_t tokens = w_.batch * w_.input_len;
+    const ledger::resource_id gpu_id = devices_.resource(gpu_device);
     seconds layer_ready{};
-    for (std::size_t l = 0; l < m.layers; ++l) {
+    for (std::size_t l = 0; l < m_.layers; ++l) {
       // Weights of this layer not resident on the GPU: everything but its GPU copies and Wo.
-      const double cached = static_cast<double>(placement[2 * l].cached.count()) * attn_neuron_bytes.value() +
-                            static_cast<double>(placement[2 * l + 1].cached.count()) * ffn_neuron_bytes.value();
-      const bytes streamed(std::max(0.0, mem.sparse_bytes_per_layer.value() - cached));
-      device_cost c = pcie_link.transfer(streamed);
-      const seconds weights_at = L.charge(pcie_id, seconds{}, c, "pcie_prefill_weights");
+      const double cached = static_cast<double>(placement_[2 * l].cached.count()) * attn_neuron_bytes_.value() +
+                            static_cast<double>(placement_[2 * l + 1].cached.count()) * ffn_neuron_bytes_.value();
+      const bytes streamed(std::max(0.0, mem_.sparse_bytes_per_layer.value() - cached));
+      const seconds weights_at = L_.charge(pcie_id_, seconds{}, pcie_link_.transfer(streamed), "pcie_prefill_weights");
       // Every weight of the layer multiplies every prompt token: one GEMM per matrix.
-      device_cost g = gpu_policy.matmul(tokens, ashape.chunk_elements(), m.hidden, bpp);
-      g += gpu_policy.matmul(tokens, m.hidden, ashape.q_dim(), bpp);
-      g += gpu_policy.matmul(tokens, fshape.neurons, fshape.chunk_elements(), bpp);
+      device_cost g = gpu_policy_.matmul(tokens, ashape_.chunk_elements(), m_.hidden, bpp_);
+      g += gpu_policy_.matmul(tokens, m_.hidden, ashape_.q_dim(), bpp_);
+      g += gpu_policy_.matmul(tokens, fshape_.neurons, fshape_.chunk_elements(), bpp_);
       // Attention over the prompt: QK^T and SV, causal (half the square).
-      const double ctx = static_cast<double>(w.input_len);
-      g.time += seconds(2.0 * 2.0 * static_cast<double>(w.batch) * ctx * ctx / 2.0 *
-                        static_cast<double>(ashape.q_dim()) / gpu_policy.effective_peak(bpp).value());
-      layer_ready = L.charge(gpu_id, std::max(weights_at, layer_ready), g, "prefill_compute");
+      const double ctx = static_cast<double>(w_.input_len);
+      g.time += seconds(2.0 * 2.0 * static_cast<double>(w_.batch) * ctx * ctx / 2.0 *
+                        static_cast<double>(ashape_.q_dim()) / gpu_policy_.effective_peak(bpp_).value());
+      layer_ready = L_.charge(gpu_id, std::max(weights_at, layer_ready), g, "prefill_compute");
       // The layer's KV cache goes to the cold devices that will run decode attention.
-      const bytes kv(static_cast<double>(tokens) * 2.0 * static_cast<double>(ashape.kv_dim()) * bpp);
-      L.charge(pcie_id, layer_ready, pcie_link.transfer(kv), "pcie_prefill_kv");
+      const bytes kv(static_cast<double>(tokens) * 2.0 * static_cast<double>(ashape_.kv_dim()) * bpp_);
+      L_.charge(pcie_id_, layer_ready, pcie_link_.transfer(kv), "pcie_prefill_kv");
     }
-    t = L.makespan();
+    t_ = L_.makespan();
+    r_.seconds_prefill = t_;
+    r_.breakdown.prefill = t_;
+    for (std::size_t j = 0; j < D_; ++j) cold_busy_at_decode_.push_back(L_.resource(devices_.resource(dimm_device(j))).busy);
   }
-  r.seconds_prefill = t;
-  r.breakdown.prefill = t;
-  std::vector<seconds> cold_busy_at_decode(D);
-  for (std::size_t j = 0; j < D; ++j) cold_busy_at_decode[j] = L.resource(devices.resource(dimm_device(j))).busy;
 
-  // ---- decode ----
-  std::optional<math_model<>> math;
-  if (w.mode == execution_mode::math) math.emplace(m, w.batch, w.model_seed, w.seed);
-  std::optional<hot_cold_adjuster<link>> adjuster;
-  if (o.online_adjustment && !dense) adjuster.emplace(pcie_link, pcie_id);
-  std::vector<window_remapper<link>> remappers;
-  if (o.window_remapping && !dense && D > 1)
-    for (std::size_t s = 0; s < placement.size(); ++s)
-      remappers.emplace_back(placement[s].neurons(), D, dimm_link, o.window);
-
-  // Algorithm 1's load per window, stage and DIMM, recorded with or without remapping so that a
-  // fixed mapping's imbalance can be measured too (reports: sim/reproduce.hpp).
-  if constexpr (std::is_same_v<Cold, ndp_dimm>)
-    r.window_loads = dimm_window_loads(o.window, (w.output_len + o.window - 1) / o.window, placement.size(), D);
-
-  std::vector<neuron_mask> last_hot(placement.size());
-  for (std::size_t s = 0; s < placement.size(); ++s) last_hot[s] = neuron_mask(placement[s].neurons());
-  prediction_metrics metrics;
-  prediction pred;
-  token_masks truth(layout);
-  std::vector<neuron_mask> all_active(layer_kinds);
-  all_active[0] = neuron_mask(layout.attention_neurons);
-  all_active[0].fill();
-  all_active[1] = neuron_mask(layout.ffn_neurons);
-  all_active[1].fill();
-  seconds attention_time{}, mlp_time{};
-  std::vector<std::size_t> active_per_device(devices.size());
-  const seconds decode_start = t;
-  for (std::size_t tok = 0; tok < w.output_len; ++tok) {
-    const auto t_act = host_clock::now();
-    acts.next_union(truth);
-    decode_activation_seconds += since(t_act);
-    const std::size_t pos = w.input_len + tok;
-    for (std::size_t l = 0; l < m.layers; ++l) {
-      for (layer_kind kind : {layer_kind::attention, layer_kind::ffn}) {
-        const std::size_t s = 2 * l + (kind == layer_kind::ffn ? 1 : 0);
-        const neuron_mask& actual = truth.mask(l, kind);
-        const neuron_mask* computed = &all_active[static_cast<std::size_t>(kind)];
-        seconds ready = t;
-        if (predictor) {
-          prediction_request req;
-          req.token = tok;
-          req.layer = l;
-          req.kind = kind;
-          layer_ref prev{};
-          if (predecessor(layer_ref{l, kind}, prev)) req.previous = &truth.mask(prev.layer, prev.kind);
-          req.ready = t;
-          predictor->predict(req, pred);
-          if (o.predictor == predictor_policy::layer_only) last_hot[s] = pred.hot;
-          // The host evaluates the predictor for this layer while the previous one runs: it
-          // reads the layer's state and correlation entries once (modelled on the host CPU's
-          // memory bandwidth; measured cost in docs/performance.md).
-          const double table = static_cast<double>(actual.size()) * (0.5 + 2.0 * 2.0);
-          vector_work pw;
-          pw.elements = actual.size();
-          pw.flops_per_element = 2.0;
-          pw.bytes_per_element = table / static_cast<double>(actual.size()) / 2.0;
-          L.charge(host_id, ready, host_cpu(h.host).vector_op(pw), "predictor");
-          metrics.add(kind, pred.active, actual);
-          computed = &pred.active;
-          predictor->update(req, actual);
-        }
-        if (!r.window_loads.empty()) {
-          // Counted word by word, then added: the loads are whole numbers, so the sums are exact
-          // whatever the order.
-          double* load = r.window_loads.of(tok / o.window, s);
-          count_active_by_device(actual, placement[s], homes[s], active_per_device);
-          for (std::size_t j = 0; j < D; ++j) load[j] += static_cast<double>(active_per_device[dimm_device(j)]);
-        }
-        if (kind == layer_kind::attention) {
-          const attention_timing at =
-              math ? math->attention(l, pos, *computed, placement[s], devices, L, ready, attn_opts)
-                   : charge_attention(ashape, w.batch, pos, device_neuron_counts(*computed, placement[s], homes[s]),
-                                      devices, L, ready, attn_opts);
-          attention_time += at.end - ready;
-          t = at.end;
-          // During the projection the DIMMs idle and the host moves newly hot neurons of this
-          // layer (both stages) to the GPU (Sec IV-A.2 step 3, IV-C.1).
-          if (adjuster) {
-            for (std::size_t ss : {s, s + 1}) {
-              const auto kk = ss == s ? layer_kind::attention : layer_kind::ffn;
-              // The layer-only predictor keeps no state: its hot set is its last prediction.
-              const auto res =
-                  o.predictor == predictor_policy::layer_only
-                      ? adjuster->adjust(placement[ss],
-                                         [&](std::size_t i) { return last_hot[ss].test(i) ? 15u : 0u; },
-                                         gpu_budget[ss], stage_bytes[ss], L, at.attention_end)
-                      : adjuster->adjust(placement[ss], *predictor, l, kk, gpu_budget[ss],
-                                         stage_bytes[ss], L, at.attention_end);
-              r.hot_neurons_promoted += res.promoted.size();
-            }
+  // ---- decode: every token through every layer stage ----
+  void decode(batch_activations& acts, Predictor& predictor) {
+    if (w_.mode == execution_mode::math) math_.emplace(m_, w_.batch, w_.model_seed, w_.seed);
+    const Adjuster adjuster = s_.adjustment.make(pcie_link_, pcie_id_);
+    std::vector<Remapper> remappers;
+    for (const layer_placement& p : placement_) remappers.push_back(s_.remapping.make(p.neurons(), D_, cold_link_, s_.window));
+    if constexpr (is_near_memory_v<Cold>)
+      r_.window_loads = dimm_window_loads(s_.window, (w_.output_len + s_.window - 1) / s_.window, placement_.size(), D_);
+    const trace_layout& layout = acts.layout();
+    token_masks truth(layout);
+    for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
+      all_active_[static_cast<std::size_t>(k)] = neuron_mask(layout.neurons(k));
+      all_active_[static_cast<std::size_t>(k)].fill();
+    }
+    active_per_device_.assign(devices_.size(), 0);
+    const seconds decode_start = t_;
+    for (std::size_t tok = 0; tok < w_.output_len; ++tok) {
+      const auto t_act = host_clock::now();
+      acts.next_union(truth);
+      decode_activation_seconds_ += seconds_since(t_act);
+      for (std::size_t l = 0; l < m_.layers; ++l)
+        for (layer_kind kind : {layer_kind::attention, layer_kind::ffn}) {
+          const std::size_t s = 2 * l + (kind == layer_kind::ffn ? 1 : 0);
+          decode_stage(tok, l, kind, truth, predictor, adjuster);
+          if (remappers[s].record(truth.mask(l, kind))) {
+            const remap_report rep = remappers[s].remap(placement_[s], homes_[s], stage_bytes_[s], *occupancy_, L_,
+                                                        sender_links{&cold_link_ids_}, t_);
+            r_.neurons_remapped += rep.moves.size();
           }
-          // The projection output goes back to the cold devices for the MLP.
-          t = exchange.transfer(false, bytes(static_cast<double>(w.batch * m.hidden) * bpp /
-                                             static_cast<double>(D)), t);
-        } else {
-          const layer_timing ft =
-              math ? math->ffn(l, *computed, placement[s], devices, L, ready, ffn_opts)
-                   : charge_sparse_ffn(fshape, w.batch, device_neuron_counts(*computed, placement[s], homes[s]),
-                                       devices, L, ready, ffn_opts);
-          mlp_time += ft.end - ready;
-          // The merged layer output is on the cold devices; the GPU fetches it for the next QKV.
-          t = exchange.transfer(true, bytes(static_cast<double>(w.batch * m.hidden) * bpp /
-                                            static_cast<double>(D)), ft.end);
         }
-        if (!remappers.empty() && remappers[s].record(actual)) {
-          const remap_report rep = remappers[s].remap(
-              placement[s], homes[s], stage_bytes[s], occupancy, L,
-              [&](device_index from, device_index) { return dimm_link_ids[from - 1]; }, t);
-          r.neurons_remapped += rep.moves.size();
-        }
+    }
+    r_.host_seconds_activations += decode_activation_seconds_;
+    r_.seconds_decode = L_.makespan() - decode_start;
+  }
+
+  // One layer stage of one token: predict, charge the stage, adjust the GPU's copies.
+  void decode_stage(std::size_t tok, std::size_t l, layer_kind kind, const token_masks& truth, Predictor& predictor,
+                    const Adjuster& adjuster) {
+    const std::size_t s = 2 * l + (kind == layer_kind::ffn ? 1 : 0);
+    const neuron_mask& actual = truth.mask(l, kind);
+    const neuron_mask* computed = &all_active_[static_cast<std::size_t>(kind)];
+    const seconds ready = t_;
+    if constexpr (predicts) {
+      prediction_request req;
+      req.token = tok;
+      req.layer = l;
+      req.kind = kind;
+      layer_ref prev{};
+      if (predecessor(layer_ref{l, kind}, prev)) req.previous = &truth.mask(prev.layer, prev.kind);
+      req.ready = t_;
+      predictor.predict(req, pred_);
+      // The host evaluates the predictor for this layer while the previous one runs.
+      L_.charge(host_id_, ready,
+                host_cpu(h_.host).vector_op(predictor_host_work(predictor, actual.size(), layout_neurons(truth))),
+                "predictor");
+      metrics_.add(kind, pred_.active, actual);
+      computed = &pred_.active;
+      predictor.update(req, actual);
+    }
+    if constexpr (is_near_memory_v<Cold>) {
+      // Counted word by word, then added: the loads are whole numbers, so the sums are exact
+      // whatever the order.
+      double* load = r_.window_loads.of(tok / s_.window, s);
+      count_active_by_device(actual, placement_[s], homes_[s], active_per_device_);
+      for (std::size_t j = 0; j < D_; ++j) load[j] += static_cast<double>(active_per_device_[dimm_device(j)]);
+    }
+    if (kind == layer_kind::attention) {
+      const std::size_t pos = w_.input_len + tok;
+      const attention_timing at =
+          math_ ? math_->attention(l, pos, *computed, placement_[s], devices_, L_, ready, attn_opts_)
+                : charge_attention(ashape_, w_.batch, pos, device_neuron_counts(*computed, placement_[s], homes_[s]),
+                                   devices_, L_, ready, attn_opts_);
+      attention_time_ += at.end - ready;
+      t_ = at.end;
+      // During the projection the cold devices idle and the host moves newly hot neurons of this
+      // layer (both stages) to the GPU (Sec IV-A.2 step 3, IV-C.1).
+      for (std::size_t ss : {s, s + 1}) {
+        const layer_kind kk = ss == s ? layer_kind::attention : layer_kind::ffn;
+        const hot_cold_adjustment res =
+            adjuster.adjust(placement_[ss], predictor, l, kk, gpu_budget_[ss], stage_bytes_[ss], L_, at.attention_end);
+        r_.hot_neurons_promoted += res.promoted.size();
       }
+      // The projection output goes back to the cold devices for the MLP.
+      t_ = exchange_->transfer(false, bytes(static_cast<double>(w_.batch * m_.hidden) * bpp_ / static_cast<double>(D_)), t_);
+    } else {
+      const layer_timing ft =
+          math_ ? math_->ffn(l, *computed, placement_[s], devices_, L_, ready, ffn_opts_)
+                : charge_sparse_ffn(fshape_, w_.batch, device_neuron_counts(*computed, placement_[s], homes_[s]),
+                                    devices_, L_, ready, ffn_opts_);
+      mlp_time_ += ft.end - ready;
+      // The merged layer output is on the cold devices; the GPU fetches it for the next QKV.
+      t_ = exchange_->transfer(true, bytes(static_cast<double>(w_.batch * m_.hidden) * bpp_ / static_cast<double>(D_)), ft.end);
     }
   }
-  const seconds decode_end = L.makespan();
-  r.host_seconds_activations += decode_activation_seconds;
-  r.host_seconds_simulation = since(t_sim) - decode_activation_seconds;
-  r.seconds_decode = decode_end - decode_start;
 
-  // ---- report ----
-  const double generated = static_cast<double>(w.batch * w.output_len);
-  r.tokens_per_second = generated / r.seconds_decode.value();
-  r.end_to_end_tokens_per_second = generated / (r.seconds_decode + r.seconds_prefill).value();
-  r.attention_latency_per_token = attention_time / static_cast<double>(w.output_len);
-  r.mlp_latency_per_token = mlp_time / static_cast<double>(w.output_len);
-  r.breakdown.gpu_compute = L.resource(devices.resource(G)).busy;
-  seconds cold_max{}, cold_sum{};
-  double decode_busy_max = 0.0, decode_busy_sum = 0.0;
-  for (std::size_t j = 0; j < D; ++j) {
-    const seconds busy = L.resource(devices.resource(dimm_device(j))).busy;
-    cold_max = max(cold_max, busy);
-    cold_sum += busy;
-    const double decode_busy = (busy - cold_busy_at_decode[j]).value();
-    decode_busy_max = std::max(decode_busy_max, decode_busy);
-    decode_busy_sum += decode_busy;
+  static std::size_t layout_neurons(const token_masks& truth) {
+    const trace_layout& l = truth.layout();
+    return l.layers * (l.attention_neurons + l.ffn_neurons);
   }
-  r.breakdown.dimm_compute = cold_max;
-  r.breakdown.dimm_compute_mean = cold_sum / static_cast<double>(D);
-  r.dimm_load_imbalance = decode_busy_sum > 0.0 ? decode_busy_max * static_cast<double>(D) / decode_busy_sum : 1.0;
-  const auto& pr = L.resource(pcie_id);
-  r.breakdown.pcie = pr.stage_busy("pcie");
-  r.breakdown.pcie_weights = pr.stage_busy("pcie_hot_copy") + pr.stage_busy("pcie_prefill_weights") +
-                             pr.stage_busy("pcie_prefill_kv");
-  r.breakdown.sync = exchange.sync_latency();
-  for (auto id : dimm_link_ids) r.breakdown.dimm_link += L.resource(id).busy;
-  r.breakdown.predictor = L.resource(host_id).busy;
-  if (predictor) record_prediction(r, metrics, predictor->table_bytes());
-  return r;
+
+  // ---- results: throughput, and the busy time of every resource from the ledger ----
+  void report(const Predictor& predictor) {
+    const double generated = static_cast<double>(w_.batch * w_.output_len);
+    r_.tokens_per_second = generated / r_.seconds_decode.value();
+    r_.end_to_end_tokens_per_second = generated / (r_.seconds_decode + r_.seconds_prefill).value();
+    r_.attention_latency_per_token = attention_time_ / static_cast<double>(w_.output_len);
+    r_.mlp_latency_per_token = mlp_time_ / static_cast<double>(w_.output_len);
+    read_breakdown(L_, r_.breakdown);
+    // The cold devices' balance over the decode: the busiest one's decode busy time over the mean.
+    double busy_max = 0.0, busy_sum = 0.0;
+    for (std::size_t j = 0; j < D_; ++j) {
+      const double busy = (L_.resource(devices_.resource(dimm_device(j))).busy - cold_busy_at_decode_[j]).value();
+      busy_max = std::max(busy_max, busy);
+      busy_sum += busy;
+    }
+    r_.dimm_load_imbalance = busy_sum > 0.0 ? busy_max * static_cast<double>(D_) / busy_sum : 1.0;
+    r_.breakdown.sync = exchange_->sync_latency();
+    if constexpr (predicts) record_prediction(r_, metrics_, predictor.table_bytes());
+  }
+
+  const System& s_;
+  const workload_config& w_;
+  const hardware_config& h_;
+  const model_shape& m_;
+  const std::size_t D_;
+  const attention_shape ashape_;
+  const ffn_shape fshape_;
+  const double bpp_;
+  const bytes attn_neuron_bytes_, ffn_neuron_bytes_;
+  const gpu gpu_policy_;
+  const Cold cold_policy_;
+  const link pcie_link_, cold_link_;
+  devices_type devices_;
+  ledger L_;
+  ledger::resource_id pcie_id_{}, host_id_{};
+  std::vector<ledger::resource_id> cold_link_ids_;
+  std::optional<pcie_exchange> exchange_;
+  sparse_cost_options ffn_opts_;
+  attention_cost_options attn_opts_;
+  memory_plan mem_;
+  std::vector<layer_placement> placement_;
+  std::vector<std::size_t> gpu_budget_;
+  std::vector<bytes> stage_bytes_;
+  std::optional<dimm_occupancy> occupancy_;
+  std::vector<home_masks> homes_;
+  std::optional<math_model<>> math_;
+  std::vector<neuron_mask> all_active_ = std::vector<neuron_mask>(layer_kinds);
+  std::vector<std::size_t> active_per_device_;
+  std::vector<seconds> cold_busy_at_decode_;
+  prediction pred_;
+  prediction_metrics metrics_;
+  seconds t_{}, attention_time_{}, mlp_time_{};
+  double decode_activation_seconds_ = 0.0;
+  sim_result r_;
+};
+
+}  // namespace detail
+
+// Runs one split system on `cold.count` cold devices configured as `cold.config`.
+template <class System, class ColdConfig>
+[[nodiscard]] sim_result run_split_system(const System& s, const workload_config& w, const hardware_config& h,
+                                          const cold_devices<ColdConfig>& cold) {
+  w.validate();
+  h.validate();
+  return detail::split_run<System>(s, w, h, cold).run();
 }
 
 }  // namespace hermes

@@ -27,6 +27,7 @@
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/device/detail/config_checks.hpp"
+#include "hermes/device/device_set.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/sim/config.hpp"
@@ -128,7 +129,9 @@ namespace detail {
   for (const bytes tensor : detail::layer_tensors(slice)) layer_copy += pageable.transfer(tensor);
 
   ledger L;
-  const auto gpu_id = L.add_resource("gpu", resource_kind::compute);
+  device_set devices(group<gpu>("gpu", 1, g));
+  devices.attach(L);
+  const auto gpu_id = devices.resource(0);
   const auto pcie_id = L.add_resource("pcie", resource_kind::link);
 
   // One forward pass over the layers; `attention` / `mlp` cost the two stages of a layer.
@@ -156,8 +159,7 @@ namespace detail {
             [&] { return dense_mlp_cost(g, slice, w.batch); }, true);
   }
   detail::report_throughput(r, w, prefill, t - prefill, attention_time, mlp_time);
-  r.breakdown.gpu_compute = L.resource(gpu_id).busy;
-  r.breakdown.pcie_weights = L.resource(pcie_id).busy;
+  read_breakdown(L, r.breakdown);
   return r;
 }
 

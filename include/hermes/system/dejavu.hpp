@@ -42,6 +42,7 @@
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/device/detail/config_checks.hpp"
+#include "hermes/device/device_set.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/host_cpu.hpp"
 #include "hermes/device/link.hpp"
@@ -155,8 +156,10 @@ struct dejavu_plan {
   const double bpe = s.bytes_per_element;
 
   ledger L;
-  const auto gpu_id = L.add_resource("gpu", resource_kind::compute);
-  const auto host_id = L.add_resource("host", resource_kind::host);
+  device_set devices(group<gpu>("gpu", 1, g), group<host_cpu>("host", 1, cpu));
+  devices.attach(L);
+  const auto gpu_id = devices.resource(0);
+  const auto host_id = devices.resource(1);  // the second group: the host
   const auto weights_id = L.add_resource("pcie_weights", resource_kind::link);  // host -> GPU copies
   const auto pcie_id = L.add_resource("pcie", resource_kind::link);             // indices GPU -> host
 
@@ -273,13 +276,7 @@ struct dejavu_plan {
     }
   }
   detail::report_throughput(r, w, prefill, t - prefill, attention_time, mlp_time);
-  const auto& gpu_rec = L.resource(gpu_id);
-  r.breakdown.gpu_compute = gpu_rec.busy;
-  r.breakdown.predictor = gpu_rec.stage_busy("predictor");  // on the GPU, not the host
-  r.breakdown.dimm_compute = L.resource(host_id).busy;      // the host's gathers
-  r.breakdown.dimm_compute_mean = r.breakdown.dimm_compute;
-  r.breakdown.pcie = L.resource(pcie_id).busy;
-  r.breakdown.pcie_weights = L.resource(weights_id).busy;
+  read_breakdown(L, r.breakdown);  // the predictors run on the GPU; the host's gathers are host compute
   record_prediction(r, metrics, predictor.table_bytes());
   return r;
 }

@@ -36,6 +36,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
+#include "hermes/device/device_set.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/host_cpu.hpp"
 #include "hermes/device/link.hpp"
@@ -122,8 +123,10 @@ struct flexgen_policy {
   const double bpe = slice.bytes_per_element;
 
   ledger L;
-  const auto gpu_id = L.add_resource("gpu", resource_kind::compute);
-  const auto host_id = L.add_resource("host", resource_kind::host);
+  device_set devices(group<gpu>("gpu", 1, g), group<host_cpu>("host", 1, cpu));
+  devices.attach(L);
+  const auto gpu_id = devices.resource(0);
+  const auto host_id = devices.resource(1);  // the second group: the host
   // Weight loads have their own copy stream (FlexGen's load stream, host->device); the small
   // activation and cache exchanges of CPU attention go over the link on other streams and the
   // other direction, so they are a separate resource and never queue behind a weight load.
@@ -179,11 +182,7 @@ struct flexgen_policy {
     if (prefill_step && j + 1 == per_step) prefill = barrier;
   }
   detail::report_throughput(r, w, prefill, barrier - prefill, attention_time, mlp_time);
-  r.breakdown.gpu_compute = L.resource(gpu_id).busy;
-  r.breakdown.dimm_compute = L.resource(host_id).busy;  // the CPU attention (Hermes-host's field)
-  r.breakdown.dimm_compute_mean = r.breakdown.dimm_compute;
-  r.breakdown.pcie = L.resource(pcie_id).busy;
-  r.breakdown.pcie_weights = L.resource(weights_id).busy;
+  read_breakdown(L, r.breakdown);  // the CPU attention is host compute
   return r;
 }
 

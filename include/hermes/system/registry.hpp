@@ -1,9 +1,10 @@
 #pragma once
 // Every system the simulator knows, by name: what `hermes-sim --system NAME` accepts.
 //
-// A system is a function (workload, hardware) -> sim_result. The Hermes family shares the split
-// engine (sim/split_engine.hpp); the baselines are their own compositions of the same device
-// policies (system/baselines.hpp). Adding a system is adding one entry here.
+// The one place where names become types. A system is a function (workload, hardware) ->
+// sim_result: the Hermes family instantiates the split engine (sim/split_engine.hpp) with
+// different policies; the baselines are their own compositions of the same device policies
+// (system/baselines.hpp). Adding a system is adding one entry here; no engine edit.
 #include <algorithm>
 #include <cctype>
 #include <functional>
@@ -16,6 +17,10 @@
 #include "hermes/sim/result.hpp"
 #include "hermes/system/baselines.hpp"
 #include "hermes/system/hermes_family.hpp"
+#include "hermes/map/layer_fill_mapper.hpp"
+#include "hermes/map/random_mapper.hpp"
+#include "hermes/map/online_adjuster.hpp"
+#include "hermes/map/remapper.hpp"
 #include "hermes/system/system_entry.hpp"
 
 namespace hermes {
@@ -28,25 +33,72 @@ inline std::string lower(std::string_view s) {
 }
 }  // namespace detail
 
+// The Hermes family: one engine, different policies (Sec IV, V-A, V-C). Each function returns
+// the composition a name stands for; the entries below are what `hermes-sim --system` accepts.
+namespace hermes_systems {
+
+// Hermes: offline ILP placement, token+layer predictor, online hot/cold adjustment, window-based
+// DIMM remapping (the full system, Sec IV).
+[[nodiscard]] inline auto hermes() {
+  return make_split_system<ndp_dimm>("Hermes", hermes_predictor_factory{}, engine_ilp_mapper(),
+                                     hot_cold_adjustment_policy{}, window_remapping_policy{});
+}
+// Ablations (Sec V-C, Fig 14): each adds one mechanism to the previous one.
+[[nodiscard]] inline auto random_placement() {
+  return make_split_system<ndp_dimm>("Hermes-random", hermes_predictor_factory{}, random_mapper{random_mapper_seed},
+                                     no_adjustment_policy{}, no_remapping_policy{});
+}
+[[nodiscard]] inline auto partition() {
+  return make_split_system<ndp_dimm>("Hermes-partition", hermes_predictor_factory{}, engine_ilp_mapper(),
+                                     no_adjustment_policy{}, no_remapping_policy{});
+}
+[[nodiscard]] inline auto adjustment() {
+  return make_split_system<ndp_dimm>("Hermes-adjustment", hermes_predictor_factory{}, engine_ilp_mapper(),
+                                     hot_cold_adjustment_policy{}, no_remapping_policy{});
+}
+// Fig 15: online adjustment driven by one half of the predictor only.
+[[nodiscard]] inline auto token_adjustment() {
+  return make_split_system<ndp_dimm>("Hermes-token-adjustment", hermes_predictor_factory{predictor_signals::token_only},
+                                     engine_ilp_mapper(), hot_cold_adjustment_policy{}, no_remapping_policy{});
+}
+[[nodiscard]] inline auto layer_adjustment() {
+  return make_split_system<ndp_dimm>("Hermes-layer-adjustment", layer_only_predictor_factory{}, engine_ilp_mapper(),
+                                     hot_cold_adjustment_policy{}, no_remapping_policy{});
+}
+// Hermes-base (Sec V-A): NDP-DIMMs without activation sparsity; FC layers on the GPU while their
+// weights fit, else on the NDP-DIMMs; all attention on the NDP-DIMMs.
+[[nodiscard]] inline auto base() {
+  return make_split_system<ndp_dimm>("Hermes-base", no_prediction_factory{}, layer_fill_mapper{},
+                                     no_adjustment_policy{}, no_remapping_policy{});
+}
+// Hermes-host (Sec V-A): Hermes' scheduling with the cold neurons computed by the host CPU from
+// host DRAM instead of NDP-DIMMs (the PowerInfer design point); one host: nothing to remap.
+[[nodiscard]] inline auto host() {
+  return make_split_system<host_cpu>("Hermes-host", hermes_predictor_factory{}, engine_ilp_mapper(),
+                                     hot_cold_adjustment_policy{}, no_remapping_policy{});
+}
+
+}  // namespace hermes_systems
+
 // All systems, in the order reports list them.
 inline const std::vector<system_entry>& all_systems() {
   static const std::vector<system_entry> systems = [] {
     std::vector<system_entry> s;
-    s.push_back(detail::split_entry(hermes_systems::hermes(),
+    s.push_back(split_entry(hermes_systems::hermes(),
         "GPU + NDP-DIMMs: ILP placement, token+layer predictor, hot/cold adjustment, DIMM remapping"));
-    s.push_back(detail::split_entry(hermes_systems::random_placement(),
+    s.push_back(split_entry(hermes_systems::random_placement(),
         "ablation: random offline placement, no online scheduling"));
-    s.push_back(detail::split_entry(hermes_systems::partition(),
+    s.push_back(split_entry(hermes_systems::partition(),
         "ablation: ILP offline placement only"));
-    s.push_back(detail::split_entry(hermes_systems::adjustment(),
+    s.push_back(split_entry(hermes_systems::adjustment(),
         "ablation: ILP + online hot/cold adjustment"));
-    s.push_back(detail::split_entry(hermes_systems::token_adjustment(),
+    s.push_back(split_entry(hermes_systems::token_adjustment(),
         "ablation: adjustment driven by the token-wise predictor only"));
-    s.push_back(detail::split_entry(hermes_systems::layer_adjustment(),
+    s.push_back(split_entry(hermes_systems::layer_adjustment(),
         "ablation: adjustment driven by the layer-wise predictor only"));
-    s.push_back(detail::split_entry(hermes_systems::base(),
+    s.push_back(split_entry(hermes_systems::base(),
         "NDP-DIMMs without sparsity: FC layers on the GPU while they fit, else on the DIMMs"));
-    s.push_back(detail::split_entry(hermes_systems::host(),
+    s.push_back(split_entry(hermes_systems::host(),
         "Hermes scheduling with cold neurons on the host CPU (PowerInfer-style)"));
     for (system_entry& baseline : detail::baseline_entries()) s.push_back(std::move(baseline));
     return s;

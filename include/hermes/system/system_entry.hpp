@@ -2,6 +2,7 @@
 // One simulated system: a name, a line for `hermes-sim --list`, and the function that runs it.
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/result.hpp"
@@ -15,12 +16,13 @@ struct system_entry {
   std::function<sim_result(const workload_config&, const hardware_config&)> run;
 };
 
-namespace detail {
-inline system_entry split_entry(split_system_options o, std::string description) {
-  std::string name = o.name;
+// The entry of a split system (a split_system value): it runs on the cold devices the hardware
+// describes for its cold device kind.
+template <class System>
+[[nodiscard]] system_entry split_entry(System s, std::string description) {
+  std::string name = s.name;
   return {std::move(name), std::move(description),
-          [o](const workload_config& w, const hardware_config& h) { return run_split(o, w, h); }};
+          [s = std::move(s)](const workload_config& w, const hardware_config& h) { return run_split(s, w, h); }};
 }
-}  // namespace detail
 
 }  // namespace hermes

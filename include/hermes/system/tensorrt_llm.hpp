@@ -23,6 +23,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
+#include "hermes/device/device_set.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/sim/config.hpp"
@@ -98,7 +99,9 @@ struct tensorrt_llm_machine {
   const gpu g(machine.gpu);
   const link nvlink(h.gpu_link);
   ledger L;
-  const auto gpu_id = L.add_resource("gpu", resource_kind::compute);
+  device_set devices(group<gpu>("gpu", 1, g));  // the busiest rank: every rank waits for it
+  devices.attach(L);
+  const auto gpu_id = devices.resource(0);
   const auto link_id = L.add_resource("gpu_link", resource_kind::link);
   const double bpe = slice.bytes_per_element;
 
@@ -126,7 +129,7 @@ struct tensorrt_llm_machine {
     for (std::size_t l = 0; l < m.layers; ++l) layer(attention, mlp, w.batch, true);
   }
   detail::report_throughput(r, w, prefill, t - prefill, attention_time, mlp_time);
-  r.breakdown.gpu_compute = L.resource(gpu_id).busy;
+  read_breakdown(L, r.breakdown);
   r.breakdown.sync = L.resource(link_id).busy;  // the all-reduces: the only inter-device traffic
   return r;
 }
