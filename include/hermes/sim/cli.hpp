@@ -41,7 +41,8 @@
 #include "hermes/device/gpu.hpp"
 #include "hermes/model/presets.hpp"
 #include "hermes/sim/config.hpp"
-#include "hermes/sim/config_json.hpp"
+#include "hermes/io/config_json.hpp"
+#include "hermes/io/result_json.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/sim/parallel.hpp"
 #include "hermes/sim/reproduce.hpp"
@@ -579,9 +580,9 @@ inline int run_sim(const sim_command& cmd, std::ostream& out) {
   const std::size_t jobs = cmd.config.workload.mode == execution_mode::math ? 1 : cmd.jobs;
   for_each_index_parallel(systems.size() - 1, jobs, [&](std::size_t k) { run_one(k + 1); });
   if (cmd.json) {
-    nlohmann::json j = results.front().to_json();
+    nlohmann::json j = to_json(results.front());
     j["baselines"] = nlohmann::json::array();
-    for (std::size_t k = 1; k < results.size(); ++k) j["baselines"].push_back(results[k].to_json());
+    for (std::size_t k = 1; k < results.size(); ++k) j["baselines"].push_back(to_json(results[k]));
     out << j.dump(2) << '\n';
   } else {
     print_table(out, cmd.config, results);
