@@ -12,6 +12,3 @@
 #include "hermes/system/hermes_family.hpp"
 #include "hermes/system/registry.hpp"
 #include "hermes/system/system_entry.hpp"
-#include "hermes/sim/cli.hpp"
-#include "hermes/sim/reproduce.hpp"
-#include "hermes/sim/sweep.hpp"
