@@ -18,6 +18,7 @@
 #include "hermes/device/ndp_dimm.hpp"
 #include "hermes/map/greedy_mapper.hpp"
 #include "hermes/map/ilp_mapper.hpp"
+#include "hermes/map/lp_rounding_mapper.hpp"
 #include "hermes/map/random_mapper.hpp"
 
 using namespace hermes;

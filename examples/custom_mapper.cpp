@@ -15,10 +15,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "hermes/map/lp_relaxation.hpp"
-#include "hermes/map/offline_placement.hpp"
-#include "hermes/model/presets.hpp"
-#include "hermes/system/registry.hpp"
+#include "hermes/all.hpp"  // the systems and the registry need the CBC component (hermes::all)
 
 struct hottest_first_mapper {
   hermes::placement_result place(const hermes::placement_problem& p) const {

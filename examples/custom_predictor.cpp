@@ -9,8 +9,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "hermes/model/presets.hpp"
-#include "hermes/system/registry.hpp"
+#include "hermes/all.hpp"  // the systems and the registry need the CBC component (hermes::all)
 
 struct two_bit_counter_predictor {
   explicit two_bit_counter_predictor(const hermes::trace_layout& layout) {

@@ -28,6 +28,7 @@
 #include "hermes/activation/profile.hpp"
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/trace_file.hpp"
+#include "hermes/io/profile_json.hpp"
 #include "hermes/model/presets.hpp"
 
 namespace {
@@ -80,7 +81,7 @@ std::optional<hermes::trace_layout> layout_from(const std::map<std::string, std:
 void write_profile(const hermes::frequency_profile& p, const std::string& out) {
   std::ofstream os(out);
   if (!os) throw hermes::error("cannot open " + out + " for writing");
-  if (out.size() >= 5 && out.substr(out.size() - 5) == ".json") os << p.to_json().dump() << '\n';
+  if (out.size() >= 5 && out.substr(out.size() - 5) == ".json") os << hermes::to_json(p).dump() << '\n';
   else p.write_csv(os);
   if (!os) throw hermes::error("writing " + out + " failed");
 }

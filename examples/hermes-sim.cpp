@@ -7,7 +7,8 @@
 //   hermes-sim --print-config > my.json          edit, then: hermes-sim --config my.json
 //   hermes-sim sweep --models OPT-13B,LLaMA2-13B --batches 1,4,16 --out results.csv
 //
-// Everything lives in sim/cli.hpp (run_cli), which the tests call directly.
+// Everything lives in hermes_apps (apps/: run_cli in hermes_apps/cli.hpp), which the tests call
+// directly.
 #include <Kokkos_Core.hpp>
 
 #include <unistd.h>
@@ -16,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "hermes/sim/cli.hpp"
+#include "hermes_apps/cli.hpp"
 
 int main(int argc, char** argv) {
   // Kokkos (the engine's kernels in math mode) gets only its own --kokkos-* flags: given the

@@ -3,7 +3,7 @@
 // end-to-end Hermes run. Timing only: no weights are allocated.
 #include <cstdio>
 
-#include <hermes/hermes.hpp>
+#include <hermes/all.hpp>
 
 int main() {
   using namespace hermes;

@@ -1,5 +1,10 @@
 #pragma once
-// Umbrella header: everything in hermes. Each component header can also be included alone.
+// Umbrella header of the core: every component that needs only Kokkos, Eigen, Boost and the
+// standard library (the hermes::hermes target). Each header can also be included alone.
+// The optional components are not here: the JSON forms (hermes/io/, target hermes::json) and
+// the CBC placement mapper (hermes/map/ilp_mapper.hpp, target hermes::cbc), nor what names it
+// (the Hermes family's parts and the system registry, whose Hermes entries place with CBC).
+// hermes/all.hpp includes everything.
 #include "hermes/core/concepts.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
@@ -19,6 +24,7 @@
 #include "hermes/model/tokenizer.hpp"
 #include "hermes/model/transformer.hpp"
 #include "hermes/activation/layer_predecessors.hpp"
+#include "hermes/activation/mask_bits.hpp"
 #include "hermes/activation/neuron_mask.hpp"
 #include "hermes/activation/profile.hpp"
 #include "hermes/activation/propensity_law.hpp"
@@ -47,9 +53,10 @@
 #include "hermes/map/greedy_mapper.hpp"
 #include "hermes/map/home_masks.hpp"
 #include "hermes/map/hot_cold_adjuster.hpp"
-#include "hermes/map/ilp_mapper.hpp"
+#include "hermes/map/ilp_options.hpp"
 #include "hermes/map/layer_fill_mapper.hpp"
 #include "hermes/map/lp_relaxation.hpp"
+#include "hermes/map/lp_rounding_mapper.hpp"
 #include "hermes/map/offline_placement.hpp"
 #include "hermes/map/placement.hpp"
 #include "hermes/map/placement_problem.hpp"
@@ -64,22 +71,16 @@
 #include "hermes/layer/sparse_charging.hpp"
 #include "hermes/layer/sparse_ffn.hpp"
 #include "hermes/sim/activations.hpp"
-#include "hermes/sim/cli.hpp"
+#include "hermes/sim/bounded_memo.hpp"
 #include "hermes/sim/config.hpp"
-#include "hermes/sim/config_json.hpp"
 #include "hermes/sim/math_model.hpp"
 #include "hermes/sim/memory_plan.hpp"
-#include "hermes/sim/reproduce.hpp"
+#include "hermes/sim/parallel.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/sim/split_engine.hpp"
-#include "hermes/sim/sweep.hpp"
 #include "hermes/system/accelerate.hpp"
 #include "hermes/system/baseline_report.hpp"
-#include "hermes/system/baselines.hpp"
 #include "hermes/system/decoder_slice.hpp"
 #include "hermes/system/dejavu.hpp"
 #include "hermes/system/flexgen.hpp"
-#include "hermes/system/hermes_family.hpp"
-#include "hermes/system/registry.hpp"
-#include "hermes/system/system_entry.hpp"
 #include "hermes/system/tensorrt_llm.hpp"

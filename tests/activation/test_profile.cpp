@@ -29,17 +29,15 @@ TEST_CASE("frequency_profile: frequencies of a trace, by hand", "[activation][pr
   CHECK(p.frequencies(0, layer_kind::attention) == std::vector<double>{0.0, 0.5});
 }
 
-TEST_CASE("frequency_profile: CSV and JSON round trips are exact", "[activation][profile]") {
+TEST_CASE("frequency_profile: the CSV round trip is exact", "[activation][profile]") {
   synthetic_source src(trace_layout{3, 40, 90});
   const auto prompt = read_prompt(src, 17);
   std::stringstream ss;
   prompt.profile.write_csv(ss);
   const auto back = frequency_profile::read_csv(ss, "memory", prompt.profile.layout());
-  const auto json = frequency_profile::from_json(prompt.profile.to_json());
   for (std::size_t l = 0; l < 3; ++l)
     for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
       CHECK(back.frequencies(l, k) == prompt.profile.frequencies(l, k));
-      CHECK(json.frequencies(l, k) == prompt.profile.frequencies(l, k));
     }
   // Without an expected layout the CSV's own extent defines it; row order does not matter.
   const auto small = read(header + "0,ffn,1,0.5\n0,attention,0,1\n0,ffn,0,0.25\n");
@@ -60,17 +58,4 @@ TEST_CASE("frequency_profile: bad CSV input names the line and the problem", "[a
   CHECK_THROWS_WITH(read(header + "0,attention,0,0.5\n0,ffn,0,0.5\n0,ffn,0,0.5\n", one), Catch::Contains("p.csv:4") && Catch::Contains("repeats line 3"));
   CHECK_THROWS_WITH(read(header + "0,attention,0,0.5\n", one), Catch::Contains("ffn neuron 0 is missing"));
   CHECK_THROWS_WITH(read(""), Catch::Contains("empty"));
-}
-
-TEST_CASE("frequency_profile: JSON input is validated", "[activation][profile]") {
-  frequency_profile p(trace_layout{1, 1, 2});
-  auto j = p.to_json();
-  j["ffn"][0][1] = 2.0;
-  CHECK_THROWS_WITH(frequency_profile::from_json(j), Catch::Contains("neuron 1") && Catch::Contains("[0, 1]"));
-  j = p.to_json();
-  j["ffn"][0].erase(1);
-  CHECK_THROWS_WITH(frequency_profile::from_json(j), Catch::Contains("ffn[0]"));
-  j = p.to_json();
-  j.erase("layers");
-  CHECK_THROWS_WITH(frequency_profile::from_json(j), Catch::Contains("layers"));
 }

@@ -9,6 +9,7 @@
 
 #include "hermes/map/greedy_mapper.hpp"
 #include "hermes/map/ilp_mapper.hpp"
+#include "hermes/map/lp_rounding_mapper.hpp"
 #include "hermes/map/random_mapper.hpp"
 
 using namespace hermes;

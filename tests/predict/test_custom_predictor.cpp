@@ -3,6 +3,8 @@
 // only and runs in a whole Hermes simulation, online adjustment and remapping included.
 #include <catch2/catch.hpp>
 
+#include "hermes/all.hpp"  // the example runs whole systems: the full library
+
 #define main custom_predictor_example_main
 #include "../../examples/custom_predictor.cpp"
 #undef main

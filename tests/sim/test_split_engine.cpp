@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "hermes/io/result_json.hpp"
 #include "hermes/model/presets.hpp"
 #include "hermes/system/registry.hpp"
 
@@ -51,7 +52,7 @@ TEST_CASE("split engine: the placement's target gap decides whether CBC runs, an
   CHECK_FALSE(accepted.placement_cbc_ran);
   CHECK(accepted.placement_method == "lp-rounding+repair");
   CHECK(accepted.placement_target_gap == 1e-3);
-  const auto j = accepted.to_json();
+  const auto j = to_json(accepted);
   CHECK(j["placement"]["cbc_ran"] == false);
   CHECK(j["placement"]["target_gap"] == 1e-3);
 

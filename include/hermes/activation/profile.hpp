@@ -10,7 +10,7 @@
 // One row per neuron; kind is "attention" or "ffn"; frequency is a fraction of tokens in
 // [0, 1]. Every neuron of the layout appears exactly once (rows in any order). A JSON form
 // ({"layers", "attention_neurons", "ffn_neurons", "attention": [[...]...], "ffn": [[...]...]})
-// carries the same numbers for tools that prefer it.
+// carries the same numbers for tools that prefer it: hermes/io/profile_json.hpp (hermes::json).
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -21,8 +21,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
@@ -165,42 +163,6 @@ class frequency_profile {
             throw error(std::string(source) + ": layer " + std::to_string(l) + " " + std::string(to_string(k)) +
                         " neuron " + std::to_string(i) + " is missing (every neuron needs a row)");
       }
-    return p;
-  }
-
-  [[nodiscard]] nlohmann::json to_json() const {
-    nlohmann::json j;
-    j["layers"] = layout_.layers;
-    j["attention_neurons"] = layout_.attention_neurons;
-    j["ffn_neurons"] = layout_.ffn_neurons;
-    for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
-      auto& per_layer = j[std::string(to_string(k))] = nlohmann::json::array();
-      for (std::size_t l = 0; l < layout_.layers; ++l) per_layer.push_back(frequencies(l, k));
-    }
-    return j;
-  }
-  static frequency_profile from_json(const nlohmann::json& j) {
-    const auto get = [&](const char* field) {
-      if (!j.contains(field) || !j[field].is_number_unsigned())
-        throw invalid_parameter(std::string("profile JSON.") + field, j.contains(field) ? j[field].dump() : "missing",
-                                "a non-negative integer");
-      return j[field].get<std::size_t>();
-    };
-    frequency_profile p(trace_layout{get("layers"), get("attention_neurons"), get("ffn_neurons")});
-    for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
-      const std::string name(to_string(k));
-      if (!j.contains(name) || !j[name].is_array() || j[name].size() != p.layout_.layers)
-        throw invalid_parameter("profile JSON." + name, j.contains(name) ? "an array of " + std::to_string(j[name].size()) : "missing",
-                                "an array of " + std::to_string(p.layout_.layers) + " per-layer arrays");
-      for (std::size_t l = 0; l < p.layout_.layers; ++l) {
-        const auto& a = j[name][l];
-        if (!a.is_array() || a.size() != p.layout_.neurons(k))
-          throw invalid_parameter("profile JSON." + name + "[" + std::to_string(l) + "]", a.is_array() ? std::to_string(a.size()) + " values" : a.dump(),
-                                  std::to_string(p.layout_.neurons(k)) + " frequencies");
-        p.frequencies(l, k) = a.get<std::vector<double>>();
-      }
-    }
-    p.validate();
     return p;
   }
 

@@ -52,16 +52,4 @@ struct greedy_mapper {
   }
 };
 
-// The LP relaxation rounded down and repaired neuron by neuron; the ILP mapper's fallback, and a
-// mapper of its own.
-struct lp_rounding_mapper {
-  [[nodiscard]] std::uint64_t memo_key() const { return detail::mapper_key_seed("lp_rounding"); }
-  [[nodiscard]] placement_result place(const placement_problem& p) const {
-    const auto started = std::chrono::steady_clock::now();
-    const lp_relaxation lp = solve_lp_relaxation(p);
-    return finish_placement(p, spread_over_dimms(p, lp_rounded_split(p, lp), lp.order),
-                            placement_method::lp_rounding_repair, lp.bound, started);
-  }
-};
-
 }  // namespace hermes

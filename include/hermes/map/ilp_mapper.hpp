@@ -23,6 +23,13 @@
 // CBC pitfalls handled (toolchain.md): without an incumbent the objective reads 1e50, so the
 // solution pointer and the value are both checked; the seconds limit may overrun, so the time
 // used is measured and reported rather than assumed.
+//
+// This is the only header of hermes that includes CBC: link hermes::cbc to use it
+// (find_package(hermes COMPONENTS cbc)). Everything it builds on (the LP bound, the LP rounding +
+// repair placement, ilp_options) is in the core.
+#if !__has_include(<Cbc_C_Interface.h>)
+#error "hermes/map/ilp_mapper.hpp needs COIN-OR CBC (Cbc_C_Interface.h): link the hermes::cbc target (find_package(hermes COMPONENTS cbc)), or use lp_rounding_mapper (hermes/map/lp_rounding_mapper.hpp), which needs no solver"
+#endif
 #include <Cbc_C_Interface.h>
 
 #include <algorithm>
@@ -39,48 +46,12 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/map/dimm_spread.hpp"
+#include "hermes/map/ilp_options.hpp"
 #include "hermes/map/lp_relaxation.hpp"
+#include "hermes/map/lp_rounding_mapper.hpp"
 #include "hermes/map/offline_placement.hpp"
 
 namespace hermes {
-
-enum class ilp_formulation { automatic, per_dimm, split };
-
-struct ilp_options {
-  // Neurons per group, by frequency rank within a layer. 256 keeps LLaMA2-70B at 11.5k binaries,
-  // which CBC proves optimal in well under a second (bench/placement.cpp); the neuron-level
-  // repair after the solve recovers what the coarser grouping loses at the group boundaries.
-  std::size_t group_size = 256;
-  double time_limit_seconds = 5.0;      // passed to CBC (which may overrun it)
-  // Branch-and-bound nodes CBC may explore (0 = no limit). Unlike the time limit, a node limit
-  // stops CBC at the same point on every machine, so the placement (and everything simulated
-  // from it) is reproducible; the time limit then only guards against a pathological instance.
-  int max_nodes = 0;
-  double relative_gap = 1e-4;           // CBC stops once its incumbent is this close to its bound
-  // The placement's stated optimality tolerance, a relative gap to the closed-form LP bound
-  // (neuron level: no placement beats it). The LP-rounding + repair placement is always built
-  // first; when its exact gap is already at most target_gap, that bound proves no solver could
-  // gain more than target_gap, so CBC is not run (the report says so: cbc.ran is false). When
-  // CBC does run, it stops once its own gap is within max(relative_gap, target_gap).
-  // 0 = always run CBC: the mapper used directly solves the ILP. The engine accepts 1e-3
-  // (engine_ilp_mapper() in system/hermes_family.hpp; docs/parameters.md "Mappers").
-  double target_gap = 0.0;
-  ilp_formulation formulation = ilp_formulation::automatic;
-  // automatic picks per_dimm while groups x devices stays at most this many binaries.
-  std::size_t per_dimm_max_binaries = 2000;
-  bool relax_integrality = false;       // solve only the LP relaxation (Clp): for checking bounds
-  int cbc_log_level = 0;                // 0 = silent; 1 shows CBC's progress on stdout
-
-  void validate() const {
-    require_positive("ilp_options.group_size", group_size);
-    require_positive("ilp_options.time_limit_seconds", time_limit_seconds);
-    require_non_negative("ilp_options.relative_gap", relative_gap);
-    require_non_negative("ilp_options.max_nodes", max_nodes);
-    if (!(target_gap >= 0.0 && target_gap < 1.0))
-      throw invalid_parameter("ilp_options.target_gap", detail::to_text(target_gap),
-                              "a relative gap to the LP bound in [0, 1) (0 = always run CBC)");
-  }
-};
 
 namespace detail {
 
@@ -263,18 +234,15 @@ class ilp_mapper {
     // The fallback, and CBC's warm start.
     std::optional<std::vector<layer_placement>> fallback;
     try {
-      fallback = spread_over_dimms(p, lp_rounded_split(p, lp), lp.order);
+      fallback = lp_rounding_placement(p, lp);
     } catch (const capacity_exceeded&) {
       // Tight DIMMs: the LPT spread could not pack whole neurons; the per-DIMM ILP may still.
     }
 
     // Within the stated tolerance of a bound that every placement respects: CBC can gain at most
     // target_gap, so it is not run.
-    if (fallback && options.target_gap > 0.0) {
-      const seconds rounded = evaluate(p, *fallback).total;
-      if (rounded.value() <= lp.bound.value() * (1.0 + options.target_gap))
-        return finish_placement(p, std::move(*fallback), placement_method::lp_rounding_repair, lp.bound, started);
-    }
+    if (fallback && within_target_gap(p, *fallback, lp, options.target_gap))
+      return finish_placement(p, std::move(*fallback), placement_method::lp_rounding_repair, lp.bound, started);
 
     const bool per_dimm = use_per_dimm(p);
     const auto groups = detail::make_groups(p, lp, options.group_size, /*skip_never_fired=*/!per_dimm);

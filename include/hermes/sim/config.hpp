@@ -1,6 +1,6 @@
 #pragma once
 // What a simulation runs on (hardware_config) and what it runs (workload_config). Plain values:
-// built from presets in code, or read from a JSON file (sim/config_json.hpp), validated before
+// built from presets in code, or read from a JSON file (io/config_json.hpp), validated before
 // any simulation starts so that a bad value is reported by name instead of simulated.
 #include <cstddef>
 #include <cstdint>

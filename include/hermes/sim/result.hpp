@@ -7,8 +7,6 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/predict/prediction_metrics.hpp"
@@ -83,7 +81,7 @@ inline void read_breakdown(const ledger& l, time_breakdown& b) {
 // layer, stage 2l and 2l + 1) and NDP-DIMM, how many activations (true firings, union over the
 // batch) of the neurons that DIMM computes fell in the window. Reports derive load-balance
 // figures from it (most loaded vs other DIMMs, per-window spread); empty for systems without
-// NDP-DIMMs. Not part of to_json(): it is bulk data, not a scalar of the run.
+// NDP-DIMMs. Not part of to_json() (io/result_json.hpp): it is bulk data, not a scalar of the run.
 struct dimm_window_loads {
   std::size_t window_tokens = 0;  // tokens per window (the last window may be shorter)
   std::size_t windows = 0;
@@ -175,53 +173,6 @@ struct sim_result {
     r.supported = false;
     r.reason = std::move(why);
     return r;
-  }
-
-  [[nodiscard]] nlohmann::json to_json() const {
-    nlohmann::json j;
-    j["model"] = model;
-    j["system"] = system;
-    j["gpu"] = gpu;
-    j["dimms"] = dimms;
-    j["batch"] = batch;
-    j["input_len"] = input_len;
-    j["output_len"] = output_len;
-    j["supported"] = supported;
-    j["reason"] = reason;
-    j["tokens_per_second"] = tokens_per_second;
-    j["end_to_end_tokens_per_second"] = end_to_end_tokens_per_second;
-    j["seconds_prefill"] = seconds_prefill.value();
-    j["seconds_decode"] = seconds_decode.value();
-    nlohmann::json b = nlohmann::json::object();
-    for (const auto& [k, v] : breakdown.items()) b[k] = v;
-    j["breakdown"] = b;
-    j["attention_latency_per_token"] = attention_latency_per_token.value();
-    j["mlp_latency_per_token"] = mlp_latency_per_token.value();
-    j["dimm_load_imbalance"] = dimm_load_imbalance;
-    if (has_prediction) {
-      j["prediction"] = {{"accuracy", prediction_accuracy},   {"recall", prediction_recall},
-                         {"precision", prediction_precision}, {"predicted_density", predicted_density},
-                         {"true_density", true_density},      {"table_bytes", predictor_table.value()},
-                         {"attention_recall", attention_recall}, {"attention_precision", attention_precision},
-                         {"ffn_recall", ffn_recall},          {"ffn_precision", ffn_precision},
-                         {"ffn_true_density", ffn_true_density}, {"ffn_predicted_density", ffn_predicted_density}};
-    }
-    if (has_placement) {
-      j["placement"] = {{"method", placement_method},
-                        {"objective_seconds", placement_objective.value()},
-                        {"lower_bound_seconds", placement_lower_bound.value()},
-                        {"gap", placement_gap},
-                        {"solve_seconds", placement_solve_seconds},
-                        {"cbc_time_limit_reached", placement_time_limit_reached},
-                        {"cbc_ran", placement_cbc_ran},
-                        {"target_gap", placement_target_gap}};
-    }
-    j["host_seconds"] = {{"activations", host_seconds_activations},
-                         {"placement", host_seconds_placement},
-                         {"simulation", host_seconds_simulation}};
-    j["hot_neurons_promoted"] = hot_neurons_promoted;
-    j["neurons_remapped"] = neurons_remapped;
-    return j;
   }
 };
 

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hermes/sim/cli.hpp"
+#include "hermes_apps/cli.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "hermes/sim/reproduce.hpp"
+#include "hermes_apps/reproduce.hpp"
 
 #include "../support/test_models.hpp"
 

@@ -1,4 +1,4 @@
-// sim/sweep.hpp: the grid expands in a fixed nested order, every point is checked before the
+// hermes_apps/sweep.hpp: the grid expands in a fixed nested order, every point is checked before the
 // first run, and the CSV has one row per point, unsupported and failed runs included.
 #include <catch2/catch.hpp>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "hermes/sim/sweep.hpp"
+#include "hermes_apps/sweep.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// sim/cli.hpp: hermes-sim's command line, tested through run_cli (what main() calls): every flag,
+// hermes_apps/cli.hpp: hermes-sim's command line, tested through run_cli (what main() calls): every flag,
 // every rejection (exit code 2, message naming the flag or JSON path), --print-config round
 // trip, the --json object, the default table and the sweep's CSV. Runs use small models and
 // short sequences to stay fast.
@@ -13,7 +13,8 @@
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/token_masks.hpp"
 #include "hermes/activation/trace_file.hpp"
-#include "hermes/sim/cli.hpp"
+#include "hermes/system/registry.hpp"
+#include "hermes_apps/cli.hpp"
 
 using args_t = std::vector<std::string>;
 

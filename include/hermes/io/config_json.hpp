@@ -45,8 +45,6 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "hermes/core/error.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/device/dram.hpp"
@@ -54,6 +52,7 @@
 #include "hermes/device/host_cpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/device/ndp_dimm.hpp"
+#include "hermes/io/json.hpp"
 #include "hermes/model/presets.hpp"
 #include "hermes/sim/config.hpp"
 

@@ -1,4 +1,4 @@
-// sim/config_json.hpp: the JSON form of a simulation's configuration, both directions, and the
+// io/config_json.hpp: the JSON form of a simulation's configuration, both directions, and the
 // errors a bad file gets (the JSON pointer of the offending value, unknown keys, wrong types).
 #include <catch2/catch.hpp>
 
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "../model/scratch_dir.hpp"
-#include "hermes/sim/config_json.hpp"
+#include "hermes/io/config_json.hpp"
 
 using hermes::config_error;
 using hermes::sim_config;

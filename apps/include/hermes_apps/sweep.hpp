@@ -9,8 +9,8 @@
 //
 // CSV columns: the point's axis values (model, system, gpu, dimms, multipliers, batch,
 // input_len, output_len: what was asked, even where a system reports otherwise, e.g. 0 DIMMs
-// for a GPU-only baseline), supported, reason, then every other scalar of sim_result::to_json()
-// with nested objects flattened by "_" (breakdown_gpu_compute, prediction_accuracy,
+// for a GPU-only baseline), supported, reason, then every other scalar of the result's JSON
+// (io/result_json.hpp) with nested objects flattened by "_" (breakdown_gpu_compute, prediction_accuracy,
 // placement_gap, ...), in name order. A field a run does not report (no predictor) is empty.
 #include <algorithm>
 #include <chrono>
@@ -26,7 +26,8 @@
 #include "hermes/device/gpu.hpp"
 #include "hermes/model/presets.hpp"
 #include "hermes/sim/config.hpp"
-#include "hermes/sim/config_json.hpp"
+#include "hermes/io/config_json.hpp"
+#include "hermes/io/result_json.hpp"
 #include "hermes/sim/result.hpp"
 
 namespace hermes {
@@ -97,7 +98,7 @@ inline void flatten(const nlohmann::json& j, const std::string& prefix, nlohmann
 
 inline nlohmann::json flat_row(const sim_result& r, const sim_config& c) {
   nlohmann::json flat = nlohmann::json::object();
-  flatten(r.to_json(), "", flat);
+  flatten(to_json(r), "", flat);
   // The identifying columns are the point's axis values, whatever the system reports for them
   // (a system without DIMMs reports 0 DIMMs; an unsupported run may report nothing), so that
   // rows group by the axes.
@@ -221,7 +222,7 @@ inline sweep_summary run_sweep(const sweep_grid& grid, const sweep_runner& run, 
     csv << sweep_csv_row(r, p) << '\n';
     csv.flush();  // a long sweep leaves usable rows behind if it is interrupted
     if (json_lines) {
-      nlohmann::json j = r.to_json();
+      nlohmann::json j = to_json(r);
       j["multipliers"] = p.hardware.dimm.gemv.multipliers;
       *json_lines << j.dump() << '\n';
       json_lines->flush();

@@ -1,0 +1,147 @@
+#pragma once
+// The `hermes-sim` command line as a library function: run_cli(arguments, out, err) -> exit
+// code. examples/hermes-sim.cpp is main() around it; tests call it directly.
+//
+//   hermes-sim [options]          one run of the selected system plus the main baselines
+//   hermes-sim sweep [options]    a grid of runs written as CSV (hermes_apps/sweep.hpp)
+//   hermes-sim reproduce [opts]   the paper's results, PASS/MISS, plots (hermes_apps/reproduce.hpp)
+//
+// The effective configuration is built in a fixed order, whatever the order of the arguments:
+// the built-in presets (LLaMA2-70B, RTX 4090 + 8 NDP-DIMMs, batch 1, 128 in / 128 out, Hermes),
+// then the --config file, then the other flags. --print-config writes that configuration as a
+// file --config reads back into the same run.
+//
+// Exit codes: 0 success, 1 a run failed, 2 bad input (a flag, a value, a file). Error messages
+// name the flag or the JSON path, the value found and what is allowed.
+//
+// hermes_apps (apps/): the programs' shared code, not part of the library. Declarations only;
+// the definitions are compiled once, in apps/src/cli.cpp.
+#include <algorithm>
+#include <cstddef>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hermes/activation/trace.hpp"
+#include "hermes/core/error.hpp"
+#include "hermes/io/config_json.hpp"
+#include "hermes/sim/parallel.hpp"
+#include "hermes/sim/result.hpp"
+#include "hermes_apps/sweep.hpp"
+
+namespace hermes::cli {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;  // a simulation failed
+inline constexpr int exit_usage = 2;    // bad input: flag, value or file
+
+// A bad command line: the message names the flag, the value and what is allowed.
+class usage_error : public error {
+ public:
+  using error::error;
+};
+
+inline const char* const usage_text = R"(usage: hermes-sim [options]
+       hermes-sim sweep [sweep options]
+       hermes-sim reproduce [--out DIR] [--batches LIST] [--no-plots]   (see reproduce --help)
+
+Simulates LLM decoding on a GPU + NDP-DIMM system (Hermes, HPCA 2025) and its baselines.
+With no options: LLaMA2-70B on an RTX 4090 + 8 NDP-DIMMs, batch 1, 128 prompt tokens and
+128 generated tokens, Hermes side by side with the main baselines.
+
+options:
+  --model NAME         model preset (--list shows them)               default LLaMA2-70B
+  --system NAME        system to run (--list shows them)              default Hermes
+  --batch N            sequences decoded together, 1..256              default 1
+  --input-len N        prompt tokens, >= 1                             default 128
+  --output-len N       generated tokens, >= 1                          default 128
+  --gpu NAME           GPU preset                                      default RTX4090
+  --dimms N            NDP-DIMMs, 1..64                                default 8
+  --multipliers N      GEMV multipliers per NDP core, >= 1             default 256
+  --seed N             seed of the input: the synthetic prompt and
+                       decoded tokens                                  default 1
+  --model-seed N       seed of the synthetic model instance (which
+                       neurons are hot, how layers correlate) and of
+                       its offline profiling input                     default 1
+  --profile-tokens N   tokens of the offline profiling run, >= 1      default 128
+  --trace FILE         replay a recorded activation trace (hermes-trace, hermes-profile):
+                       its first profile-tokens tokens are the profile, then input-len
+                       prompt tokens, then output-len decoded tokens (batch 1)
+  --config FILE        hardware and workload from a JSON file (see --print-config);
+                       the other flags override it
+  --print-config       print the effective configuration as such a JSON file and exit
+  --compare LIST       systems to run side by side, comma-separated, or "none"
+                       (default: the main baselines the registry has)
+  --json               print one JSON object: the selected system's result, with the
+                       side-by-side runs in its "baselines" array
+  --jobs N             threads for the side-by-side runs, 1..256 (results do not
+                       depend on it)                                  default one per CPU
+  --list               list systems, models and GPUs
+  --help               this text
+
+sweep options (every list is comma-separated; an axis not given keeps the value above):
+  --models LIST  --systems LIST  --batches LIST  --dimms LIST  --gpus LIST
+  --multipliers LIST
+  --out FILE           CSV output (default: standard output)
+  --json-lines FILE    also write one JSON object per run
+  --input-len N  --output-len N  --seed N  --model-seed N  --profile-tokens N
+  --config FILE
+  Progress goes to standard error when it is a terminal; a summary always does.
+
+Configuration files use SI base units named in the key (memory_bandwidth_Bps, latency_s,
+capacity_B, clock_Hz, peak_fp32_FLOPS, energy_per_bit_J); docs/user-guide.md has the format.
+)";
+
+// The systems a default run shows beside the selected one: the paper's main comparison
+// (Hermes Sec V-A, Fig 10-12: Hermes-base, Hermes-host, FlexGen, HuggingFace Accelerate,
+// Deja Vu), as far as the registry has them, in the registry's order. Ablations are left to
+// --compare or --system.
+[[nodiscard]] std::vector<std::string> main_baselines(std::string_view selected);
+
+// What a `hermes-sim` (not sweep) command line asks for.
+struct sim_command {
+  sim_config config{};
+  std::optional<std::vector<std::string>> compare;  // --compare; nullopt = main_baselines
+  bool json = false;
+  bool print_config = false;
+  bool list = false;
+  bool help = false;
+  std::size_t jobs = std::min<std::size_t>(default_jobs(), 256);  // --jobs
+  // Where config.trace came from, for messages about the trace file: "--trace", or the
+  // configuration file and its key.
+  std::string trace_source = "--trace";
+};
+
+// What a `hermes-sim sweep` command line asks for.
+struct sweep_command {
+  sweep_grid grid{};
+  std::string out;         // CSV file; empty = standard output
+  std::string json_lines;  // JSON-lines file; empty = none
+  bool help = false;
+};
+
+// Parses a `hermes-sim` command line (without the program name). Throws usage_error (a flag)
+// or config_error (the --config file).
+[[nodiscard]] sim_command parse_sim_command(const std::vector<std::string>& args);
+
+// Parses a `hermes-sim sweep` command line (the arguments after "sweep").
+[[nodiscard]] sweep_command parse_sweep_command(const std::vector<std::string>& args);
+
+// The recorded trace a configuration names (nullptr for synthetic activations), checked
+// against the model's layout. A file that cannot be read is bad input: a usage_error naming it
+// and where it was given (`source`: the flag, or the configuration file and key).
+[[nodiscard]] std::shared_ptr<const activation_trace> load_config_trace(const sim_config& c,
+                                                                       const std::string& source = "--trace");
+
+// Runs one configuration through the registry; `trace` is its loaded trace, if it names one.
+[[nodiscard]] sim_result run_config(const sim_config& c, std::shared_ptr<const activation_trace> trace = nullptr);
+
+// The whole program: parses `args` (without the program name), runs, prints results to `out`
+// and messages to `err`. `err_is_terminal` enables the sweep's progress line.
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            bool err_is_terminal = false);
+
+}  // namespace hermes::cli

@@ -1,0 +1,58 @@
+#pragma once
+// A simulated run (sim/result.hpp) as one JSON object: what `hermes-sim --json` prints and what
+// the sweep flattens into CSV columns. Every scalar of sim_result, with the prediction and
+// placement figures as sub-objects when the run has them; the per-window DIMM loads (bulk data)
+// are left out.
+#include "hermes/io/json.hpp"
+#include "hermes/sim/result.hpp"
+
+namespace hermes {
+
+[[nodiscard]] inline nlohmann::json to_json(const sim_result& r) {
+  nlohmann::json j;
+  j["model"] = r.model;
+  j["system"] = r.system;
+  j["gpu"] = r.gpu;
+  j["dimms"] = r.dimms;
+  j["batch"] = r.batch;
+  j["input_len"] = r.input_len;
+  j["output_len"] = r.output_len;
+  j["supported"] = r.supported;
+  j["reason"] = r.reason;
+  j["tokens_per_second"] = r.tokens_per_second;
+  j["end_to_end_tokens_per_second"] = r.end_to_end_tokens_per_second;
+  j["seconds_prefill"] = r.seconds_prefill.value();
+  j["seconds_decode"] = r.seconds_decode.value();
+  nlohmann::json b = nlohmann::json::object();
+  for (const auto& [k, v] : r.breakdown.items()) b[k] = v;
+  j["breakdown"] = b;
+  j["attention_latency_per_token"] = r.attention_latency_per_token.value();
+  j["mlp_latency_per_token"] = r.mlp_latency_per_token.value();
+  j["dimm_load_imbalance"] = r.dimm_load_imbalance;
+  if (r.has_prediction) {
+    j["prediction"] = {{"accuracy", r.prediction_accuracy},   {"recall", r.prediction_recall},
+                       {"precision", r.prediction_precision}, {"predicted_density", r.predicted_density},
+                       {"true_density", r.true_density},      {"table_bytes", r.predictor_table.value()},
+                       {"attention_recall", r.attention_recall}, {"attention_precision", r.attention_precision},
+                       {"ffn_recall", r.ffn_recall},          {"ffn_precision", r.ffn_precision},
+                       {"ffn_true_density", r.ffn_true_density}, {"ffn_predicted_density", r.ffn_predicted_density}};
+  }
+  if (r.has_placement) {
+    j["placement"] = {{"method", r.placement_method},
+                      {"objective_seconds", r.placement_objective.value()},
+                      {"lower_bound_seconds", r.placement_lower_bound.value()},
+                      {"gap", r.placement_gap},
+                      {"solve_seconds", r.placement_solve_seconds},
+                      {"cbc_time_limit_reached", r.placement_time_limit_reached},
+                      {"cbc_ran", r.placement_cbc_ran},
+                      {"target_gap", r.placement_target_gap}};
+  }
+  j["host_seconds"] = {{"activations", r.host_seconds_activations},
+                       {"placement", r.host_seconds_placement},
+                       {"simulation", r.host_seconds_simulation}};
+  j["hot_neurons_promoted"] = r.hot_neurons_promoted;
+  j["neurons_remapped"] = r.neurons_remapped;
+  return j;
+}
+
+}  // namespace hermes
