@@ -1,5 +1,5 @@
 #pragma once
-// Math mode of the split engine: the model's layers instantiated for real, with seeded random
+// Math mode of the split engine (math_stages, below): the model's layers instantiated for real, with seeded random
 // weights, so every simulated stage also computes its sparse product with Kokkos. The layers'
 // forward() charges the ledger through the same functions as timing-only mode
 // (charge_attention, charge_sparse_ffn), so a run's modelled time is identical in both modes for
@@ -16,7 +16,9 @@
 #include "hermes/core/error.hpp"
 #include "hermes/layer/attention.hpp"
 #include "hermes/layer/sparse_ffn.hpp"
+#include "hermes/map/home_masks.hpp"
 #include "hermes/model/shape.hpp"
+#include "hermes/sim/config.hpp"
 
 namespace hermes {
 
@@ -81,6 +83,33 @@ class math_model {
   std::vector<hermes::attention<ExecSpace>> attention_;
   std::vector<sparse_ffn<ExecSpace>> ffn_;
   matrix x_, y_;
+};
+
+// The split engine's math-mode stage executor (the timing-only one is timing_stages in
+// sim/split_engine.hpp): every stage computes its sparse product with the real Kokkos layers
+// and charges the ledger through the same functions.
+template <class ExecSpace = Kokkos::DefaultExecutionSpace>
+class math_stages {
+ public:
+  static void require_supported(const model_shape& m) { math_model<ExecSpace>::require_fits(m); }
+  explicit math_stages(const workload_config& w) : model_(w.model, w.batch, w.model_seed, w.seed) {}
+
+  template <class DeviceSet>
+  attention_timing attention(const attention_shape&, std::size_t, std::size_t l, std::size_t pos,
+                             const neuron_mask& computed, const layer_placement& placement, const home_masks&,
+                             const DeviceSet& devices, ledger& L, seconds ready, const attention_cost_options& opts) {
+    return model_.attention(l, pos, computed, placement, devices, L, ready, opts);
+  }
+  template <class DeviceSet>
+  layer_timing ffn(const ffn_shape&, std::size_t, std::size_t l, const neuron_mask& computed,
+                   const layer_placement& placement, const home_masks&, const DeviceSet& devices, ledger& L,
+                   seconds ready, const sparse_cost_options& opts) {
+    return model_.ffn(l, computed, placement, devices, L, ready, opts);
+  }
+  [[nodiscard]] const math_model<ExecSpace>& model() const { return model_; }
+
+ private:
+  math_model<ExecSpace> model_;
 };
 
 }  // namespace hermes

@@ -22,8 +22,11 @@
 // remapper, each checked against its concept. The engine asks them and the device traits what
 // to do; it never asks which system it runs.
 //
-// Nothing here computes weights: timing only. The math path (model/transformer.hpp) charges the
-// same layer functions (layer/sparse_charging.hpp), so both modes cost a layer identically.
+// How a stage is executed is a policy too: timing_stages (below) charges the ledger from the
+// layer shapes and the per-device neuron counts, nothing more, so a timing-only user never
+// includes the Kokkos math kernels; math_stages (sim/math_model.hpp) computes the same stages
+// with the real layers, which charge through the same functions, so both cost a layer
+// identically (workload.mode picks one in system/system_entry.hpp).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -58,7 +61,6 @@
 #include "hermes/sim/activations.hpp"
 #include "hermes/sim/bounded_memo.hpp"
 #include "hermes/sim/config.hpp"
-#include "hermes/sim/math_model.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 
@@ -79,6 +81,26 @@ consteval bool check_predictor_or_none() {
   else return check_predictor<P>();
 }
 }  // namespace detail
+
+// The timing-only stage executor: a stage's cost from its shape and how many of its computed
+// neurons each device holds (counted from the home masks, 64 neurons per word operation).
+struct timing_stages {
+  static void require_supported(const model_shape&) {}
+  explicit timing_stages(const workload_config&) {}
+
+  template <class DeviceSet>
+  attention_timing attention(const attention_shape& shape, std::size_t batch, std::size_t, std::size_t pos,
+                             const neuron_mask& computed, const layer_placement& placement, const home_masks& homes,
+                             const DeviceSet& devices, ledger& L, seconds ready, const attention_cost_options& opts) {
+    return charge_attention(shape, batch, pos, device_neuron_counts(computed, placement, homes), devices, L, ready, opts);
+  }
+  template <class DeviceSet>
+  layer_timing ffn(const ffn_shape& shape, std::size_t batch, std::size_t, const neuron_mask& computed,
+                   const layer_placement& placement, const home_masks& homes, const DeviceSet& devices, ledger& L,
+                   seconds ready, const sparse_cost_options& opts) {
+    return charge_sparse_ffn(shape, batch, device_neuron_counts(computed, placement, homes), devices, L, ready, opts);
+  }
+};
 
 // A split system: its policies as types, its settings as values.
 //   Cold          the cold device policy (ndp_dimm, host_cpu, or a user's compute_device)
@@ -220,8 +242,9 @@ using host_clock = std::chrono::steady_clock;
   return std::chrono::duration<double>(host_clock::now() - t0).count();
 }
 
-// One run of a split system: the phases of the workflow as member functions.
-template <class System>
+// One run of a split system: the phases of the workflow as member functions. `Stages` executes
+// a stage (timing_stages, math_stages).
+template <class System, class Stages>
 class split_run {
   using Cold = typename System::cold_type;
   using Predictor = typename System::predictor_type;
@@ -255,7 +278,7 @@ class split_run {
     if (s_.window == 0) throw invalid_parameter("system.window", "0", "at least 1 token");
     mem_ = plan_split_memory(w_, h_, cold_policy_.capacity(), D_);
     if (!mem_.supported) return unsupported(mem_.reason);
-    if (w_.mode == execution_mode::math) math_model<>::require_fits(m_);
+    Stages::require_supported(m_);
     attach_resources();
     auto t_host = host_clock::now();
     batch_activations acts(w_);
@@ -395,7 +418,7 @@ class split_run {
 
   // ---- decode: every token through every layer stage ----
   void decode(batch_activations& acts, Predictor& predictor) {
-    if (w_.mode == execution_mode::math) math_.emplace(m_, w_.batch, w_.model_seed, w_.seed);
+    stages_.emplace(w_);
     const Adjuster adjuster = s_.adjustment.make(pcie_link_, pcie_id_);
     std::vector<Remapper> remappers;
     for (const layer_placement& p : placement_) remappers.push_back(s_.remapping.make(p.neurons(), D_, cold_link_, s_.window));
@@ -461,10 +484,8 @@ class split_run {
     }
     if (kind == layer_kind::attention) {
       const std::size_t pos = w_.input_len + tok;
-      const attention_timing at =
-          math_ ? math_->attention(l, pos, *computed, placement_[s], devices_, L_, ready, attn_opts_)
-                : charge_attention(ashape_, w_.batch, pos, device_neuron_counts(*computed, placement_[s], homes_[s]),
-                                   devices_, L_, ready, attn_opts_);
+      const attention_timing at = stages_->attention(ashape_, w_.batch, l, pos, *computed, placement_[s], homes_[s],
+                                                     devices_, L_, ready, attn_opts_);
       attention_time_ += at.end - ready;
       t_ = at.end;
       // During the projection the cold devices idle and the host moves newly hot neurons of this
@@ -479,9 +500,7 @@ class split_run {
       t_ = exchange_->transfer(false, bytes(static_cast<double>(w_.batch * m_.hidden) * bpp_ / static_cast<double>(D_)), t_);
     } else {
       const layer_timing ft =
-          math_ ? math_->ffn(l, *computed, placement_[s], devices_, L_, ready, ffn_opts_)
-                : charge_sparse_ffn(fshape_, w_.batch, device_neuron_counts(*computed, placement_[s], homes_[s]),
-                                    devices_, L_, ready, ffn_opts_);
+          stages_->ffn(fshape_, w_.batch, l, *computed, placement_[s], homes_[s], devices_, L_, ready, ffn_opts_);
       mlp_time_ += ft.end - ready;
       // The merged layer output is on the cold devices; the GPU fetches it for the next QKV.
       t_ = exchange_->transfer(true, bytes(static_cast<double>(w_.batch * m_.hidden) * bpp_ / static_cast<double>(D_)), ft.end);
@@ -538,7 +557,7 @@ class split_run {
   std::vector<bytes> stage_bytes_;
   std::optional<dimm_occupancy> occupancy_;
   std::vector<home_masks> homes_;
-  std::optional<math_model<>> math_;
+  std::optional<Stages> stages_;
   std::vector<neuron_mask> all_active_ = std::vector<neuron_mask>(layer_kinds);
   std::vector<std::size_t> active_per_device_;
   std::vector<seconds> cold_busy_at_decode_;
@@ -551,13 +570,14 @@ class split_run {
 
 }  // namespace detail
 
-// Runs one split system on `cold.count` cold devices configured as `cold.config`.
-template <class System, class ColdConfig>
+// Runs one split system on `cold.count` cold devices configured as `cold.config`, its stages
+// executed by `Stages` (timing only by default; math_stages computes them, sim/math_model.hpp).
+template <class Stages = timing_stages, class System, class ColdConfig>
 [[nodiscard]] sim_result run_split_system(const System& s, const workload_config& w, const hardware_config& h,
                                           const cold_devices<ColdConfig>& cold) {
   w.validate();
   h.validate();
-  return detail::split_run<System>(s, w, h, cold).run();
+  return detail::split_run<System, Stages>(s, w, h, cold).run();
 }
 
 }  // namespace hermes

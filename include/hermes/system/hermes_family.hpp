@@ -13,6 +13,7 @@
 #include "hermes/predict/layer_only_predictor.hpp"
 #include "hermes/predict/predictor.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/math_model.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/sim/split_engine.hpp"
 
@@ -76,10 +77,13 @@ inline constexpr std::uint64_t random_mapper_seed = 7;
   return {h.host, 1};
 }
 
-// Runs a split system on the cold devices `h` describes for its cold device kind.
+// Runs a split system on the cold devices `h` describes for its cold device kind, its stages
+// timed only or also computed as `w.mode` says.
 template <class System>
 [[nodiscard]] sim_result run_split(const System& s, const workload_config& w, const hardware_config& h) {
-  return run_split_system(s, w, h, cold_devices_for(h, std::type_identity<typename System::cold_type>{}));
+  const auto cold = cold_devices_for(h, std::type_identity<typename System::cold_type>{});
+  if (w.mode == execution_mode::math) return run_split_system<math_stages<>>(s, w, h, cold);
+  return run_split_system<timing_stages>(s, w, h, cold);
 }
 
 }  // namespace hermes
