@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "hermes_apps/standard_output.hpp"
 #include "hermes/model/generate.hpp"
 #include "hermes/model/llama2c.hpp"
 #include "hermes/model/sampler.hpp"
@@ -238,7 +239,7 @@ int run(const options& o, const char* argv0) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   options o;
   try {
     o = parse(argc, argv);
@@ -269,4 +270,10 @@ int main(int argc, char** argv) {
     std::cerr << "hermes-generate: " << e.what() << '\n';
     return 1;
   }
+}
+
+int main(int argc, char** argv) {
+  hermes::apps::report_pipe_errors();
+  const int code = run_main(argc, argv);
+  return hermes::apps::finish_standard_output(code, "hermes-generate");
 }

@@ -25,9 +25,11 @@
 #include <system_error>
 #include <vector>
 
+#include "hermes_apps/standard_output.hpp"
 #include "hermes/activation/profile.hpp"
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/trace_file.hpp"
+#include "hermes/core/output_file.hpp"
 #include "hermes/io/profile_json.hpp"
 #include "hermes/model/presets.hpp"
 
@@ -78,12 +80,12 @@ std::optional<hermes::trace_layout> layout_from(const std::map<std::string, std:
   if (!a.count("--layers") && !a.count("--attention") && !a.count("--ffn")) return std::nullopt;
   return hermes::trace_layout{number(a, "--layers"), number(a, "--attention"), number(a, "--ffn")};
 }
+// Written whole or not at all: an interrupted or failed run leaves the previous file intact.
 void write_profile(const hermes::frequency_profile& p, const std::string& out) {
-  std::ofstream os(out);
-  if (!os) throw hermes::error("cannot open " + out + " for writing");
-  if (out.size() >= 5 && out.substr(out.size() - 5) == ".json") os << hermes::to_json(p).dump() << '\n';
-  else p.write_csv(os);
-  if (!os) throw hermes::error("writing " + out + " failed");
+  hermes::output_file f(out);
+  if (out.size() >= 5 && out.substr(out.size() - 5) == ".json") f.stream() << hermes::to_json(p).dump() << '\n';
+  else p.write_csv(f.stream());
+  f.commit();
 }
 // An input file that is not there is bad input (exit 2), told before anything is read.
 void require_readable(const std::string& flag, const std::string& path) {
@@ -151,7 +153,7 @@ int run(std::map<std::string, std::string>& a) {
 }
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
       std::cout << usage_text;
@@ -173,4 +175,10 @@ int main(int argc, char** argv) {
     std::cerr << "hermes-profile: " << e.what() << '\n';
     return 1;
   }
+}
+
+int main(int argc, char** argv) {
+  hermes::apps::report_pipe_errors();
+  const int code = run_main(argc, argv);
+  return hermes::apps::finish_standard_output(code, "hermes-profile");
 }

@@ -17,9 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "hermes_apps/standard_output.hpp"
 #include "hermes_apps/cli.hpp"
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   // Kokkos (the engine's kernels in math mode) gets only its own --kokkos-* flags: given the
   // whole command line, Kokkos 3.4 would also take `--help` and print its help instead of ours.
   std::vector<char*> kokkos_argv{argv[0]};
@@ -32,4 +33,10 @@ int main(int argc, char** argv) {
   kokkos_argv.push_back(nullptr);
   Kokkos::ScopeGuard kokkos(kokkos_argc, kokkos_argv.data());
   return hermes::cli::run_cli(args, std::cout, std::cerr, isatty(STDERR_FILENO) != 0);
+}
+
+int main(int argc, char** argv) {
+  hermes::apps::report_pipe_errors();
+  const int code = run_main(argc, argv);
+  return hermes::apps::finish_standard_output(code, "hermes-sim");
 }

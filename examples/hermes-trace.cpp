@@ -27,10 +27,12 @@
 #include <utility>
 #include <vector>
 
+#include "hermes_apps/standard_output.hpp"
 #include "hermes/activation/real_model_source.hpp"
 #include "hermes/activation/statistics.hpp"
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/trace_file.hpp"
+#include "hermes/core/output_file.hpp"
 #include "hermes/model/presets.hpp"
 
 namespace {
@@ -458,12 +460,7 @@ void print_table(std::ostream& os, const std::vector<measured>& all, bool markdo
 
 bool have_gnuplot() { return std::system("gnuplot --version > /dev/null 2>&1") == 0; }
 
-void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream os(p);
-  if (!os) throw hermes::error("cannot open " + p.string() + " for writing");
-  os << text;
-  if (!os) throw hermes::error("writing " + p.string() + " failed");
-}
+void write_file(const std::filesystem::path& p, const std::string& text) { hermes::write_file(p, text); }
 
 // Columns: x, then one series per statistics entry.
 std::string data_file(const std::vector<statistics>& stats, const std::vector<double>& x,
@@ -784,7 +781,7 @@ int run(const options& o, const char* argv0) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   options o;
   try {
     o = parse(argc, argv);
@@ -815,4 +812,10 @@ int main(int argc, char** argv) {
     std::cerr << "hermes-trace: " << e.what() << '\n';
     return 1;
   }
+}
+
+int main(int argc, char** argv) {
+  hermes::apps::report_pipe_errors();
+  const int code = run_main(argc, argv);
+  return hermes::apps::finish_standard_output(code, "hermes-trace");
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -28,6 +29,7 @@
 
 #include "hermes/activation/trace_file.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/output_file.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/io/config_json.hpp"
 #include "hermes/io/result_json.hpp"
@@ -497,17 +499,29 @@ inline int run_sim(const sim_command& cmd, std::ostream& out) {
 }
 
 inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::ostream& err, bool err_is_terminal) {
-  std::ofstream csv_file, json_file;
+  // Two outputs naming one file would interleave: refused before anything runs.
+  if (!cmd.out.empty() && !cmd.json_lines.empty()) {
+    std::error_code ec1, ec2;
+    if (std::filesystem::weakly_canonical(cmd.out, ec1) == std::filesystem::weakly_canonical(cmd.json_lines, ec2))
+      throw usage_error("--out " + in_quotes(cmd.out) + " and --json-lines " + in_quotes(cmd.json_lines) +
+                        " name the same file: give each output its own");
+  }
+  // Files are written whole or not at all (core/output_file.hpp): a rejected or failed sweep
+  // leaves an existing file as it was.
+  std::optional<output_file> csv_file, json_file;
   std::ostream* csv = &out;
+  const auto open = [](const std::string& flag, const std::string& path, std::optional<output_file>& f) {
+    try {
+      f.emplace(path);
+    } catch (const error& e) {
+      throw usage_error(flag + " " + in_quotes(path) + ": " + e.what());
+    }
+  };
   if (!cmd.out.empty()) {
-    csv_file.open(cmd.out);
-    if (!csv_file) throw usage_error("--out " + in_quotes(cmd.out) + ": cannot open the file for writing");
-    csv = &csv_file;
+    open("--out", cmd.out, csv_file);
+    csv = &csv_file->stream();
   }
-  if (!cmd.json_lines.empty()) {
-    json_file.open(cmd.json_lines);
-    if (!json_file) throw usage_error("--json-lines " + in_quotes(cmd.json_lines) + ": cannot open the file for writing");
-  }
+  if (!cmd.json_lines.empty()) open("--json-lines", cmd.json_lines, json_file);
   const auto check = [](const sim_config& p) {
     find_system(p.system);
     check_context(p.workload.model, p.workload);
@@ -519,7 +533,10 @@ inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::o
       err << "\r\033[K[" << (i + 1) << "/" << total << "] " << describe_point(p) << std::flush;
     };
   const sweep_summary s =
-      run_sweep(cmd.grid, [](const sim_config& p) { return run_config(p); }, *csv, cmd.json_lines.empty() ? nullptr : &json_file, progress, check);
+      run_sweep(cmd.grid, [](const sim_config& p) { return run_config(p); }, *csv,
+                json_file ? &json_file->stream() : nullptr, progress, check);
+  if (csv_file) csv_file->commit();
+  if (json_file) json_file->commit();
   if (err_is_terminal) err << "\r\033[K";
   err << "sweep: " << s.runs << " runs (" << s.supported << " supported, " << s.unsupported << " not supported, "
       << s.failed << " failed) in " << number(s.wall_seconds, 3) << " s"

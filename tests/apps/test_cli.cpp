@@ -4,6 +4,10 @@
 // short sequences to stay fast.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -381,4 +385,43 @@ TEST_CASE("cli: sweep writes one CSV row per point and a summary", "[sim][cli]")
   const auto ctx = cli({"sweep", "--models", "LLaMA2-7B,OPT-13B", "--input-len", "2000"});
   CHECK(ctx.code == hermes::cli::exit_usage);
   CHECK(ctx.err.find("OPT-13B") != std::string::npos);
+}
+
+TEST_CASE("cli: sweep outputs are written whole or not at all, and never to one file twice", "[sim][cli]") {
+  hermes::test::scratch_dir dir("cli-sweep-outputs");
+  const auto csv = dir.file("old.csv").string();
+  {
+    std::ofstream(csv) << "previous results\n";
+  }
+  // A rejected sweep leaves an existing --out as it was.
+  const auto bad = cli({"sweep", "--models", "stories260K,OPT-13B", "--input-len", "2000", "--out", csv});
+  CHECK(bad.code == hermes::cli::exit_usage);
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "previous results");
+  // --out and --json-lines naming one file are refused before anything runs.
+  const auto same = cli({"sweep", "--models", "stories260K", "--input-len", "8", "--output-len", "8", "--out", csv,
+                         "--json-lines", (dir.path() / "." / "old.csv").string()});
+  CHECK(same.code == hermes::cli::exit_usage);
+  CHECK(same.err.find("name the same file") != std::string::npos);
+  std::ifstream again(csv);
+  std::getline(again, line);
+  CHECK(line == "previous results");
+  // A folder as --out is bad input naming the flag.
+  const auto folder = cli({"sweep", "--models", "stories260K", "--input-len", "8", "--output-len", "8", "--out",
+                           dir.path().string()});
+  CHECK(folder.code == hermes::cli::exit_usage);
+  CHECK(folder.err.find("--out") != std::string::npos);
+}
+
+TEST_CASE("programs: a standard output that cannot be written is a failure (exit 1), not a silent success",
+          "[sim][cli]") {
+  for (const char* program : {"hermes-sim --list", "hermes-profile --help", "hermes-trace --help", "hermes-generate --help"}) {
+    const std::string cmd = std::string(HERMES_BINARY_DIR) + "/examples/" + program + " > /dev/full 2> /dev/null";
+    const int status = std::system(cmd.c_str());
+    INFO(program);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+  }
 }

@@ -24,6 +24,7 @@ class scratch_dir {
   scratch_dir(const scratch_dir&) = delete;
   scratch_dir& operator=(const scratch_dir&) = delete;
 
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   [[nodiscard]] std::filesystem::path file(const std::string& name) const { return path_ / name; }
 
   // Writes raw bytes to a new file in the directory and returns its path.

@@ -46,6 +46,7 @@
 #include "hermes/activation/statistics.hpp"
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/output_file.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/model/llama2c.hpp"
 #include "hermes/model/presets.hpp"
@@ -1515,8 +1516,8 @@ inline reproduction_summary run_reproduction(const reproduce_options& o, const s
   for (const auto& r : s.rows) s.passed += r.v.pass;
   const auto figs = detail::make_figures(runs, o, sim ? &*sim : nullptr);
   for (const auto& f : figs) {
-    std::ofstream(fig_path / (f.name + ".dat")) << f.data;
-    std::ofstream(fig_path / (f.name + ".gp")) << f.script;
+    write_file(fig_path / (f.name + ".dat"), f.data);  // whole or not at all, checked (core/output_file.hpp)
+    write_file(fig_path / (f.name + ".gp"), f.script);
   }
   if (o.plots && detail::have_gnuplot()) {
     s.plots_drawn = true;
@@ -1537,9 +1538,9 @@ inline reproduction_summary run_reproduction(const reproduce_options& o, const s
   s.statistics_seconds = statistics_seconds;
   s.total_seconds = since(start);
   s.report = out_dir / "reproduction.md";
-  std::ofstream md(s.report);
-  if (!md) throw invalid_parameter("reproduce --out", out_dir.string(), "a writable directory");
-  write_report(md, o, runs, s.rows, figs, s.plots_drawn, figure_dir, s.statistics_seconds, s.total_seconds);
+  output_file md(s.report);
+  write_report(md.stream(), o, runs, s.rows, figs, s.plots_drawn, figure_dir, s.statistics_seconds, s.total_seconds);
+  md.commit();
   return s;
 }
 

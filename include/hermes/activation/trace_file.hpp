@@ -33,6 +33,7 @@
 
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/output_file.hpp"
 
 namespace hermes {
 
@@ -108,10 +109,12 @@ inline void write_trace(std::ostream& os, const activation_trace& trace) {
   os.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
   if (!os) throw error("write_trace: the stream failed while writing " + std::to_string(b.size()) + " bytes");
 }
+// Written whole or not at all (core/output_file.hpp): an existing file is replaced only by a
+// complete, checked trace.
 inline void save_trace(const std::string& path, const activation_trace& trace) {
-  std::ofstream os(path, std::ios::binary);
-  if (!os) throw error("save_trace: cannot open " + path + " for writing");
-  write_trace(os, trace);
+  output_file f(path, std::ios::binary);
+  write_trace(f.stream(), trace);
+  f.commit();
 }
 
 // Decodes a file image. `source` names the file in messages; with `expected`, the trace's
