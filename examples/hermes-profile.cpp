@@ -30,6 +30,7 @@
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/trace_file.hpp"
 #include "hermes/core/output_file.hpp"
+#include "hermes/core/input_file.hpp"
 #include "hermes/io/profile_json.hpp"
 #include "hermes/model/presets.hpp"
 
@@ -93,6 +94,10 @@ void require_readable(const std::string& flag, const std::string& path) {
   if (!std::filesystem::exists(path, ec)) throw usage_error{flag + " '" + path + "': no such file"};
   if (std::filesystem::is_directory(path, ec))
     throw usage_error{flag + " '" + path + "': is a directory, expected a file"};
+  if (const std::string why = hermes::input_file_problem(path, flag == "--from-csv" ? hermes::input_caps::frequency_csv
+                                                                                   : hermes::input_caps::trace);
+      !why.empty())
+    throw usage_error{flag + " '" + path + "': " + why};
 }
 
 // The flags as a map; exactly one mode, only the flags that mode takes, each once.

@@ -33,6 +33,7 @@
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/trace_file.hpp"
 #include "hermes/core/output_file.hpp"
+#include "hermes/core/input_file.hpp"
 #include "hermes/model/presets.hpp"
 
 namespace {
@@ -151,6 +152,11 @@ std::filesystem::path data_dir(const char* argv0) {
 
 // The run from BOS alone, then every prompt of the file.
 std::vector<std::string> read_prompts(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw hermes::invalid_parameter("--prompts", path.string(), "a text file of prompts, not a directory");
+  if (const std::string why = hermes::input_file_problem(path, hermes::input_caps::text); !why.empty())
+    throw hermes::invalid_parameter("--prompts", path.string(), "a text file of prompts (it " + why + ")");
   std::ifstream in(path);
   if (!in) throw hermes::error("cannot open the prompt file " + path.string());
   std::vector<std::string> prompts{std::string()};

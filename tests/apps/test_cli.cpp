@@ -4,6 +4,7 @@
 // short sequences to stay fast.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -424,4 +425,31 @@ TEST_CASE("programs: a standard output that cannot be written is a failure (exit
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 1);
   }
+}
+
+TEST_CASE("inputs: a FIFO or a device given as a file is bad input named before it is opened", "[sim][cli]") {
+  hermes::test::scratch_dir dir("cli-fifo");
+  const auto fifo = dir.file("pipe").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Opening the FIFO would block until a writer came: the run must return at once, exit 2.
+  const auto config = cli({"--config", fifo});
+  CHECK(config.code == hermes::cli::exit_usage);
+  CHECK(config.err.find("is a FIFO") != std::string::npos);
+  const auto trace = cli(small({"--trace", fifo}));
+  CHECK(trace.code == hermes::cli::exit_usage);
+  CHECK(trace.err.find("is a FIFO") != std::string::npos);
+  const auto zero = cli({"--config", "/dev/zero"});
+  CHECK(zero.code == hermes::cli::exit_usage);
+  CHECK(zero.err.find("is a device") != std::string::npos);
+  // The other programs: hermes-trace's prompts, hermes-profile's trace (bounded by `timeout`, so
+  // a regression fails instead of hanging the suite).
+  const std::string bin = std::string(HERMES_BINARY_DIR) + "/examples/";
+  const auto status_of = [](const std::string& cmd) {
+    const int status = std::system(("timeout 60 " + cmd + " > /dev/null 2>&1").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  CHECK(status_of(bin + "hermes-trace --prompts '" + fifo + "'") == 2);
+  CHECK(status_of(bin + "hermes-trace --prompts '" + dir.path().string() + "'") == 2);
+  CHECK(status_of(bin + "hermes-trace --prompts /dev/zero") == 2);
+  CHECK(status_of(bin + "hermes-profile --from-trace '" + fifo + "' --out '" + dir.file("p.csv").string() + "'") == 2);
 }

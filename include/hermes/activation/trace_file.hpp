@@ -33,6 +33,7 @@
 
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/input_file.hpp"
 #include "hermes/core/output_file.hpp"
 
 namespace hermes {
@@ -229,6 +230,8 @@ inline activation_trace load_trace(const std::string& path, std::optional<trace_
   // the stream buffer: name it instead.
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw error("load_trace: " + path + " is a directory, not a trace file");
+  if (const std::string why = input_file_problem(path, input_caps::trace); !why.empty())
+    throw error("load_trace: " + path + " " + why);
   std::ifstream is(path, std::ios::binary);
   if (!is) throw error("load_trace: cannot open " + path);
   try {

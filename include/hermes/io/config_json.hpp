@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/input_file.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/device/dram.hpp"
 #include "hermes/device/gpu.hpp"
@@ -775,6 +776,8 @@ inline void validate_config(const sim_config& c, const std::string& source) {
 [[nodiscard]] inline sim_config read_config_file(const std::string& path, sim_config base = {}) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw config_error(path, "is a directory: expected a JSON file");
+  if (const std::string why = input_file_problem(path, input_caps::config_json); !why.empty())
+    throw config_error(path, why + ": expected a JSON file");
   std::ifstream is(path);
   if (!is) throw config_error(path, "cannot open the file for reading");
   std::string text;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/input_file.hpp"
 #include "hermes/model/shape.hpp"
 
 namespace hermes {
@@ -193,6 +194,8 @@ inline llama2c_config make_llama2c_config(const std::int32_t (&h)[7], const std:
 // Loads a llama2.c checkpoint. Throws hermes::error naming the file and the problem.
 inline llama2c_checkpoint load_llama2c(const std::filesystem::path& path) {
   const std::string where = "llama2.c checkpoint '" + path.string() + "'";
+  if (const std::string why = input_file_problem(path, input_caps::checkpoint); !why.empty())
+    throw error(where + ": " + why);
   std::error_code ec;
   const auto file_size = std::filesystem::file_size(path, ec);
   if (ec) throw error(where + ": cannot open (" + ec.message() + ")");

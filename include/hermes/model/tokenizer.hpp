@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/input_file.hpp"
 
 namespace hermes {
 
@@ -37,6 +38,8 @@ class tokenizer {
     if (vocab_size == 0 || vocab_size > static_cast<std::size_t>(std::numeric_limits<int>::max()))
       throw invalid_parameter(where + ": vocab_size", std::to_string(vocab_size),
                               "1 .. 2^31-1 tokens (the model header's vocab_size)");
+    if (const std::string why = input_file_problem(path, input_caps::tokenizer); !why.empty())
+      throw error(where + ": " + why);
     std::error_code ec;
     const auto file_size = std::filesystem::file_size(path, ec);
     if (ec) throw error(where + ": cannot open (" + ec.message() + ")");
