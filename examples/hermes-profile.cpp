@@ -14,11 +14,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
+#include <new>
 #include <set>
 #include <string>
 #include <string_view>
@@ -177,6 +179,12 @@ static int run_main(int argc, char** argv) {
     std::cerr << "hermes-profile: " << e.what() << '\n';
     return exit_usage;
   } catch (const hermes::error& e) {
+    std::cerr << "hermes-profile: " << e.what() << '\n';
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "hermes-profile: out of memory: the input asks for more than this machine has\n";
+    return 1;
+  } catch (const std::exception& e) {  // a filesystem or stream error of the standard library
     std::cerr << "hermes-profile: " << e.what() << '\n';
     return 1;
   }
