@@ -19,8 +19,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <optional>
 #include <new>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
