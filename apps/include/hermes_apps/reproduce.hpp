@@ -41,7 +41,7 @@
 #include <utility>
 #include <vector>
 
-#include "hermes/activation/real_model_source.hpp"
+#include "hermes/runtime/real_model_source.hpp"
 #include "hermes/activation/source.hpp"
 #include "hermes/activation/statistics.hpp"
 #include "hermes/activation/synthetic_source.hpp"

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "hermes/activation/layer_predecessors.hpp"
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
 

@@ -62,7 +62,7 @@
 #include <vector>
 
 #include "hermes/activation/layer_predecessors.hpp"
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/propensity_law.hpp"
 #include "hermes/activation/random.hpp"
 #include "hermes/activation/source.hpp"

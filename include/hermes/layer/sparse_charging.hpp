@@ -21,7 +21,7 @@
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/layer/device_neurons.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 

@@ -7,7 +7,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/core/units.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 

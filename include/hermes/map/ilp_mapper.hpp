@@ -488,7 +488,7 @@ class ilp_mapper {
     const auto sol = run(b, std::move(start), ts, rep);
     if (!sol || options.relax_integrality) return std::nullopt;
     std::vector<layer_placement> out;
-    for (const auto& Ly : p.layers) out.emplace_back(Ly.neurons(), dimm_device(0), gpu_device);
+    for (const auto& Ly : p.layers) out.emplace_back(Ly.neurons(), cold_device(0), hot_device);
     for (std::size_t k = 0; k < G; ++k) {
       const auto& g = groups[k];
       std::size_t dev = 0;
@@ -499,7 +499,7 @@ class ilp_mapper {
         if (dev == 0)
           out[g.layer].cached.set(i);
         else
-          out[g.layer].home[i] = dimm_device(dev - 1);
+          out[g.layer].home[i] = cold_device(dev - 1);
       }
     }
     // Home the GPU-cached neurons as the integer counts c[l][j] say.
@@ -511,7 +511,7 @@ class ilp_mapper {
       out[l].cached.for_each([&](std::size_t i) {
         while (j < D && left[j] == 0) ++j;
         if (j == D) { ok = false; return; }
-        out[l].home[i] = dimm_device(j);
+        out[l].home[i] = cold_device(j);
         --left[j];
       });
       if (!ok) throw error("ilp_mapper: CBC's home counts of " + p.layers[l].name +

@@ -23,7 +23,7 @@ struct layer_fill_mapper {
     std::vector<double> free_bytes(p.dimms, p.dimm_capacity.value());
     std::size_t next = 0;
     for (const auto& L : p.layers) {
-      layer_placement lp_l(L.neurons(), dimm_device(0), gpu_device);
+      layer_placement lp_l(L.neurons(), cold_device(0), hot_device);
       const double b = L.neuron_bytes.value();
       const double stage = b * static_cast<double>(L.neurons());
       if (stage <= room) {
@@ -36,7 +36,7 @@ struct layer_fill_mapper {
         if (free_bytes[next] < b)
           throw capacity_exceeded("layer_fill_mapper: no DIMM has room for neuron " + std::to_string(i) +
                                   " of " + L.name);
-        lp_l.home[i] = dimm_device(next);
+        lp_l.home[i] = cold_device(next);
         free_bytes[next] -= b;
         next = (next + 1) % p.dimms;
       }

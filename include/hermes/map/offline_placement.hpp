@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "hermes/core/units.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 #include "hermes/map/placement_problem.hpp"
 
 namespace hermes {

@@ -23,16 +23,10 @@
 #include "hermes/core/concepts.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/units.hpp"
-#include "hermes/map/placement.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/placement.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
-
-inline constexpr device_index gpu_device = 0;
-// Device index of DIMM j (0-based) in a Hermes placement.
-[[nodiscard]] constexpr device_index dimm_device(std::size_t j) {
-  return static_cast<device_index>(j + 1);
-}
 
 // One split stage: the neurons of one layer kind of one transformer layer.
 struct placement_layer {
@@ -125,7 +119,7 @@ struct placement_cost {
     if (P.neurons() != L.neurons() || P.cached.size() != L.neurons())
       throw invalid_parameter("placement[" + std::to_string(l) + "].neurons",
                               std::to_string(P.neurons()), std::to_string(L.neurons()));
-    if (P.fast_device != gpu_device)
+    if (P.fast_device != hot_device)
       throw invalid_parameter("placement[" + std::to_string(l) + "].fast_device",
                               std::to_string(P.fast_device), "0 (the GPU)");
     double gpu_f = 0.0;

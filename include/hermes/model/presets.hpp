@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "hermes/core/error.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
 

@@ -15,7 +15,7 @@
 #include "hermes/device/link.hpp"
 #include "hermes/device/ndp_dimm.hpp"
 #include "hermes/model/presets.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
 

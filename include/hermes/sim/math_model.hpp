@@ -16,7 +16,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/layer/attention.hpp"
 #include "hermes/layer/sparse_ffn.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
 

@@ -36,7 +36,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/token_masks.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
