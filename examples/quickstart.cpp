@@ -12,7 +12,7 @@ int main() {
 
   // A system is a compile-time set of device kinds, each with a runtime count and config.
   device_set devices(group<gpu>("gpu", 1, gpu_presets::rtx4090()),
-                     group<ndp_dimm>("dimm", 8, ndp_dimm_config::hermes_table2()));
+                     group<ndp_dimm>("dimm", 8, ndp_dimm_presets::hermes_table2()));
   ledger timing;
   devices.attach(timing);
 

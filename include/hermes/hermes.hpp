@@ -79,7 +79,6 @@
 #include "hermes/sim/result.hpp"
 #include "hermes/sim/split_engine.hpp"
 #include "hermes/system/accelerate.hpp"
-#include "hermes/system/baseline_report.hpp"
 #include "hermes/system/decoder_slice.hpp"
 #include "hermes/system/dejavu.hpp"
 #include "hermes/system/flexgen.hpp"

@@ -50,7 +50,7 @@ namespace hermes {
       const std::size_t j = (cold && f > 0.0) ? least_loaded() : most_free();
       if (j == D)
         throw capacity_exceeded("placement: no DIMM has room for neuron " + std::to_string(i) + " of " +
-                                L.name + " (" + detail::to_text(b) + " B); the DIMMs are too full to "
+                                L.name + " (" + to_text(b) + " B); the DIMMs are too full to "
                                 "hold whole neurons");
       lp.home[i] = cold_device(j);
       free_bytes[j] -= b;

@@ -214,15 +214,15 @@ class ilp_mapper {
   [[nodiscard]] double target_gap() const { return options.target_gap; }
   // Everything place() reads besides the problem: equal keys, equal placements (memoisable_mapper).
   [[nodiscard]] std::uint64_t memo_key() const {
-    std::uint64_t h = detail::mapper_key_seed("ilp");
-    h = detail::mix_key(h, options.group_size);
-    h = detail::mix_key(h, options.time_limit_seconds);
-    h = detail::mix_key(h, static_cast<std::uint64_t>(options.max_nodes));
-    h = detail::mix_key(h, options.relative_gap);
-    h = detail::mix_key(h, options.target_gap);
-    h = detail::mix_key(h, static_cast<std::uint64_t>(options.formulation));
-    h = detail::mix_key(h, options.per_dimm_max_binaries);
-    h = detail::mix_key(h, static_cast<std::uint64_t>(options.relax_integrality));
+    std::uint64_t h = mapper_key_seed("ilp");
+    h = mix_key(h, options.group_size);
+    h = mix_key(h, options.time_limit_seconds);
+    h = mix_key(h, static_cast<std::uint64_t>(options.max_nodes));
+    h = mix_key(h, options.relative_gap);
+    h = mix_key(h, options.target_gap);
+    h = mix_key(h, static_cast<std::uint64_t>(options.formulation));
+    h = mix_key(h, options.per_dimm_max_binaries);
+    h = mix_key(h, static_cast<std::uint64_t>(options.relax_integrality));
     return h;
   }
 

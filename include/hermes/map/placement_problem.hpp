@@ -81,15 +81,15 @@ struct placement_problem {
       for (std::size_t i = 0; i < L.frequency.size(); ++i)
         if (!(L.frequency[i] >= 0.0) || !std::isfinite(L.frequency[i]))
           throw invalid_parameter(at + ".frequency[" + std::to_string(i) + "]",
-                                  detail::to_text(L.frequency[i]), "a finite value >= 0");
+                                  to_text(L.frequency[i]), "a finite value >= 0");
     }
     // Every neuron needs a home DIMM: a necessary condition. The mappers place whole neurons and
     // report the rare instance that passes it but still cannot be packed.
     const bytes total = total_neuron_bytes();
     if (total > dimm_capacity * static_cast<double>(dimms))
-      throw capacity_exceeded("placement: the neurons need " + detail::to_text(total.value() / 1e9) +
+      throw capacity_exceeded("placement: the neurons need " + to_text(total.value() / 1e9) +
                               " GB but " + std::to_string(dimms) + " DIMMs hold only " +
-                              detail::to_text(dimm_capacity.value() * static_cast<double>(dimms) / 1e9) +
+                              to_text(dimm_capacity.value() * static_cast<double>(dimms) / 1e9) +
                               " GB; every neuron must have a home DIMM");
   }
 };

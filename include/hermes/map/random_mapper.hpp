@@ -16,7 +16,7 @@ namespace hermes {
 
 struct random_mapper {
   std::uint64_t seed = 1;
-  [[nodiscard]] std::uint64_t memo_key() const { return detail::mapper_key_seed("random") ^ seed * 0x9e3779b97f4a7c15ULL; }
+  [[nodiscard]] std::uint64_t memo_key() const { return mapper_key_seed("random") ^ seed * 0x9e3779b97f4a7c15ULL; }
 
   [[nodiscard]] placement_result place(const placement_problem& p) const {
     const auto started = std::chrono::steady_clock::now();

@@ -76,7 +76,7 @@ enum class llama2c_placement { dense, hetero };
 struct llama2c_system_options {
   llama2c_placement placement = llama2c_placement::dense;
   gpu_config gpu = gpu_presets::rtx4090();                      // hermes.md: RTX 4090
-  ndp_dimm_config dimm = ndp_dimm_config::hermes_table2();      // Table II
+  ndp_dimm_config dimm = ndp_dimm_presets::hermes_table2();      // Table II
   std::size_t dimms = 8;                                        // Table II: 8 NDP-DIMMs
   link_config pcie = link_presets::pcie4_x16();                 // Sec V-A: PCIe 4.0
   link_config dimm_link = link_presets::dimm_link();            // Sec IV-A: 25 GB/s DIMM-link
@@ -429,7 +429,7 @@ class llama2c_transformer {
       else if (!sparsity_.skip) threshold_mask(ffn_[l].activations(), sparsity_.ffn_threshold[l], ffn_mask_);
       if (thresholded) step_masks_.mask(l, layer_kind::ffn) = ffn_mask_;
     }
-    return detail::fetch_merged(ffn_opts_, hot_device, activation, timing.end);
+    return fetch_merged(ffn_opts_, hot_device, activation, timing.end);
   }
 
   // The attention block of layer l on xb_ into xb2_, through the library layer; returns when
