@@ -16,7 +16,7 @@
 namespace {
 
 const hermes::ndp_dimm& dimm() {
-  static const hermes::ndp_dimm d(hermes::ndp_dimm_config::hermes_table2());
+  static const hermes::ndp_dimm d(hermes::ndp_dimm_presets::hermes_table2());
   return d;
 }
 
@@ -80,7 +80,7 @@ BENCHMARK(BM_ndp_gemv_fast_packed)->Arg(3000)->Unit(benchmark::kNanosecond);
 
 // Streaming a whole 64 MiB of one DIMM: the modelled DIMM bandwidth, with and without refresh.
 void BM_dram_stream(benchmark::State& state) {
-  auto cfg = hermes::dram_config::ddr4_3200_hermes();
+  auto cfg = hermes::dram_presets::ddr4_3200_hermes();
   cfg.timing.refresh = state.range(0) != 0;
   const hermes::dram_model m(cfg);
   const std::vector<hermes::dram_request> stream = {{0, 64u << 20}};

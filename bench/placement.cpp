@@ -60,7 +60,7 @@ placement_problem llama2_70b_problem() {
   // shared efficiencies, the Hermes Table II NDP-DIMM on DDR4-3200, PCIe 4.0 x16 as the paper
   // states it.
   const gpu rtx4090(gpu_presets::rtx4090());
-  const ndp_dimm dimm(ndp_dimm_config::hermes_table2());
+  const ndp_dimm dimm(ndp_dimm_presets::hermes_table2());
   const hermes::link pcie(link_presets::pcie4_x16());
 
   placement_problem p;

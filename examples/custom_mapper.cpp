@@ -22,12 +22,12 @@ struct hottest_first_mapper {
     const auto started = std::chrono::steady_clock::now();
     const hermes::lp_relaxation lp = hermes::solve_lp_relaxation(p);  // validates p; the bound to report
     std::vector<hermes::layer_placement> layers;
-    for (const auto& layer : p.layers) layers.emplace_back(layer.neurons(), hermes::dimm_device(0), hermes::gpu_device);
+    for (const auto& layer : p.layers) layers.emplace_back(layer.neurons(), hermes::cold_device(0), hermes::hot_device);
     // Homes: each layer's neurons by decreasing frequency (lp.order), dealt in snake order.
     for (std::size_t l = 0; l < p.layers.size(); ++l)
       for (std::size_t rank = 0; rank < lp.order[l].size(); ++rank) {
         const std::size_t round = rank / p.dimms, pos = rank % p.dimms;
-        layers[l].home[lp.order[l][rank]] = hermes::dimm_device(round % 2 == 0 ? pos : p.dimms - 1 - pos);
+        layers[l].home[lp.order[l][rank]] = hermes::cold_device(round % 2 == 0 ? pos : p.dimms - 1 - pos);
       }
     // GPU copies: the hottest neurons of the whole model while they fit.
     struct candidate {

@@ -26,7 +26,7 @@
 #include "hermes/model/llama2c.hpp"
 #include "hermes/model/sampler.hpp"
 #include "hermes/model/tokenizer.hpp"
-#include "hermes/model/transformer.hpp"
+#include "hermes/runtime/transformer.hpp"
 
 namespace {
 

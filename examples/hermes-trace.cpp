@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "hermes_apps/standard_output.hpp"
-#include "hermes/activation/real_model_source.hpp"
+#include "hermes/runtime/real_model_source.hpp"
 #include "hermes/activation/statistics.hpp"
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/trace_file.hpp"
@@ -598,7 +598,7 @@ void write_report(const std::filesystem::path& dir, const report_inputs& in) {
      << "## What was recorded\n"
      << "- Model: stories260K (data/stories260K, 5 layers, 172 SwiGLU FFN neurons and 64 QKV input channels per "
         "layer), decoded greedily by the library's `llama2c_transformer` through `real_model_source` "
-        "(include/hermes/activation/real_model_source.hpp).\n"
+        "(include/hermes/runtime/real_model_source.hpp).\n"
      << "- Runs: " << in.prompts.size() << " runs of " << in.opts.steps
      << " forward passes each: the run from BOS alone (the golden run), then the prompts of "
         "data/stories260K/prompts.txt. Decoding continues past a BOS the model picks (a new story starts).\n"

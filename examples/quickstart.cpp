@@ -12,13 +12,13 @@ int main() {
 
   // A system is a compile-time set of device kinds, each with a runtime count and config.
   device_set devices(group<gpu>("gpu", 1, gpu_presets::rtx4090()),
-                     group<ndp_dimm>("dimm", 8, ndp_dimm_config::hermes_table2()));
+                     group<ndp_dimm>("dimm", 8, ndp_dimm_presets::hermes_table2()));
   ledger timing;
   devices.attach(timing);
 
   // Neuron i lives on DIMM i % 8; the first 2048 neurons also have a copy on the GPU (device 0).
-  layer_placement placement(ffn.neurons, dimm_device(0), gpu_device);
-  for (std::size_t i = 0; i < ffn.neurons; ++i) placement.home[i] = dimm_device(i % 8);
+  layer_placement placement(ffn.neurons, cold_device(0), hot_device);
+  for (std::size_t i = 0; i < ffn.neurons; ++i) placement.home[i] = cold_device(i % 8);
   for (std::size_t i = 0; i < 2048; ++i) placement.cached.set(i);
 
   // 10% of the neurons fire for this token.

@@ -30,6 +30,7 @@
 #include "hermes/activation/trace_file.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/output_file.hpp"
+#include "hermes/core/text.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/io/config_json.hpp"
 #include "hermes/io/result_json.hpp"
@@ -350,12 +351,6 @@ sim_result run_config(const sim_config& c, std::shared_ptr<const activation_trac
 
 namespace detail {
 
-inline std::string number(double v, int precision = 4) {
-  std::ostringstream os;
-  os << std::setprecision(precision) << v;
-  return os.str();
-}
-
 // The side-by-side table: one column per system, one row per figure.
 inline void print_table(std::ostream& out, const sim_config& c, const std::vector<sim_result>& results) {
   const auto& w = c.workload;
@@ -373,15 +368,15 @@ inline void print_table(std::ostream& out, const sim_config& c, const std::vecto
     std::function<cell(const sim_result&)> value;
   };
   const auto sec = [](auto get) {
-    return [get](const sim_result& r) -> cell { return number(get(r).value()); };
+    return [get](const sim_result& r) -> cell { return to_text(get(r).value(), 4); };
   };
   const std::vector<row> rows = {
-      {"tokens/s (decode)", [](const sim_result& r) -> cell { return number(r.tokens_per_second); }},
-      {"tokens/s (end to end)", [](const sim_result& r) -> cell { return number(r.end_to_end_tokens_per_second); }},
+      {"tokens/s (decode)", [](const sim_result& r) -> cell { return to_text(r.tokens_per_second, 4); }},
+      {"tokens/s (end to end)", [](const sim_result& r) -> cell { return to_text(r.end_to_end_tokens_per_second, 4); }},
       {"speedup over this (decode)",
        [&](const sim_result& r) -> cell {
          if (!reference || r.tokens_per_second <= 0.0) return std::nullopt;
-         return number(reference->tokens_per_second / r.tokens_per_second, 3) + "x";
+         return to_text(reference->tokens_per_second / r.tokens_per_second, 3) + "x";
        }},
       {"prefill (s)", sec([](const sim_result& r) { return r.seconds_prefill; })},
       {"decode (s)", sec([](const sim_result& r) { return r.seconds_decode; })},
@@ -399,22 +394,22 @@ inline void print_table(std::ostream& out, const sim_config& c, const std::vecto
       {"DIMM load imbalance",
        [](const sim_result& r) -> cell {
          if (r.dimms == 0) return std::nullopt;  // a system without NDP-DIMMs
-         return number(r.dimm_load_imbalance, 3);
+         return to_text(r.dimm_load_imbalance, 3);
        }},
       {"predictor accuracy (%)",
        [](const sim_result& r) -> cell {
          if (!r.has_prediction) return std::nullopt;
-         return number(100.0 * r.prediction_accuracy, 4);
+         return to_text(100.0 * r.prediction_accuracy, 4);
        }},
       {"placement gap (%)",
        [](const sim_result& r) -> cell {
          if (!r.has_placement) return std::nullopt;
-         return number(100.0 * r.placement_gap, 3);
+         return to_text(100.0 * r.placement_gap, 3);
        }},
       // Wall clock of the simulator itself (activations, mapper, engine), not modelled time.
       {"simulator host time (s)",
        [](const sim_result& r) -> cell {
-         return number(r.host_seconds_activations + r.host_seconds_placement + r.host_seconds_simulation, 3);
+         return to_text(r.host_seconds_activations + r.host_seconds_placement + r.host_seconds_simulation, 3);
        }},
   };
   std::size_t label_width = 0;
@@ -539,7 +534,7 @@ inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::o
   if (json_file) json_file->commit();
   if (err_is_terminal) err << "\r\033[K";
   err << "sweep: " << s.runs << " runs (" << s.supported << " supported, " << s.unsupported << " not supported, "
-      << s.failed << " failed) in " << number(s.wall_seconds, 3) << " s"
+      << s.failed << " failed) in " << to_text(s.wall_seconds, 3) << " s"
       << (cmd.out.empty() ? std::string() : "; CSV in " + cmd.out)
       << (cmd.json_lines.empty() ? std::string() : "; JSON lines in " + cmd.json_lines) << '\n';
   return s.failed > 0 ? exit_failure : exit_ok;

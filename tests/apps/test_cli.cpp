@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "../model/scratch_dir.hpp"
+#include "../support/scratch_dir.hpp"
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/token_masks.hpp"
 #include "hermes/activation/trace_file.hpp"

@@ -156,12 +156,11 @@ TEST_CASE("reproduce: markdown rows", "[reproduce][markdown]") {
 }
 
 TEST_CASE("reproduce: number formatting", "[reproduce][markdown]") {
-  using repro::detail::number;
-  CHECK(number(13.75) == "13.75");
-  CHECK(number(148.98) == "149");
-  CHECK(number(0.5) == "0.5");
-  CHECK(number(12345.6) == "12346");
-  CHECK(number(std::numeric_limits<double>::quiet_NaN()) == "n/a");
+  CHECK(significant_text(13.75) == "13.75");
+  CHECK(significant_text(148.98) == "149");
+  CHECK(significant_text(0.5) == "0.5");
+  CHECK(significant_text(12345.6) == "12346");
+  CHECK(significant_text(std::numeric_limits<double>::quiet_NaN()) == "n/a");
   CHECK(repro::detail::with_unit(98.0, "%") == "98%");
   CHECK(repro::detail::with_unit(1.5, "x") == "1.5x");
 }

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "../model/scratch_dir.hpp"
+#include "../support/scratch_dir.hpp"
 #include "hermes/core/input_file.hpp"
 
 TEST_CASE("input files: regular files within the cap only", "[core][input]") {

@@ -7,7 +7,7 @@
 #include <iterator>
 #include <string>
 
-#include "../model/scratch_dir.hpp"
+#include "../support/scratch_dir.hpp"
 #include "hermes/core/output_file.hpp"
 
 namespace {

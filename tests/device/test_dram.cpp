@@ -13,7 +13,7 @@ namespace {
 // Hermes timing on one rank with 2 bank groups x 4 banks and a shared bus, so that the hand
 // computations below involve a single rank's constraints.
 dram_config one_rank(std::vector<dram_field> mapping) {
-  auto c = dram_config::ddr4_3200_hermes();
+  auto c = dram_presets::ddr4_3200_hermes();
   c.organization.ranks = 1;
   c.organization.rows = 1024;
   c.rank_bus = rank_data_bus::shared;
@@ -46,7 +46,7 @@ void check_counter_invariants(const dram_model& m, const device_cost& c) {
 }  // namespace
 
 TEST_CASE("dram: the Hermes preset is Table II", "[device][dram]") {
-  const dram_model m(dram_config::ddr4_3200_hermes());
+  const dram_model m(dram_presets::ddr4_3200_hermes());
   const auto& t = m.config().timing;
   CHECK(m.capacity().value() == 32.0 * 1024 * 1024 * 1024);
   CHECK(t.tRAS == t.tRC - t.tRP);
@@ -57,7 +57,7 @@ TEST_CASE("dram: the Hermes preset is Table II", "[device][dram]") {
 }
 
 TEST_CASE("dram: the address mapping splits addresses low field first", "[device][dram]") {
-  const dram_model m(dram_config::ddr4_3200_hermes());  // rank, group, column, bank, row
+  const dram_model m(dram_presets::ddr4_3200_hermes());  // rank, group, column, bank, row
   CHECK(m.decode(0) == dram_location{});
   CHECK(m.decode(64).rank == 1);
   CHECK(m.decode(4 * 64).bank_group == 1);
@@ -150,7 +150,7 @@ TEST_CASE("dram: bank groups, tRRD and the four-activate window", "[device][dram
 
 TEST_CASE("dram: streaming bandwidth depends on the address mapping", "[device][dram]") {
   const std::vector<dram_request> one_mib = {{0, 1u << 20}};
-  const dram_model hermes(dram_config::ddr4_3200_hermes());
+  const dram_model hermes(dram_presets::ddr4_3200_hermes());
   const auto fine = hermes.read(one_mib);
   const double fine_bw = fine.bytes_moved / fine.time / hermes.pin_bandwidth();
   CHECK(fine_bw > 0.95);  // interleaved over ranks and bank groups: near the pins
@@ -158,7 +158,7 @@ TEST_CASE("dram: streaming bandwidth depends on the address mapping", "[device][
 
   // Same DIMM, but a whole row in one bank: within the 32-burst read queue only one bank group
   // has work most of the time, so reads are tCCD_L = 2 tBL apart.
-  auto row_cfg = dram_config::ddr4_3200_hermes();
+  auto row_cfg = dram_presets::ddr4_3200_hermes();
   row_cfg.address_mapping = row_in_bank;
   const dram_model rows(row_cfg);
   const auto coarse = rows.read(one_mib);
@@ -176,7 +176,7 @@ TEST_CASE("dram: streaming bandwidth depends on the address mapping", "[device][
 
 TEST_CASE("dram: random small reads are bound by activates, scattered rows conflict",
           "[device][dram]") {
-  const dram_model m(dram_config::ddr4_3200_hermes());
+  const dram_model m(dram_presets::ddr4_3200_hermes());
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<std::uint64_t> burst(0, (8ull << 30) / 64 - 1);
   std::vector<dram_request> random;
@@ -202,7 +202,7 @@ TEST_CASE("dram: random small reads are bound by activates, scattered rows confl
 }
 
 TEST_CASE("dram: refresh stalls ranks every tREFI when switched on", "[device][dram]") {
-  auto cfg = dram_config::ddr4_3200_hermes();
+  auto cfg = dram_presets::ddr4_3200_hermes();
   const std::vector<dram_request> stream = {{0, 16u << 20}};
   const auto off = dram_model(cfg).read(stream);
   CHECK(off.dram.refreshes == 0);
@@ -223,7 +223,7 @@ TEST_CASE("dram: refresh stalls ranks every tREFI when switched on", "[device][d
 
 TEST_CASE("dram: pin bandwidth bounds every pattern", "[device][dram]") {
   for (const auto bus : {rank_data_bus::shared, rank_data_bus::per_rank}) {
-    auto cfg = dram_config::ddr4_3200_hermes();
+    auto cfg = dram_presets::ddr4_3200_hermes();
     cfg.rank_bus = bus;
     const dram_model m(cfg);
     const auto c = m.read(std::vector<dram_request>{{0, 4u << 20}});
@@ -242,38 +242,38 @@ TEST_CASE("dram: bad configurations and requests name the field", "[device][dram
     }
     return std::string("accepted");
   };
-  auto c = dram_config::ddr4_3200_hermes();
+  auto c = dram_presets::ddr4_3200_hermes();
   CHECK(field_of(c) == "accepted");
   c.organization.ranks = 0;
   CHECK(field_of(c) == "dram.organization.ranks");
-  c = dram_config::ddr4_3200_hermes();
+  c = dram_presets::ddr4_3200_hermes();
   c.organization.row_bytes = 100;
   CHECK(field_of(c) == "dram.organization.row_bytes");
-  c = dram_config::ddr4_3200_hermes();
+  c = dram_presets::ddr4_3200_hermes();
   c.timing.tRC = 60;
   CHECK(field_of(c) == "dram.timing.tRC");
-  c = dram_config::ddr4_3200_hermes();
+  c = dram_presets::ddr4_3200_hermes();
   c.timing.tCCD_L = 2;
   CHECK(field_of(c) == "dram.timing.tCCD_L");
-  c = dram_config::ddr4_3200_hermes();
+  c = dram_presets::ddr4_3200_hermes();
   c.timing.tCK = seconds(0.0);
   CHECK(field_of(c) == "dram.timing.tCK");
-  c = dram_config::ddr4_3200_hermes();
+  c = dram_presets::ddr4_3200_hermes();
   c.timing.refresh = true;
   c.timing.tREFI = 100;
   CHECK(field_of(c) == "dram.timing.tREFI");
-  c = dram_config::ddr4_3200_hermes();
+  c = dram_presets::ddr4_3200_hermes();
   c.address_mapping[0] = dram_field::row;
   CHECK(field_of(c) == "dram.address_mapping");
-  c = dram_config::ddr4_3200_hermes();
+  c = dram_presets::ddr4_3200_hermes();
   c.address_mapping.pop_back();
   CHECK(field_of(c) == "dram.address_mapping");
-  c = dram_config::ddr4_3200_hermes();
+  c = dram_presets::ddr4_3200_hermes();
   c.read_queue_depth = 0;
   CHECK(field_of(c) == "dram.read_queue_depth");
   CHECK(field_of(dram_config{}) == "dram.organization.channels");
 
-  const dram_model m(dram_config::ddr4_3200_hermes());
+  const dram_model m(dram_presets::ddr4_3200_hermes());
   const auto cap = static_cast<std::uint64_t>(m.capacity().value());
   CHECK_THROWS_AS(read(m, {{cap - 32, 64}}), invalid_parameter);
   CHECK_THROWS_AS(read(m, {{0, 0}}), invalid_parameter);

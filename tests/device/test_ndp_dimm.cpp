@@ -25,7 +25,7 @@ static_assert(!memory_device<no_capacity>, "a type without capacity() is not a m
 
 // The one DIMM shared by the test cases: its estimator memo is filled once.
 const ndp_dimm& hermes_dimm() {
-  static const ndp_dimm d(ndp_dimm_config::hermes_table2());
+  static const ndp_dimm d(ndp_dimm_presets::hermes_table2());
   return d;
 }
 
@@ -98,7 +98,7 @@ TEST_CASE("ndp_dimm: batch turns a memory-bound GEMV compute-bound", "[device][n
   CHECK(sixteen.flops_done == w16.flop_count());
 
   // The multipliers are a runtime parameter: doubling them halves compute-bound time.
-  auto cfg = ndp_dimm_config::hermes_table2();
+  auto cfg = ndp_dimm_presets::hermes_table2();
   cfg.gemv.multipliers = 512;
   const ndp_dimm wide(cfg);
   const auto fast = wide.gemv(w16);
@@ -187,16 +187,16 @@ TEST_CASE("ndp_dimm: bad configurations and work name the field", "[device][ndp_
     }
     return std::string("accepted");
   };
-  auto c = ndp_dimm_config::hermes_table2();
+  auto c = ndp_dimm_presets::hermes_table2();
   c.gemv.multipliers = 0;
   CHECK(field_of(c) == "ndp_dimm.gemv.multipliers");
-  c = ndp_dimm_config::hermes_table2();
+  c = ndp_dimm_presets::hermes_table2();
   c.capacity = bytes(64.0 * 1024 * 1024 * 1024);
   CHECK(field_of(c) == "ndp_dimm.capacity");
-  c = ndp_dimm_config::hermes_table2();
+  c = ndp_dimm_presets::hermes_table2();
   c.clock = frequency(0.0);
   CHECK(field_of(c) == "ndp_dimm.clock");
-  c = ndp_dimm_config::hermes_table2();
+  c = ndp_dimm_presets::hermes_table2();
   c.dram.timing.tFAW = 0;
   CHECK(field_of(c) == "dram.timing.tFAW");
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "../model/scratch_dir.hpp"
+#include "../support/scratch_dir.hpp"
 #include "hermes/io/config_json.hpp"
 
 using hermes::config_error;

@@ -30,10 +30,10 @@ TEST_CASE("custom mapper example: a valid placement, reported like the library's
   CHECK(r.layers[0].cached.test(3));
   CHECK(r.layers[0].cached.count() == 2);
   // Snake order by frequency 0, 3, 2, 1: DIMM 1, 2, 2, 1.
-  CHECK(r.layers[0].home[0] == hermes::dimm_device(0));
-  CHECK(r.layers[0].home[3] == hermes::dimm_device(1));
-  CHECK(r.layers[0].home[2] == hermes::dimm_device(1));
-  CHECK(r.layers[0].home[1] == hermes::dimm_device(0));
+  CHECK(r.layers[0].home[0] == hermes::cold_device(0));
+  CHECK(r.layers[0].home[3] == hermes::cold_device(1));
+  CHECK(r.layers[0].home[2] == hermes::cold_device(1));
+  CHECK(r.layers[0].home[1] == hermes::cold_device(0));
   CHECK(r.method == hermes::placement_method::custom);
   CHECK(r.objective >= r.lower_bound);
 }

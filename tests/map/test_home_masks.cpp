@@ -8,7 +8,7 @@
 #include "hermes/layer/device_neurons.hpp"
 #include "hermes/map/home_masks.hpp"
 #include "hermes/map/hot_cold_adjuster.hpp"
-#include "hermes/map/placement_problem.hpp"  // dimm_device()
+#include "hermes/map/placement_problem.hpp"  // cold_device()
 #include "hermes/map/window_remapper.hpp"
 
 using namespace hermes;
@@ -105,9 +105,9 @@ TEST_CASE("home_masks: equal to the placement's homes after random remaps and ho
     const std::size_t n = 64 + rng() % 600, D = 2 + rng() % 7, devices = D + 1;
     const std::size_t window = 1 + rng() % 5;
     const bytes nb = 1_KiB;
-    layer_placement p(n, dimm_device(0), 0);
+    layer_placement p(n, cold_device(0), 0);
     for (std::size_t i = 0; i < n; ++i) {
-      p.home[i] = dimm_device(std::min<std::size_t>(rng() % D, rng() % D));  // skewed: pairs move
+      p.home[i] = cold_device(std::min<std::size_t>(rng() % D, rng() % D));  // skewed: pairs move
       if (rng() % 6 == 0) p.cached.set(i);
     }
     const std::size_t gpu_budget = p.cached.count();

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "hermes/map/hot_cold_adjuster.hpp"
-#include "hermes/map/placement_problem.hpp"  // dimm_device()
+#include "hermes/map/placement_problem.hpp"  // cold_device()
 #include "hermes/predict/hermes_predictor.hpp"
 
 using namespace hermes;
@@ -48,7 +48,7 @@ TEST_CASE("hot_cold_adjuster: hot neurons replace the coldest copies, within cap
   const hot_cold_adjuster<mock_link> adj(mock_link{}, pcie);
   CHECK(adj.hot_threshold() == 10);
 
-  layer_placement p(8, dimm_device(0));
+  layer_placement p(8, cold_device(0));
   p.cached.set(0);
   p.cached.set(1);
   p.cached.set(2);
@@ -67,14 +67,14 @@ TEST_CASE("hot_cold_adjuster: hot neurons replace the coldest copies, within cap
   CHECK(l.resource(pcie).bytes_moved == 3_KiB);
   CHECK(l.stage_busy("pcie_hot_copy") == (1_us + 3_KiB / 64_GBps));
   // Homes never change: eviction is an overwrite, every neuron stays on its DIMM.
-  for (std::size_t i = 0; i < 8; ++i) CHECK(p.home[i] == dimm_device(0));
+  for (std::size_t i = 0; i < 8; ++i) CHECK(p.home[i] == cold_device(0));
 }
 
 TEST_CASE("hot_cold_adjuster: a full GPU keeps copies that are at least as hot", "[map][online]") {
   ledger l;
   const auto pcie = l.add_resource("pcie", resource_kind::link);
   const hot_cold_adjuster<mock_link> adj(mock_link{}, pcie);
-  layer_placement p(4, dimm_device(1));
+  layer_placement p(4, cold_device(1));
   p.cached.set(0);
   p.cached.set(1);
   const table_predictor pred{{13, 12, 12, 11}};
@@ -89,7 +89,7 @@ TEST_CASE("hot_cold_adjuster: the GPU budget holds under random state streams", 
   ledger l;
   const auto pcie = l.add_resource("pcie", resource_kind::link);
   const hot_cold_adjuster<mock_link> adj(mock_link{}, pcie);
-  layer_placement p(300, dimm_device(2));
+  layer_placement p(300, cold_device(2));
   std::uint64_t x = 88172645463325252ull;  // xorshift: a deterministic stream of states
   std::size_t promoted = 0;
   for (int token = 0; token < 50; ++token) {
@@ -118,7 +118,7 @@ TEST_CASE("hot_cold_adjuster: bad input is rejected with the field named", "[map
   const auto pcie = l.add_resource("pcie", resource_kind::link);
   CHECK_THROWS_WITH(hot_cold_adjuster<mock_link>(mock_link{}, pcie, 15), Catch::Contains("hot_threshold"));
   const hot_cold_adjuster<mock_link> adj(mock_link{}, pcie);
-  layer_placement p(3, dimm_device(0));
+  layer_placement p(3, cold_device(0));
   const std::vector<std::uint8_t> two{1, 2};
   CHECK_THROWS_WITH(adj.adjust(p, std::span<const std::uint8_t>(two), 1, 1_KiB, l, 0_s),
                     Catch::Contains("states.size()"));
@@ -142,7 +142,7 @@ TEST_CASE("hot_cold_adjuster: the bit-sliced predictor path decides exactly like
     const hot_cold_adjuster<mock_link> adj(mock_link{}, pcie, threshold);
     hermes_predictor pred(layout, correlation_table{}, params);
     std::vector<std::uint8_t> states(layout.ffn_neurons);
-    layer_placement a(layout.ffn_neurons, dimm_device(0), gpu_device);
+    layer_placement a(layout.ffn_neurons, cold_device(0), hot_device);
     // Mostly cold states with a few hot ones (the simulator's common case) or uniform states.
     const bool skewed = round % 2 == 0;
     const unsigned resident_one_in = 1 + static_cast<unsigned>(rng() % 6);
@@ -176,7 +176,7 @@ TEST_CASE("hot_cold_adjuster: the bit-sliced path rejects a placement larger tha
   hermes_predictor_params params;
   params.signals = predictor_signals::token_only;  // no correlation table needed
   const hermes_predictor pred(layout, correlation_table{}, params);
-  layer_placement p(129, dimm_device(0), gpu_device);
+  layer_placement p(129, cold_device(0), hot_device);
   CHECK_THROWS_WITH(adj.adjust(p, pred, 0, layer_kind::ffn, 10, 1_KiB, l, 0_s), Catch::Contains("placement neurons"));
 }
 

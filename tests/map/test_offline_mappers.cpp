@@ -112,9 +112,9 @@ TEST_CASE("evaluate: Eq 1-7 by hand", "[map][offline]") {
   p.gpu_capacity = 100_B;
   p.dimm_capacity = 100_B;
   p.layers.push_back(make_layer({0.5, 0.25, 1.0}, 10, 2e-6, 10e-6));
-  std::vector<layer_placement> pl{layer_placement(3, dimm_device(0))};
+  std::vector<layer_placement> pl{layer_placement(3, cold_device(0))};
   pl[0].cached.set(2);                 // neuron 2 on the GPU
-  pl[0].home[1] = dimm_device(1);      // neuron 1 homed on DIMM 2
+  pl[0].home[1] = cold_device(1);      // neuron 1 homed on DIMM 2
   const auto c = evaluate(p, pl);
   CHECK(c.gpu_time[0].value() == Approx(2e-6 * 1.0 + 2e-6));
   CHECK(c.dimm_time[0][0].value() == Approx(10e-6 * 0.5));

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "hermes/map/home_masks.hpp"
-#include "hermes/map/placement_problem.hpp"  // dimm_device()
+#include "hermes/map/placement_problem.hpp"  // cold_device()
 #include "hermes/map/window_remapper.hpp"
 
 using namespace hermes;
@@ -28,8 +28,8 @@ struct mock_dimm_link {
 
 // A skewed cold mapping: neurons are homed round-robin, but the hottest ones all on DIMM 1.
 layer_placement skewed_placement(std::size_t n, std::size_t dimms) {
-  layer_placement p(n, dimm_device(0));
-  for (std::size_t i = 0; i < n; ++i) p.home[i] = i < n / 10 ? dimm_device(0) : dimm_device(i % dimms);
+  layer_placement p(n, cold_device(0));
+  for (std::size_t i = 0; i < n; ++i) p.home[i] = i < n / 10 ? cold_device(0) : cold_device(i % dimms);
   return p;
 }
 
@@ -59,8 +59,8 @@ void check_one_home_each(const layer_placement& p, std::size_t dimms, const dimm
   for (std::size_t j = 0; j < dimms; ++j) {
     total += per_dimm[j];
     // The occupancy agrees with the homes: nothing lost or duplicated.
-    CHECK(occ.used(dimm_device(j)) == neuron_bytes * static_cast<double>(per_dimm[j]));
-    CHECK(occ.used(dimm_device(j)) <= occ.capacity());
+    CHECK(occ.used(cold_device(j)) == neuron_bytes * static_cast<double>(per_dimm[j]));
+    CHECK(occ.used(cold_device(j)) <= occ.capacity());
   }
   CHECK(total == p.neurons());
 }
@@ -106,8 +106,8 @@ TEST_CASE("window_remapper: Algorithm 1 lowers max/mean DIMM load on skewed inpu
     CHECK(m.neuron > 1);  // the GPU-cached neurons stayed home
     CHECK(p.home[m.neuron] == m.to);
   }
-  CHECK(p.home[0] == dimm_device(0));
-  CHECK(p.home[1] == dimm_device(0));
+  CHECK(p.home[0] == cold_device(0));
+  CHECK(p.home[1] == cold_device(0));
   check_one_home_each(p, D, occ, nb);
   CHECK(r.moved == nb * static_cast<double>(r.moves.size()));
   CHECK(l.resource(link).bytes_moved == r.moved);
@@ -140,7 +140,7 @@ TEST_CASE("window_remapper: successive windows converge towards balance", "[map]
 TEST_CASE("window_remapper: every move shrinks its pair's imbalance; pairs are i-th heaviest with i-th lightest",
           "[map][online]") {
   const std::size_t n = 12, D = 4;
-  layer_placement p(n, dimm_device(0));
+  layer_placement p(n, cold_device(0));
   // Per-neuron window counts and homes chosen by hand: DIMM loads 1: 20, 2: 2, 3: 9, 4: 8.
   const std::vector<std::uint32_t> fires{8, 6, 4, 2, 2, 0, 5, 4, 3, 2, 2, 1};
   const std::vector<device_index> home{1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 4, 4};
@@ -174,8 +174,8 @@ TEST_CASE("window_remapper: every move shrinks its pair's imbalance; pairs are i
 TEST_CASE("window_remapper: DIMM capacity bounds the moves", "[map][online]") {
   const std::size_t n = 400, D = 2;
   const bytes nb = 1_KiB;
-  layer_placement p(n, dimm_device(0));
-  for (std::size_t i = 0; i < n; ++i) p.home[i] = i < 200 ? dimm_device(0) : dimm_device(1);
+  layer_placement p(n, cold_device(0));
+  for (std::size_t i = 0; i < n; ++i) p.home[i] = i < 200 ? cold_device(0) : cold_device(1);
   // DIMM 2 holds its 200 neurons and room for exactly 3 more.
   auto occ = dimm_occupancy::of({p}, {nb}, D, nb * 203.0);
   window_remapper<mock_dimm_link> rm(n, D, mock_dimm_link{}, 1);
@@ -187,7 +187,7 @@ TEST_CASE("window_remapper: DIMM capacity bounds the moves", "[map][online]") {
   const auto r = rm.remap(p, nb, occ, l, link, 0_s);
   CHECK(r.moves.size() == 3);
   check_one_home_each(p, D, occ, nb);
-  CHECK(occ.used(dimm_device(1)) == occ.capacity());
+  CHECK(occ.used(cold_device(1)) == occ.capacity());
 }
 
 TEST_CASE("window_remapper: bad input", "[map][online]") {
@@ -202,14 +202,14 @@ TEST_CASE("window_remapper: bad input", "[map][online]") {
   dimm_occupancy occ3(2, 1_MiB);
   home_masks on_gpu(gpu_home, 3);
   CHECK_THROWS_WITH(rm.remap(gpu_home, on_gpu, 1_KiB, occ3, l, link, 0_s), Catch::Contains("the GPU only holds copies"));
-  layer_placement on_dimms(10, dimm_device(0));
+  layer_placement on_dimms(10, cold_device(0));
   home_masks four(on_dimms, 4);
   CHECK_THROWS_WITH(rm.remap(on_dimms, four, 1_KiB, occ3, l, link, 0_s), Catch::Contains("home masks"));
-  layer_placement eleven(11, dimm_device(0));
+  layer_placement eleven(11, cold_device(0));
   home_masks wrong_size(eleven, 3);
   CHECK_THROWS_WITH(rm.remap(on_dimms, wrong_size, 1_KiB, occ3, l, link, 0_s), Catch::Contains("home masks"));
   dimm_occupancy occ(2, 1_KiB);
-  CHECK_THROWS_AS(occ.add(dimm_device(0), 2_KiB), capacity_exceeded);
+  CHECK_THROWS_AS(occ.add(cold_device(0), 2_KiB), capacity_exceeded);
   CHECK_THROWS_AS(occ.add(3, 1_B), invalid_parameter);
 }
 
@@ -264,10 +264,10 @@ TEST_CASE("window_remapper: the same moves as a direct Algorithm 1 on random win
     const std::size_t n = 50 + rng() % 700, D = 1 + rng() % 8, window = 1 + rng() % 7;
     const std::size_t tokens = window + rng() % 3;
     const bytes nb = 1_KiB;
-    layer_placement a(n, dimm_device(0));
+    layer_placement a(n, cold_device(0));
     for (std::size_t i = 0; i < n; ++i) {
       // Skewed towards the low DIMMs so that pairs have something to move.
-      a.home[i] = dimm_device(std::min<std::size_t>(rng() % D, rng() % D));
+      a.home[i] = cold_device(std::min<std::size_t>(rng() % D, rng() % D));
       if (rng() % 5 == 0) a.cached.set(i);
     }
     layer_placement b = a;
@@ -310,7 +310,7 @@ TEST_CASE("window_remapper: the same moves as a direct Algorithm 1 on random win
       CHECK(got.load_before == want.load_before);
       CHECK(got.load_after == want.load_after);
       CHECK(a.home == b.home);
-      for (std::size_t j = 0; j < D; ++j) CHECK(occ_a.used(dimm_device(j)) == occ_b.used(dimm_device(j)));
+      for (std::size_t j = 0; j < D; ++j) CHECK(occ_a.used(cold_device(j)) == occ_b.used(cold_device(j)));
       // The window restarts empty.
       CHECK(rm.tokens_recorded() == 0);
       std::fill(counts.begin(), counts.end(), 0u);

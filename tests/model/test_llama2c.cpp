@@ -13,8 +13,8 @@
 #include "hermes/model/generate.hpp"
 #include "hermes/model/llama2c.hpp"
 #include "hermes/model/tokenizer.hpp"
-#include "llama2c_reference.hpp"
-#include "scratch_dir.hpp"
+#include "../support/llama2c_reference.hpp"
+#include "../support/scratch_dir.hpp"
 
 using hermes::test::byte_writer;
 using hermes::test::read_all;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "hermes/model/tokenizer.hpp"
-#include "scratch_dir.hpp"
+#include "../support/scratch_dir.hpp"
 
 using hermes::tokenizer;
 using hermes::test::byte_writer;

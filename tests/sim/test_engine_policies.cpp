@@ -108,7 +108,7 @@ TEST_CASE("device traits: what each device is, without asking its type", "[sim][
   STATIC_REQUIRE_FALSE(is_near_memory_v<host_cpu>);
   STATIC_REQUIRE(device_traits<user_device>::kind == resource_kind::compute);  // the documented default
   // A device_set's resources carry the kinds.
-  device_set devices(group<gpu>("gpu", 1, gpu_presets::rtx4090()), group<ndp_dimm>("dimm", 2, ndp_dimm_config::hermes_table2()),
+  device_set devices(group<gpu>("gpu", 1, gpu_presets::rtx4090()), group<ndp_dimm>("dimm", 2, ndp_dimm_presets::hermes_table2()),
                      group<host_cpu>("cpu", 1, host_cpu_presets::i9_13900k()));
   ledger l;
   devices.attach(l);

@@ -4,7 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "hermes/model/shape.hpp"
+#include "hermes/core/model_shape.hpp"
 #include "hermes/sim/config.hpp"
 
 namespace hermes::test {

@@ -41,12 +41,13 @@
 #include <utility>
 #include <vector>
 
-#include "hermes/activation/real_model_source.hpp"
+#include "hermes/runtime/real_model_source.hpp"
 #include "hermes/activation/source.hpp"
 #include "hermes/activation/statistics.hpp"
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/output_file.hpp"
+#include "hermes/core/text.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/model/llama2c.hpp"
 #include "hermes/model/presets.hpp"
@@ -80,7 +81,7 @@ struct paper_claim {
   [[nodiscard]] static paper_claim at_least(double v, std::string text) { return {claim_kind::at_least, v, v, std::move(text)}; }
   [[nodiscard]] static paper_claim at_most(double v, std::string text) { return {claim_kind::at_most, v, v, std::move(text)}; }
   [[nodiscard]] static paper_claim range(double lo, double hi, std::string text) {
-    if (!(lo <= hi)) throw invalid_parameter("paper_claim range", detail::to_text(lo) + " to " + detail::to_text(hi), "low <= high");
+    if (!(lo <= hi)) throw invalid_parameter("paper_claim range", to_text(lo) + " to " + to_text(hi), "low <= high");
     return {claim_kind::range, lo, hi, std::move(text)};
   }
 };
@@ -96,11 +97,11 @@ struct tolerance {
 
   [[nodiscard]] static tolerance relative(double fraction) {
     if (!(fraction >= 0.0 && fraction < 1.0))
-      throw invalid_parameter("tolerance.relative", detail::to_text(fraction), "a fraction in [0, 1)");
+      throw invalid_parameter("tolerance.relative", to_text(fraction), "a fraction in [0, 1)");
     return {tolerance_kind::relative, fraction};
   }
   [[nodiscard]] static tolerance points(double pts) {
-    if (!(pts >= 0.0)) throw invalid_parameter("tolerance.points", detail::to_text(pts), "a value >= 0");
+    if (!(pts >= 0.0)) throw invalid_parameter("tolerance.points", to_text(pts), "a value >= 0");
     return {tolerance_kind::points, pts};
   }
   [[nodiscard]] std::string text() const {
@@ -171,33 +172,12 @@ struct verdict {
 namespace detail {
 
 // Four significant digits, no exponent for the magnitudes a report shows.
-inline std::string number(double v, int significant = 4) {
-  if (std::isnan(v)) return "n/a";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  std::ostringstream os;
-  const double a = std::abs(v);
-  if (a >= 1e4) {
-    os << std::fixed << std::setprecision(0) << v;
-  } else if (a != 0.0 && a < 1e-3) {
-    os << std::setprecision(significant) << v;
-  } else {
-    const int digits = a == 0.0 ? 0 : static_cast<int>(std::floor(std::log10(a))) + 1;
-    os << std::fixed << std::setprecision(std::max(0, significant - std::max(digits, 1))) << v;
-    std::string s = os.str();
-    if (s.find('.') != std::string::npos) {
-      while (s.back() == '0') s.pop_back();
-      if (s.back() == '.') s.pop_back();
-    }
-    return s;
-  }
-  return os.str();
-}
 
 inline std::string with_unit(double v, const std::string& unit) {
-  if (!std::isfinite(v)) return number(v);
-  if (unit == "%") return number(v) + "%";
-  if (unit == "x") return number(v) + "x";
-  return unit.empty() ? number(v) : number(v) + " " + unit;
+  if (!std::isfinite(v)) return significant_text(v);
+  if (unit == "%") return significant_text(v) + "%";
+  if (unit == "x") return significant_text(v) + "x";
+  return unit.empty() ? significant_text(v) : significant_text(v) + " " + unit;
 }
 
 inline std::string cell(std::string s) {
@@ -284,9 +264,9 @@ struct row_outcome {
     os << "ours " << detail::with_unit(m.value, unit) << " is " << (high ? "above" : "below") << " the band "
        << detail::band_text(v.accepted, unit) << " (" << t.text() << " of " << c.text << ")";
     if (ref != 0.0 && t.kind == tolerance_kind::relative)
-      os << ", " << detail::number(m.value / ref, 3) << "x the paper";
+      os << ", " << significant_text(m.value / ref, 3) << "x the paper";
     else if (t.kind == tolerance_kind::points)
-      os << ", " << detail::number(std::abs(m.value - ref), 3) << " points " << (high ? "above" : "below") << " the paper";
+      os << ", " << significant_text(std::abs(m.value - ref), 3) << " points " << (high ? "above" : "below") << " the paper";
     why = os.str();
   }
   if (!m.explanation.empty()) why += ". " + m.explanation;
@@ -318,7 +298,7 @@ inline std::string markdown_header() {
   std::ostringstream os;
   os << "| " << index << " | " << detail::cell(o.what) << " | " << detail::cell(o.paper.text) << " | "
      << detail::cell(detail::with_unit(o.ours.value, o.unit)) << " | "
-     << (std::isfinite(o.v.ratio) ? detail::number(o.v.ratio, 3) : std::string("n/a")) << " | "
+     << (std::isfinite(o.v.ratio) ? significant_text(o.v.ratio, 3) : std::string("n/a")) << " | "
      << detail::cell(o.tol.text() + ": " + detail::band_text(o.v.accepted, o.unit)) << " | "
      << (o.v.pass ? (o.note.empty() ? std::string("PASS") : "PASS (" + detail::cell(o.note) + ")")
                   : "**MISS**: " + detail::cell(o.reason))
@@ -638,11 +618,11 @@ inline std::string describe_run(const sim_result& r) {
     return os.str();
   }
   const auto& b = r.breakdown;
-  os << r.system << " on " << r.model << ", batch " << r.batch << ": " << number(r.tokens_per_second) << " tokens/s, decode "
-     << number(r.seconds_decode.value()) << " s + prefill " << number(r.seconds_prefill.value()) << " s";
+  os << r.system << " on " << r.model << ", batch " << r.batch << ": " << significant_text(r.tokens_per_second) << " tokens/s, decode "
+     << significant_text(r.seconds_decode.value()) << " s + prefill " << significant_text(r.seconds_prefill.value()) << " s";
   if (r.mlp_latency_per_token.value() > 0.0 || r.attention_latency_per_token.value() > 0.0)
-    os << "; per token: attention stages " << number(ms(r.attention_latency_per_token)) << " ms, MLP "
-       << number(ms(r.mlp_latency_per_token)) << " ms";
+    os << "; per token: attention stages " << significant_text(ms(r.attention_latency_per_token)) << " ms, MLP "
+       << significant_text(ms(r.mlp_latency_per_token)) << " ms";
   const std::vector<std::pair<std::string, double>> busy = {
       {"GPU compute", b.gpu_compute.value()},
       {"busiest " + std::string(r.dimms > 0 ? "NDP-DIMM" : "host CPU"),
@@ -650,16 +630,16 @@ inline std::string describe_run(const sim_result& r) {
       {"PCIe (activations + weights)", (b.pcie + b.pcie_weights).value()},
       {"DIMM-link", b.dimm_link.value()},
       {"host predictor", b.predictor.value()}};
-  os << "; busy over the run: GPU " << number(b.gpu_compute.value()) << " s, busiest DIMM " << number(b.near_memory_compute.value())
-     << " s (mean " << number(b.near_memory_compute_mean.value()) << " s), host " << number(b.host_compute.value())
-     << " s, PCIe activations " << number(b.pcie.value())
-     << " s (of it latency " << number(b.sync.value()) << " s), PCIe weights " << number(b.pcie_weights.value())
-     << " s, DIMM-link " << number(b.dimm_link.value()) << " s, predictor " << number(b.predictor.value()) << " s";
+  os << "; busy over the run: GPU " << significant_text(b.gpu_compute.value()) << " s, busiest DIMM " << significant_text(b.near_memory_compute.value())
+     << " s (mean " << significant_text(b.near_memory_compute_mean.value()) << " s), host " << significant_text(b.host_compute.value())
+     << " s, PCIe activations " << significant_text(b.pcie.value())
+     << " s (of it latency " << significant_text(b.sync.value()) << " s), PCIe weights " << significant_text(b.pcie_weights.value())
+     << " s, DIMM-link " << significant_text(b.dimm_link.value()) << " s, predictor " << significant_text(b.predictor.value()) << " s";
   const auto top = std::max_element(busy.begin(), busy.end(), [](const auto& a, const auto& c) { return a.second < c.second; });
   if (top->second > 0.0) os << "; bottleneck: " << top->first;
   if (r.has_prediction)
-    os << "; predictor accuracy " << number(100 * r.prediction_accuracy) << "%, recall " << number(100 * r.prediction_recall)
-       << "%, FFN true density " << number(100 * r.ffn_true_density) << "% vs predicted " << number(100 * r.ffn_predicted_density)
+    os << "; predictor accuracy " << significant_text(100 * r.prediction_accuracy) << "%, recall " << significant_text(100 * r.prediction_recall)
+       << "%, FFN true density " << significant_text(100 * r.ffn_true_density) << "% vs predicted " << significant_text(100 * r.ffn_predicted_density)
        << "%";
   return os.str();
 }
@@ -695,12 +675,12 @@ inline speedup_set speedups(run_cache& runs, const std::string& other, const std
       const double r = h.tokens_per_second / x.tokens_per_second;
       s.ratios.push_back(r);
       mine.push_back(r);
-      (first.empty() ? first : last) = "b" + std::to_string(b) + " " + number(r, 3) + "x";
+      (first.empty() ? first : last) = "b" + std::to_string(b) + " " + significant_text(r, 3) + "x";
     }
     if (!mine.empty()) {
       double mean = 0.0;
       for (double r : mine) mean += r / static_cast<double>(mine.size());
-      s.per_model.push_back(m + " " + number(mean, 3) + "x (" + first + (last.empty() ? "" : " .. " + last) + ")");
+      s.per_model.push_back(m + " " + significant_text(mean, 3) + "x (" + first + (last.empty() ? "" : " .. " + last) + ")");
     }
   }
   return s;
@@ -834,8 +814,8 @@ struct similarity_figures {
   }
   f.has_real = true;
   std::ostringstream label;
-  label << "stories260K, magnitude " << detail::number(100 * o.real_ffn_sparsity) << "% FFN, "
-        << detail::number(100 * o.real_attention_sparsity) << "% QKV input, " << prompts.size() << " runs of " << o.real_steps
+  label << "stories260K, magnitude " << significant_text(100 * o.real_ffn_sparsity) << "% FFN, "
+        << significant_text(100 * o.real_attention_sparsity) << "% QKV input, " << prompts.size() << " runs of " << o.real_steps
         << " tokens";
   f.real_label = label.str();
   return f;
@@ -883,15 +863,15 @@ inline measurement ablation_row(run_cache& runs, const std::string& model, const
   const auto one = [](const sim_result& r) {
     if (!r.supported) return r.system + ": not supported (" + r.reason + ")";
     std::ostringstream os;
-    os << r.system << " MLP " << number(ms(r.mlp_latency_per_token)) << " ms/token (attention stages "
-       << number(ms(r.attention_latency_per_token)) << " ms), busiest DIMM busy " << number(r.breakdown.near_memory_compute.value())
-       << " s vs mean " << number(r.breakdown.near_memory_compute_mean.value()) << " s (decode imbalance "
-       << number(r.dimm_load_imbalance, 3) << "), GPU busy " << number(r.breakdown.gpu_compute.value()) << " s, "
+    os << r.system << " MLP " << significant_text(ms(r.mlp_latency_per_token)) << " ms/token (attention stages "
+       << significant_text(ms(r.attention_latency_per_token)) << " ms), busiest DIMM busy " << significant_text(r.breakdown.near_memory_compute.value())
+       << " s vs mean " << significant_text(r.breakdown.near_memory_compute_mean.value()) << " s (decode imbalance "
+       << significant_text(r.dimm_load_imbalance, 3) << "), GPU busy " << significant_text(r.breakdown.gpu_compute.value()) << " s, "
        << r.hot_neurons_promoted << " hot neurons promoted, " << r.neurons_remapped << " neurons remapped";
     if (r.has_prediction)
-      os << ", FFN recall " << number(100 * r.ffn_recall) << "% at predicted density " << number(100 * r.ffn_predicted_density)
-         << "% (true " << number(100 * r.ffn_true_density) << "%)";
-    if (r.has_placement) os << ", placement " << r.placement_method << " gap " << number(100 * r.placement_gap, 3) << "%";
+      os << ", FFN recall " << significant_text(100 * r.ffn_recall) << "% at predicted density " << significant_text(100 * r.ffn_predicted_density)
+         << "% (true " << significant_text(100 * r.ffn_true_density) << "%)";
+    if (r.has_placement) os << ", placement " << r.placement_method << " gap " << significant_text(100 * r.placement_gap, 3) << "%";
     return os.str();
   };
   m.explanation = one(a) + "; " + one(b);
@@ -967,14 +947,14 @@ inline measurement ablation_row(run_cache& runs, const std::string& model, const
                     measurement m;
                     m.value = r.has_prediction ? 100.0 * r.prediction_accuracy : not_measured;
                     std::ostringstream os;
-                    os << "accuracy " << detail::number(100 * r.prediction_accuracy) << "%, recall "
-                       << detail::number(100 * r.prediction_recall) << "%, precision " << detail::number(100 * r.prediction_precision)
-                       << "%; attention recall " << detail::number(100 * r.attention_recall) << "% / precision "
-                       << detail::number(100 * r.attention_precision) << "%, FFN recall " << detail::number(100 * r.ffn_recall)
-                       << "% / precision " << detail::number(100 * r.ffn_precision) << "%; true density "
-                       << detail::number(100 * r.true_density) << "%, predicted density " << detail::number(100 * r.predicted_density)
+                    os << "accuracy " << significant_text(100 * r.prediction_accuracy) << "%, recall "
+                       << significant_text(100 * r.prediction_recall) << "%, precision " << significant_text(100 * r.prediction_precision)
+                       << "%; attention recall " << significant_text(100 * r.attention_recall) << "% / precision "
+                       << significant_text(100 * r.attention_precision) << "%, FFN recall " << significant_text(100 * r.ffn_recall)
+                       << "% / precision " << significant_text(100 * r.ffn_precision) << "%; true density "
+                       << significant_text(100 * r.true_density) << "%, predicted density " << significant_text(100 * r.predicted_density)
                        << "%. Accuracy counts correctly skipped neurons too, so predicting every neuron inactive would score "
-                       << detail::number(100 * (1 - r.true_density)) << "%";
+                       << significant_text(100 * (1 - r.true_density)) << "%";
                     m.detail = os.str();
                     m.explanation = os.str();
                     return m;
@@ -991,7 +971,7 @@ inline measurement ablation_row(run_cache& runs, const std::string& model, const
                     r.value = b / 1024.0;
                     std::ostringstream os;
                     os << l.layers << " layers x (" << l.attention_neurons << " attention + " << l.ffn_neurons
-                       << " FFN neurons) x 4 bit = " << detail::number(b, 6) << " B = " << detail::number(b / 1024.0) << " KB. The paper's "
+                       << " FFN neurons) x 4 bit = " << significant_text(b, 6) << " B = " << significant_text(b / 1024.0) << " KB. The paper's "
                        << "232 KB is 32 x (4K + 10.5K) x 4 bit with K = 1024: it counts 10.5K FFN neurons per layer where "
                        << "LLaMA-7B's config.json has intermediate_size " << l.ffn_neurons;
                     r.detail = os.str();
@@ -1013,12 +993,12 @@ inline measurement ablation_row(run_cache& runs, const std::string& model, const
                       measurement m;
                       m.value = 100.0 * pick(f.synthetic_ffn);
                       std::ostringstream os;
-                      os << "synthetic: FFN " << detail::number(m.value) << "%, QKV input "
-                         << detail::number(100 * pick(f.synthetic_attention)) << "%, chance level (FFN density) "
-                         << detail::number(100 * f.synthetic_density) << "%";
+                      os << "synthetic: FFN " << significant_text(m.value) << "%, QKV input "
+                         << significant_text(100 * pick(f.synthetic_attention)) << "%, chance level (FFN density) "
+                         << significant_text(100 * f.synthetic_density) << "%";
                       if (f.has_real)
-                        os << "; real " << f.real_label << ": FFN " << detail::number(100 * pick(f.real_ffn)) << "%, QKV input "
-                           << detail::number(100 * pick(f.real_attention)) << "%, chance " << detail::number(100 * f.real_density)
+                        os << "; real " << f.real_label << ": FFN " << significant_text(100 * pick(f.real_ffn)) << "%, QKV input "
+                           << significant_text(100 * pick(f.real_attention)) << "%, chance " << significant_text(100 * f.real_density)
                            << "% (the tiny model's masks follow the current token, docs/activation-statistics.md)";
                       else
                         os << "; real stories260K trace " << f.real_note;
@@ -1041,10 +1021,10 @@ inline measurement ablation_row(run_cache& runs, const std::string& model, const
                     measurement m;
                     if (r.supported && b.samples > 0) m.value = b.most_over_others;
                     std::ostringstream os;
-                    os << b.samples << " (window, stage) samples; 10th..90th percentile " << detail::number(b.most_over_others_p10, 3)
-                       << "x .. " << detail::number(b.most_over_others_p90, 3) << "x; mean load " << detail::number(b.mean_load)
+                    os << b.samples << " (window, stage) samples; 10th..90th percentile " << significant_text(b.most_over_others_p10, 3)
+                       << "x .. " << significant_text(b.most_over_others_p90, 3) << "x; mean load " << significant_text(b.mean_load)
                        << " activations per DIMM per window and stage, whose Poisson noise alone gives a spread (CV) of "
-                       << detail::number(100 * b.poisson_floor) << "% against the measured " << detail::number(100 * b.cv)
+                       << significant_text(100 * b.poisson_floor) << "% against the measured " << significant_text(100 * b.cv)
                        << "%; " << detail::describe_run(r);
                     m.detail = os.str();
                     m.explanation = os.str();
@@ -1063,10 +1043,10 @@ inline measurement ablation_row(run_cache& runs, const std::string& model, const
                     measurement m;
                     if (r.supported && b.samples > 0) m.value = 100.0 * b.cv;
                     std::ostringstream os;
-                    os << b.samples << " (window, stage) samples; mean load " << detail::number(b.mean_load)
+                    os << b.samples << " (window, stage) samples; mean load " << significant_text(b.mean_load)
                        << " activations per DIMM per window and stage; independent (Poisson) counts of that size alone vary by "
-                       << detail::number(100 * b.poisson_floor) << "%; the fixed mapping (Hermes-partition, same windows) varies by "
-                       << detail::number(100 * f.cv) << "%; " << r.neurons_remapped << " neurons remapped over the decode";
+                       << significant_text(100 * b.poisson_floor) << "%; the fixed mapping (Hermes-partition, same windows) varies by "
+                       << significant_text(100 * f.cv) << "%; " << r.neurons_remapped << " neurons remapped over the decode";
                     m.detail = os.str();
                     m.explanation = os.str();
                     return m;
@@ -1104,7 +1084,7 @@ struct figure {
 };
 
 inline std::string value_or_missing(const sim_result& r) {
-  return r.supported && r.tokens_per_second > 0.0 ? number(r.tokens_per_second, 6) : std::string("?");
+  return r.supported && r.tokens_per_second > 0.0 ? significant_text(r.tokens_per_second, 6) : std::string("?");
 }
 
 inline std::string gp_header(const std::string& name, const std::string& title, int width = 1000, int height = 560) {
@@ -1144,7 +1124,7 @@ inline std::vector<figure> make_figures(run_cache& runs, const reproduce_options
       for (const auto& s : end_to_end_systems()) {
         const sim_result& r = runs.get(s, m, 1);
         d << ' ' << value_or_missing(r);
-        t << ' ' << (r.supported ? number(r.tokens_per_second) : std::string("n/s")) << " |";
+        t << ' ' << (r.supported ? significant_text(r.tokens_per_second) : std::string("n/s")) << " |";
       }
       d << '\n';
       t << '\n';
@@ -1188,13 +1168,13 @@ inline std::vector<figure> make_figures(run_cache& runs, const reproduce_options
       t << "| " << b << " |";
       for (const auto& m : o.models) {
         const double r = ratio("FlexGen", m, b);
-        d << ' ' << (std::isfinite(r) ? number(r, 6) : "?");
-        t << ' ' << (std::isfinite(r) ? number(r) + "x" : "n/s") << " |";
+        d << ' ' << (std::isfinite(r) ? significant_text(r, 6) : "?");
+        t << ' ' << (std::isfinite(r) ? significant_text(r) + "x" : "n/s") << " |";
       }
       for (const auto& m : o.opt_models) {
         const double r = ratio("DejaVu", m, b);
-        d << ' ' << (std::isfinite(r) ? number(r, 6) : "?");
-        t << ' ' << (std::isfinite(r) ? number(r) + "x" : "n/s") << " |";
+        d << ' ' << (std::isfinite(r) ? significant_text(r, 6) : "?");
+        t << ' ' << (std::isfinite(r) ? significant_text(r) + "x" : "n/s") << " |";
       }
       d << '\n';
       t << '\n';
@@ -1234,8 +1214,8 @@ inline std::vector<figure> make_figures(run_cache& runs, const reproduce_options
     for (const auto& s : ablation_systems()) {
       const sim_result& r = runs.get(s, o.ablation_model, 1);
       const double v = r.supported ? ms(r.mlp_latency_per_token) : not_measured;
-      d << quoted(s) << ' ' << (std::isfinite(v) ? number(v, 6) : "?") << ' ' << number(paper.at(s), 6) << '\n';
-      t << "| " << s << " | " << number(v) << " | " << number(paper.at(s)) << " |\n";
+      d << quoted(s) << ' ' << (std::isfinite(v) ? significant_text(v, 6) : "?") << ' ' << significant_text(paper.at(s), 6) << '\n';
+      t << "| " << s << " | " << significant_text(v) << " | " << significant_text(paper.at(s)) << " |\n";
     }
     f.data = d.str();
     f.table = t.str();
@@ -1271,11 +1251,11 @@ inline std::vector<figure> make_figures(run_cache& runs, const reproduce_options
       const sim_result& r = runs.get("Hermes", m, 1);
       const double total = (r.seconds_prefill + r.seconds_decode).value();
       d << quoted(m);
-      t << "| " << m << " | " << (r.supported ? number(total) : std::string("n/s")) << " |";
+      t << "| " << m << " | " << (r.supported ? significant_text(total) : std::string("n/s")) << " |";
       for (const auto& c : cols) {
         const double v = r.supported && total > 0.0 ? c.second(r) / total : not_measured;
-        d << ' ' << (std::isfinite(v) ? number(v, 6) : "?");
-        t << ' ' << (std::isfinite(v) ? number(100 * v, 3) + "%" : "n/s") << " |";
+        d << ' ' << (std::isfinite(v) ? significant_text(v, 6) : "?");
+        t << ' ' << (std::isfinite(v) ? significant_text(100 * v, 3) + "%" : "n/s") << " |";
       }
       d << '\n';
       t << '\n';
@@ -1303,7 +1283,7 @@ inline std::vector<figure> make_figures(run_cache& runs, const reproduce_options
     for (const auto& [x, p] : points) {
       const sim_result& r = runs.get(p);
       d << (numeric_x ? x : quoted(x)) << ' ' << value_or_missing(r) << '\n';
-      t << "| " << x << " | " << (r.supported ? number(r.tokens_per_second) : std::string("n/s")) << " | "
+      t << "| " << x << " | " << (r.supported ? significant_text(r.tokens_per_second) : std::string("n/s")) << " | "
         << cell(describe_run(r)) << " |\n";
     }
     f.data = d.str();
@@ -1349,7 +1329,7 @@ inline std::vector<figure> make_figures(run_cache& runs, const reproduce_options
     std::ostringstream d, t;
     d << "# distance synthetic_ffn synthetic_qkv real_ffn real_qkv\n";
     t << "| d | synthetic FFN | synthetic QKV | real FFN | real QKV |\n|---|---|---|---|---|\n";
-    const auto at = [](const std::vector<double>& c, std::size_t i) { return i < c.size() ? number(c[i], 6) : std::string("?"); };
+    const auto at = [](const std::vector<double>& c, std::size_t i) { return i < c.size() ? significant_text(c[i], 6) : std::string("?"); };
     for (std::size_t dd = 1; dd < sim->synthetic_ffn.size(); ++dd) {
       d << dd << ' ' << at(sim->synthetic_ffn, dd) << ' ' << at(sim->synthetic_attention, dd) << ' ' << at(sim->real_ffn, dd) << ' '
         << at(sim->real_attention, dd) << '\n';
@@ -1396,7 +1376,6 @@ struct reproduction_summary {
 inline void write_report(std::ostream& os, const reproduce_options& o, const run_cache& runs,
                          const std::vector<row_outcome>& rows, const std::vector<detail::figure>& figs, bool plots_drawn,
                          const std::string& figure_dir, double statistics_seconds, double total_seconds) {
-  using detail::number;
   std::size_t passed = 0;
   for (const auto& r : rows) passed += r.v.pass;
   const auto& h = runs.base_hardware();
@@ -1410,10 +1389,10 @@ inline void write_report(std::ostream& os, const reproduce_options& o, const run
         "run now, with the library's documented parameters (docs/parameters.md); nothing is fitted to the paper. A MISS "
         "stays a MISS, with the measured quantities that explain it.\n\n"
      << "## Setup\n\n"
-     << "- Hardware: " << h.gpu.name << " (" << number(h.gpu.memory_capacity.value() / 1e9) << " GB, "
-     << number(h.gpu.memory_bandwidth.value() / 1e9) << " GB/s) + " << h.dimms << " NDP-DIMMs ("
-     << h.dimm.gemv.multipliers << " GEMV multipliers per NDP core), PCIe " << number(h.pcie.bandwidth.value() / 1e9)
-     << " GB/s, DIMM-link " << number(h.dimm_link.bandwidth.value() / 1e9) << " GB/s, host " << h.host.name << ".\n"
+     << "- Hardware: " << h.gpu.name << " (" << significant_text(h.gpu.memory_capacity.value() / 1e9) << " GB, "
+     << significant_text(h.gpu.memory_bandwidth.value() / 1e9) << " GB/s) + " << h.dimms << " NDP-DIMMs ("
+     << h.dimm.gemv.multipliers << " GEMV multipliers per NDP core), PCIe " << significant_text(h.pcie.bandwidth.value() / 1e9)
+     << " GB/s, DIMM-link " << significant_text(h.dimm_link.bandwidth.value() / 1e9) << " GB/s, host " << h.host.name << ".\n"
      << "- Workload: " << w.input_len << " prompt tokens, " << w.output_len << " generated tokens per sequence, FP16, "
         "synthetic activations from the calibrated generator (input seed " << w.seed << ", model seed " << w.model_seed
      << "), offline profile of "
@@ -1446,11 +1425,11 @@ inline void write_report(std::ostream& os, const reproduce_options& o, const run
        << ".gp`.\n\n";
   }
   os << "## Runs and time\n\n"
-     << runs.runs() << " simulations in " << number(runs.elapsed_seconds(), 3) << " s wall clock on "
+     << runs.runs() << " simulations in " << significant_text(runs.elapsed_seconds(), 3) << " s wall clock on "
      << runs.jobs() << (runs.jobs() == 1 ? " thread" : " threads") << " (each run's own times add up to "
-     << number(runs.wall_seconds(), 3) << " s wall clock and " << number(runs.cpu_seconds(), 3)
-     << " s of CPU time), activation statistics in " << number(statistics_seconds, 3)
-     << " s; the whole command took " << number(total_seconds, 3)
+     << significant_text(runs.wall_seconds(), 3) << " s wall clock and " << significant_text(runs.cpu_seconds(), 3)
+     << " s of CPU time), activation statistics in " << significant_text(statistics_seconds, 3)
+     << " s; the whole command took " << significant_text(total_seconds, 3)
      << " s wall clock on a shared 2-core build machine (other jobs inflate the wall clock; CPU time is what "
         "the command itself needs). The slowest simulations:\n\n"
      << "| system | model | batch | GPU | DIMMs | multipliers | wall (s) | CPU (s) |\n|---|---|---|---|---|---|---|---|\n";
@@ -1459,7 +1438,7 @@ inline void write_report(std::ostream& os, const reproduce_options& o, const run
   for (std::size_t i = 0; i < std::min<std::size_t>(10, t.size()); ++i) {
     const auto& p = t[i].point;
     os << "| " << p.system << " | " << p.model << " | " << p.batch << " | " << p.gpu << " | " << p.dimms << " | "
-       << p.multipliers << " | " << number(t[i].wall_seconds, 3) << " | " << number(t[i].cpu_seconds, 3) << " |\n";
+       << p.multipliers << " | " << significant_text(t[i].wall_seconds, 3) << " | " << significant_text(t[i].cpu_seconds, 3) << " |\n";
   }
   // Where the time goes, by system: what a faster engine would have to cut.
   std::map<std::string, std::pair<std::size_t, double>> by_system;
@@ -1470,7 +1449,7 @@ inline void write_report(std::ostream& os, const reproduce_options& o, const run
   os << "\nCPU time by system: ";
   bool first = true;
   for (const auto& [name, v] : by_system) {
-    os << (first ? "" : ", ") << name << " " << number(v.second, 3) << " s (" << v.first << " runs)";
+    os << (first ? "" : ", ") << name << " " << significant_text(v.second, 3) << " s (" << v.first << " runs)";
     first = false;
   }
   os << ".\n";
@@ -1493,8 +1472,8 @@ inline reproduction_summary run_reproduction(const reproduce_options& o, const s
   run_cache runs{workload_config{}, hardware_config{}};
   runs.on_progress([&log](std::size_t i, std::size_t n, const run_point& p, double wall, double cpu) {
     log << "[" << i << "/" << n << "] " << p.system << ", " << p.model << ", batch " << p.batch << ", " << p.gpu << ", "
-        << p.dimms << " DIMMs, " << p.multipliers << " multipliers: " << detail::number(wall, 3) << " s ("
-        << detail::number(cpu, 3) << " s CPU)" << std::endl;
+        << p.dimms << " DIMMs, " << p.multipliers << " multipliers: " << significant_text(wall, 3) << " s ("
+        << significant_text(cpu, 3) << " s CPU)" << std::endl;
   });
   runs.run_all(reproduction_plan(o), o.jobs);
 
@@ -1625,9 +1604,9 @@ inline int run_reproduce_cli(const std::vector<std::string>& args, std::ostream&
   try {
     const reproduction_summary s = run_reproduction(o, out_dir, err);
     out << "hermes-sim reproduce: " << s.passed << " of " << s.rows.size() << " rows PASS; " << s.runs << " simulations in "
-        << detail::number(s.simulation_seconds, 3) << " s (" << detail::number(s.simulation_cpu_seconds, 3)
-        << " s CPU), statistics " << detail::number(s.statistics_seconds, 3)
-        << " s, total " << detail::number(s.total_seconds, 3) << " s; report " << s.report.string()
+        << significant_text(s.simulation_seconds, 3) << " s (" << significant_text(s.simulation_cpu_seconds, 3)
+        << " s CPU), statistics " << significant_text(s.statistics_seconds, 3)
+        << " s, total " << significant_text(s.total_seconds, 3) << " s; report " << s.report.string()
         << (s.plots_drawn ? " with PNG plots" : " (no PNG plots)") << '\n';
     for (const auto& r : s.rows)
       out << "  " << (r.v.pass ? "PASS" : "MISS") << "  " << r.what << ": paper " << r.paper.text << ", ours "

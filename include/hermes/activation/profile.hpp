@@ -66,7 +66,7 @@ class frequency_profile {
           if (!(f[i] >= 0.0 && f[i] <= 1.0))
             throw invalid_parameter("profile frequency (layer " + std::to_string(l) + ", " +
                                         std::string(to_string(k)) + ", neuron " + std::to_string(i) + ")",
-                                    detail::to_text(f[i]), "a fraction in [0, 1]");
+                                    to_text(f[i]), "a fraction in [0, 1]");
       }
   }
 

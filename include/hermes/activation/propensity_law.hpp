@@ -93,9 +93,9 @@ struct propensity_law {
     const auto f = [&](double s) { return with_density(s, alpha, density).similarity_floor(); };
     const double lowest = f(0.0);
     if (!(floor > lowest && floor < 1.0))
-      throw invalid_parameter("synthetic long_range_similarity", detail::to_text(floor),
-                              "a value in (" + detail::to_text(lowest) + ", 1) for density " + detail::to_text(density) +
-                                  " and exponent " + detail::to_text(alpha) + " (a power law cannot be flatter)");
+      throw invalid_parameter("synthetic long_range_similarity", to_text(floor),
+                              "a value in (" + to_text(lowest) + ", 1) for density " + to_text(density) +
+                                  " and exponent " + to_text(alpha) + " (a power law cannot be flatter)");
     return with_density(bisect(f, 0.0, density * (1.0 - 1e-9), floor), alpha, density);
   }
   // The law meeting density D, hot share H of the top `hot_fraction`, and floor F.
@@ -105,17 +105,17 @@ struct propensity_law {
     constexpr double alpha_lo = 0.05;
     const auto floor0 = [&](double a) { return with_density(0.0, a, density).similarity_floor(); };
     if (!(floor > floor0(alpha_lo) && floor < 1.0))
-      throw invalid_parameter("synthetic long_range_similarity", detail::to_text(floor),
-                              "a value in (" + detail::to_text(floor0(alpha_lo)) + ", 1) for density " +
-                                  detail::to_text(density));
+      throw invalid_parameter("synthetic long_range_similarity", to_text(floor),
+                              "a value in (" + to_text(floor0(alpha_lo)) + ", 1) for density " +
+                                  to_text(density));
     const double alpha_hi = bisect(floor0, alpha_lo, 64.0, floor) * (1.0 - 1e-6);
     const auto h = [&](double a) { return with_density_and_floor(a, density, floor).share_of_top(hot_fraction); };
     const double h_lo = h(alpha_lo), h_hi = h(alpha_hi);
     if (!(hot_share > h_lo && hot_share < h_hi))
-      throw invalid_parameter("synthetic hot_share", detail::to_text(hot_share),
-                              "a value in (" + detail::to_text(h_lo) + ", " + detail::to_text(h_hi) +
-                                  ") for density " + detail::to_text(density) + ", hot fraction " +
-                                  detail::to_text(hot_fraction) + " and similarity floor " + detail::to_text(floor));
+      throw invalid_parameter("synthetic hot_share", to_text(hot_share),
+                              "a value in (" + to_text(h_lo) + ", " + to_text(h_hi) +
+                                  ") for density " + to_text(density) + ", hot fraction " +
+                                  to_text(hot_fraction) + " and similarity floor " + to_text(floor));
     return with_density_and_floor(bisect(h, alpha_lo, alpha_hi, hot_share), density, floor);
   }
 };

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "hermes/activation/layer_predecessors.hpp"
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
 
@@ -68,7 +68,7 @@ inline std::vector<double> similarity_curve(const activation_trace& trace, layer
 // The neurons with the highest values, the top round(fraction * n); ties go to the lower index.
 inline std::vector<std::uint32_t> top_neurons(std::span<const double> values, double fraction) {
   if (!(fraction > 0.0 && fraction <= 1.0))
-    throw invalid_parameter("top fraction", detail::to_text(fraction), "a value in (0, 1]");
+    throw invalid_parameter("top fraction", to_text(fraction), "a value in (0, 1]");
   std::vector<std::uint32_t> order(values.size());
   std::iota(order.begin(), order.end(), 0u);
   const auto top = static_cast<std::size_t>(std::llround(fraction * static_cast<double>(values.size())));
@@ -144,7 +144,7 @@ inline layer_predecessors top_correlated(const activation_trace& trace, std::siz
                                         std::size_t k = 2, double prior_tokens = 4.0) {
   if (layer >= trace.layout().layers)
     throw invalid_parameter("top_correlated layer", std::to_string(layer), "< " + std::to_string(trace.layout().layers));
-  if (!(prior_tokens >= 0.0)) throw invalid_parameter("top_correlated prior_tokens", detail::to_text(prior_tokens), "a value >= 0");
+  if (!(prior_tokens >= 0.0)) throw invalid_parameter("top_correlated prior_tokens", to_text(prior_tokens), "a value >= 0");
   const std::size_t n = trace.layout().neurons(kind);
   layer_predecessors table(n, k);
   if (layer == 0 || trace.tokens() == 0) return table;

@@ -62,7 +62,7 @@
 #include <vector>
 
 #include "hermes/activation/layer_predecessors.hpp"
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/propensity_law.hpp"
 #include "hermes/activation/random.hpp"
 #include "hermes/activation/source.hpp"
@@ -212,7 +212,7 @@ class synthetic_source {
 
   void validate() const {
     const auto in_open_unit = [](const char* field, double v) {
-      if (!(v > 0.0 && v < 1.0)) throw invalid_parameter(field, detail::to_text(v), "a value in (0, 1)");
+      if (!(v > 0.0 && v < 1.0)) throw invalid_parameter(field, to_text(v), "a value in (0, 1)");
     };
     if (layout_.layers == 0) throw invalid_parameter("synthetic layout.layers", "0", "at least 1");
     if (layout_.attention_neurons == 0 || layout_.ffn_neurons == 0)
@@ -228,17 +228,17 @@ class synthetic_source {
     in_open_unit("synthetic hot_fraction", config_.hot_fraction);
     in_open_unit("synthetic adjacent_similarity", config_.adjacent_similarity);
     if (!(config_.hot_turnover >= 0.0 && config_.hot_turnover < 1.0))
-      throw invalid_parameter("synthetic hot_turnover", detail::to_text(config_.hot_turnover), "a value in [0, 1)");
+      throw invalid_parameter("synthetic hot_turnover", to_text(config_.hot_turnover), "a value in [0, 1)");
     if (config_.turnover_horizon == 0) throw invalid_parameter("synthetic turnover_horizon", "0", "at least 1 token");
     if (config_.drift_period == 0 || config_.drift_period > config_.turnover_horizon)
       throw invalid_parameter("synthetic drift_period", std::to_string(config_.drift_period),
                               "1.." + std::to_string(config_.turnover_horizon) + " tokens (at most turnover_horizon)");
     if (!(config_.layer_coupling >= 0.0 && config_.layer_coupling <= 1.0))
-      throw invalid_parameter("synthetic layer_coupling", detail::to_text(config_.layer_coupling), "a value in [0, 1]");
+      throw invalid_parameter("synthetic layer_coupling", to_text(config_.layer_coupling), "a value in [0, 1]");
     if (!(config_.ffn.layer_coupling >= 0.0 && config_.ffn.layer_coupling <= 1.0))
-      throw invalid_parameter("synthetic ffn.layer_coupling", detail::to_text(config_.ffn.layer_coupling), "a value in [0, 1]");
+      throw invalid_parameter("synthetic ffn.layer_coupling", to_text(config_.ffn.layer_coupling), "a value in [0, 1]");
     if (!(config_.attention.layer_coupling >= 0.0 && config_.attention.layer_coupling <= 1.0))
-      throw invalid_parameter("synthetic attention.layer_coupling", detail::to_text(config_.attention.layer_coupling),
+      throw invalid_parameter("synthetic attention.layer_coupling", to_text(config_.attention.layer_coupling),
                               "a value in [0, 1]");
   }
 
@@ -253,8 +253,8 @@ class synthetic_source {
       auto& c = calibration_[static_cast<std::size_t>(k)];
       const double floor = c.law.similarity_floor();
       if (!(config_.adjacent_similarity > floor))
-        throw invalid_parameter("synthetic adjacent_similarity", detail::to_text(config_.adjacent_similarity),
-                                "a value above the " + std::string(to_string(k)) + " similarity floor " + detail::to_text(floor));
+        throw invalid_parameter("synthetic adjacent_similarity", to_text(config_.adjacent_similarity),
+                                "a value above the " + std::string(to_string(k)) + " similarity floor " + to_text(floor));
       // rho is drawn bit-parallel with 16-bit resolution; the rounded value is the model's rho.
       const double rho = (config_.adjacent_similarity - floor) / (1.0 - floor);
       c.persistence_fixed = static_cast<std::uint32_t>(std::lround(rho * persistence_one));
@@ -268,8 +268,8 @@ class synthetic_source {
     const double rehot = h > head ? (h - head) / (1.0 - head) : 1.0;
     const double reachable = movable * (1.0 - rehot);
     if (!(config_.hot_turnover < reachable) && config_.hot_turnover > 0.0)
-      throw invalid_parameter("synthetic hot_turnover", detail::to_text(config_.hot_turnover),
-                              "a value below " + detail::to_text(reachable) +
+      throw invalid_parameter("synthetic hot_turnover", to_text(config_.hot_turnover),
+                              "a value below " + to_text(reachable) +
                                   ": the rest of the FFN hot set fires on every token and does not drift");
     const double rate = config_.hot_turnover == 0.0
                             ? 0.0
@@ -280,7 +280,7 @@ class synthetic_source {
     if (rate > 0.0 && q_fixed == 0)
       throw invalid_parameter("synthetic drift_period", std::to_string(config_.drift_period),
                               "a period long enough that a neuron jumps with chance >= 2^-32 per sweep (drift rate " +
-                                  detail::to_text(rate) + " per token)");
+                                  to_text(rate) + " per token)");
     for (auto* c : {&ffn, &att}) {
       c->drift_rate = rate;
       c->jump_fixed = q_fixed;

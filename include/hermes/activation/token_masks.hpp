@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
 

@@ -9,28 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
 #include "hermes/core/error.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/layout.hpp"
+#include "hermes/core/neuron_mask.hpp"
 
 namespace hermes {
-
-enum class layer_kind : std::uint8_t { attention = 0, ffn = 1 };
-inline constexpr std::size_t layer_kinds = 2;
-
-struct trace_layout {
-  std::size_t layers = 0;
-  std::size_t attention_neurons = 0;
-  std::size_t ffn_neurons = 0;
-
-  [[nodiscard]] std::size_t neurons(layer_kind k) const {
-    return k == layer_kind::attention ? attention_neurons : ffn_neurons;
-  }
-  static trace_layout of(const model_shape& m) {
-    return trace_layout{m.layers, m.attention_neurons(), m.ffn_neurons()};
-  }
-  friend bool operator==(const trace_layout&, const trace_layout&) = default;
-};
 
 class activation_trace {
  public:

@@ -2,10 +2,12 @@
 // One exception type for every bad input the library rejects: a bad file, a bad configuration
 // value, an impossible placement. The message names the field (or file), the value found and
 // what is allowed, so a user can fix the input without reading the source.
-#include <sstream>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "hermes/core/text.hpp"
 
 namespace hermes {
 
@@ -33,23 +35,24 @@ class capacity_exceeded : public error {
   using error::error;
 };
 
-namespace detail {
-template <class T>
-std::string to_text(const T& v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-}  // namespace detail
 
 // require_positive("gpu.bandwidth", bw.value()) throws invalid_parameter unless v > 0.
 template <class T>
 void require_positive(std::string_view field, T v) {
-  if (!(v > T{})) throw invalid_parameter(field, detail::to_text(v), "a value > 0");
+  if (!(v > T{})) throw invalid_parameter(field, to_text(v), "a value > 0");
 }
 template <class T>
 void require_non_negative(std::string_view field, T v) {
-  if (!(v >= T{})) throw invalid_parameter(field, detail::to_text(v), "a value >= 0");
+  if (!(v >= T{})) throw invalid_parameter(field, to_text(v), "a value >= 0");
+}
+// require_fraction("gpu.compute_efficiency", f) throws unless 0 < f <= 1: an achievable fraction
+// of a peak rate.
+inline void require_fraction(std::string_view field, double f) {
+  if (!(f > 0.0 && f <= 1.0)) throw invalid_parameter(field, to_text(f), "a fraction in (0, 1]");
+}
+// require_count("dram.organization.channels", n) throws unless n >= 1.
+inline void require_count(std::string_view field, std::size_t v) {
+  if (v == 0) throw invalid_parameter(field, "0", "a count >= 1");
 }
 
 }  // namespace hermes

@@ -24,7 +24,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 

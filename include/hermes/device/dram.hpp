@@ -127,9 +127,6 @@ struct dram_config {
   std::size_t read_queue_depth = 32;
 
   void validate() const;
-
-  // Hermes Table II: one DDR4-3200 NDP-DIMM as its NDP core sees it. See the definition.
-  [[nodiscard]] static dram_config ddr4_3200_hermes();
 };
 
 // One contiguous read (a neuron's weight chunk): `bytes` bytes starting at byte `address`.
@@ -144,9 +141,6 @@ struct dram_location {
 };
 
 namespace detail {
-inline void require_count(std::string_view field, std::size_t v) {
-  if (v == 0) throw invalid_parameter(field, "0", "a count >= 1");
-}
 inline void require_cycles(std::string_view field, std::uint32_t v) {
   if (v == 0) throw invalid_parameter(field, "0", "a number of clock cycles >= 1");
 }
@@ -154,14 +148,14 @@ inline void require_cycles(std::string_view field, std::uint32_t v) {
 
 inline void dram_config::validate() const {
   const auto& o = organization;
-  detail::require_count("dram.organization.channels", o.channels);
-  detail::require_count("dram.organization.dimms_per_channel", o.dimms_per_channel);
-  detail::require_count("dram.organization.ranks", o.ranks);
-  detail::require_count("dram.organization.bank_groups", o.bank_groups);
-  detail::require_count("dram.organization.banks_per_group", o.banks_per_group);
-  detail::require_count("dram.organization.rows", o.rows);
-  detail::require_count("dram.organization.bus_bytes", o.bus_bytes);
-  detail::require_count("dram.organization.burst_length", o.burst_length);
+  require_count("dram.organization.channels", o.channels);
+  require_count("dram.organization.dimms_per_channel", o.dimms_per_channel);
+  require_count("dram.organization.ranks", o.ranks);
+  require_count("dram.organization.bank_groups", o.bank_groups);
+  require_count("dram.organization.banks_per_group", o.banks_per_group);
+  require_count("dram.organization.rows", o.rows);
+  require_count("dram.organization.bus_bytes", o.bus_bytes);
+  require_count("dram.organization.burst_length", o.burst_length);
   if (o.row_bytes == 0 || o.row_bytes % o.burst_bytes() != 0)
     throw invalid_parameter("dram.organization.row_bytes", std::to_string(o.row_bytes),
                             "a positive multiple of the burst size bus_bytes x burst_length = " +
@@ -169,7 +163,7 @@ inline void dram_config::validate() const {
 
   const auto& t = timing;
   if (!(t.tCK > seconds{}))
-    throw invalid_parameter("dram.timing.tCK", detail::to_text(t.tCK), "a clock period > 0 s");
+    throw invalid_parameter("dram.timing.tCK", to_text(t.tCK), "a clock period > 0 s");
   detail::require_cycles("dram.timing.tRC", t.tRC);
   detail::require_cycles("dram.timing.tRCD", t.tRCD);
   detail::require_cycles("dram.timing.tCL", t.tCL);
@@ -210,15 +204,17 @@ inline void dram_config::validate() const {
       throw invalid_parameter("dram.address_mapping", std::string(to_string(f)) + " repeated",
                               "each of column, bank_group, bank, rank, row, channel exactly once");
   }
-  detail::require_count("dram.read_queue_depth", read_queue_depth);
+  require_count("dram.read_queue_depth", read_queue_depth);
 }
+
+namespace dram_presets {
 
 // Hermes Table II / Sec V-A: DDR4-3200, 32 GB per DIMM, 4 ranks per DIMM, 2 bank groups per rank,
 // 4 banks per bank group; tRC=76, tRCD=24, tCL=24, tRP=24, tBL=4, tCCD_S=4, tCCD_L=8, tRRD_S=4,
 // tRRD_L=6, tFAW=26 (these equal JEDEC speed bin DDR4-3200AC except tRRD_L/tFAW, which are the
 // paper's). Note: real DDR4 x8 parts have 4 bank groups x 4 banks; the paper's 2 x 4 is kept.
 // Organisation of ONE DIMM: its NDP core sees only its own DIMM.
-inline dram_config dram_config::ddr4_3200_hermes() {
+[[nodiscard]] inline dram_config ddr4_3200_hermes() {
   dram_config c;
   c.name = "DDR4-3200 NDP-DIMM (Hermes Table II)";
   auto& o = c.organization;
@@ -251,6 +247,8 @@ inline dram_config dram_config::ddr4_3200_hermes() {
   c.read_queue_depth = 32;               // Ramulator 2.0 default, per rank controller
   return c;
 }
+
+}  // namespace dram_presets
 
 namespace detail {
 
@@ -668,7 +666,7 @@ class chunk_read_estimator {
       : memo_(std::make_shared<memo>(std::move(model))),
         exact_up_to_(exact_up_to),
         extrapolate_from_(extrapolate_from) {
-    detail::require_count("chunk_read_estimator.exact_up_to", exact_up_to);
+    require_count("chunk_read_estimator.exact_up_to", exact_up_to);
     if (extrapolate_from < 2 * exact_up_to)
       throw invalid_parameter("chunk_read_estimator.extrapolate_from",
                               std::to_string(extrapolate_from),

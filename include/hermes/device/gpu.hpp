@@ -25,7 +25,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
-#include "hermes/device/detail/config_checks.hpp"
+#include "hermes/core/lookup.hpp"
 #include "hermes/device/roofline.hpp"
 
 namespace hermes {
@@ -58,10 +58,10 @@ struct gpu_config {
     require_positive("gpu_config.peak_fp16_tensor", peak_fp16_tensor.value());
     require_positive("gpu_config.peak_fp32", peak_fp32.value());
     require_non_negative("gpu_config.kernel_launch_overhead", kernel_launch_overhead.value());
-    detail::require_fraction("gpu_config.dense_bandwidth_efficiency", dense_bandwidth_efficiency);
-    detail::require_fraction("gpu_config.gathered_bandwidth_efficiency",
+    require_fraction("gpu_config.dense_bandwidth_efficiency", dense_bandwidth_efficiency);
+    require_fraction("gpu_config.gathered_bandwidth_efficiency",
                              gathered_bandwidth_efficiency);
-    detail::require_fraction("gpu_config.compute_efficiency", compute_efficiency);
+    require_fraction("gpu_config.compute_efficiency", compute_efficiency);
     require_positive("gpu_config.dram_sector", dram_sector.value());
     require_non_negative("gpu_config.index_entry", index_entry.value());
   }
@@ -139,7 +139,7 @@ class gpu {
   [[nodiscard]] flop_rate peak_for(double bytes_per_element, std::string_view field) const {
     if (bytes_per_element == 2.0) return config_.peak_fp16_tensor;
     if (bytes_per_element == 4.0) return config_.peak_fp32;
-    throw invalid_parameter(field, detail::to_text(bytes_per_element),
+    throw invalid_parameter(field, to_text(bytes_per_element),
                             "2 (FP16/BF16 on tensor cores) or 4 (FP32 on CUDA cores)");
   }
 
@@ -247,7 +247,7 @@ inline std::array<gpu_config, 6> all() {
 // The preset called `name` (case-insensitive); an unknown name throws invalid_parameter listing
 // the valid ones.
 inline gpu_config find_gpu_preset(std::string_view name) {
-  return detail::find_named_preset(gpu_presets::all(), name, "gpu preset");
+  return find_named(gpu_presets::all(), name, "gpu preset");
 }
 
 // A GPU computes from its own memory.

@@ -19,7 +19,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
-#include "hermes/device/detail/config_checks.hpp"
+#include "hermes/core/lookup.hpp"
 #include "hermes/device/roofline.hpp"
 
 namespace hermes {
@@ -43,8 +43,8 @@ struct host_cpu_config {
     require_positive("host_cpu_config.cores", cores);
     require_positive("host_cpu_config.core_clock", core_clock.value());
     require_positive("host_cpu_config.fp32_flops_per_cycle", fp32_flops_per_cycle);
-    detail::require_fraction("host_cpu_config.bandwidth_efficiency", bandwidth_efficiency);
-    detail::require_fraction("host_cpu_config.compute_efficiency", compute_efficiency);
+    require_fraction("host_cpu_config.bandwidth_efficiency", bandwidth_efficiency);
+    require_fraction("host_cpu_config.compute_efficiency", compute_efficiency);
     require_positive("host_cpu_config.cache_line", cache_line.value());
     require_non_negative("host_cpu_config.index_entry", index_entry.value());
   }
@@ -139,7 +139,7 @@ inline std::array<host_cpu_config, 1> all() { return {i9_13900k()}; }
 // The preset called `name` (case-insensitive); an unknown name throws invalid_parameter listing
 // the valid ones.
 inline host_cpu_config find_host_cpu_preset(std::string_view name) {
-  return detail::find_named_preset(host_cpu_presets::all(), name, "host cpu preset");
+  return find_named(host_cpu_presets::all(), name, "host cpu preset");
 }
 
 // The host CPU computes from host DRAM.

@@ -16,7 +16,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
-#include "hermes/device/detail/config_checks.hpp"
+#include "hermes/core/lookup.hpp"
 
 namespace hermes {
 
@@ -97,7 +97,13 @@ inline link_config host_memory_bus() {
   return {.name = "host-DDR5", .bandwidth = 89.6_GBps, .latency = 100_ns,
           .energy_per_bit = joules(0.0)};
 }
-
+// A100 SXM4 NVLink 3: 12 links x 50 GB/s = 600 GB/s total per GPU (NVIDIA A100 datasheet);
+// latency 2 us per collective step (NCCL all-reduce latency floor on NVLink, nccl-tests).
+inline link_config nvlink3() {
+  return link_config{.name = "NVLink3", .bandwidth = bandwidth(600e9),
+                     .latency = seconds(2e-6), .energy_per_bit = joules(0.0)};
+}
+// The presets a configuration file may name (the GPU-to-GPU NVLink is not one).
 inline std::array<link_config, 4> all() {
   return {pcie4_x16(), pcie4_x16_per_direction(), dimm_link(), host_memory_bus()};
 }
@@ -106,7 +112,7 @@ inline std::array<link_config, 4> all() {
 // The preset called `name` (case-insensitive); an unknown name throws invalid_parameter listing
 // the valid ones.
 inline link_config find_link_preset(std::string_view name) {
-  return detail::find_named_preset(link_presets::all(), name, "link preset");
+  return find_named(link_presets::all(), name, "link preset");
 }
 
 }  // namespace hermes

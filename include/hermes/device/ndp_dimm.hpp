@@ -79,34 +79,38 @@ struct ndp_dimm_config {
   void validate() const {
     dram.validate();
     require_positive("ndp_dimm.clock", clock.value());
-    detail::require_count("ndp_dimm.gemv.multipliers", gemv.multipliers);
-    detail::require_count("ndp_dimm.gemv.values_per_multiplier", gemv.values_per_multiplier);
-    detail::require_count("ndp_dimm.gemv.cycles_per_multiply", gemv.cycles_per_multiply);
-    detail::require_count("ndp_dimm.activation.exp_units", activation.exp_units);
-    detail::require_count("ndp_dimm.activation.add_units", activation.add_units);
-    detail::require_count("ndp_dimm.activation.mul_units", activation.mul_units);
+    require_count("ndp_dimm.gemv.multipliers", gemv.multipliers);
+    require_count("ndp_dimm.gemv.values_per_multiplier", gemv.values_per_multiplier);
+    require_count("ndp_dimm.gemv.cycles_per_multiply", gemv.cycles_per_multiply);
+    require_count("ndp_dimm.activation.exp_units", activation.exp_units);
+    require_count("ndp_dimm.activation.add_units", activation.add_units);
+    require_count("ndp_dimm.activation.mul_units", activation.mul_units);
     require_positive("ndp_dimm.buffer", buffer.value());
     const bytes dram_capacity = dram.organization.capacity();
     if (!(capacity > bytes{}) || capacity > dram_capacity)
-      throw invalid_parameter("ndp_dimm.capacity", detail::to_text(capacity),
+      throw invalid_parameter("ndp_dimm.capacity", to_text(capacity),
                               "a size > 0 and at most the DRAM's " +
-                                  detail::to_text(dram_capacity));
-  }
-
-  // Hermes Table II: DDR4-3200 32 GB DIMM, 1 GHz NDP core, 256 x 8 FP16 bit-serial GEMV unit,
-  // 256 KB buffer, 256 exp / add / mul activation units.
-  [[nodiscard]] static ndp_dimm_config hermes_table2() {
-    ndp_dimm_config c;
-    c.name = "NDP-DIMM (Hermes Table II)";
-    c.dram = dram_config::ddr4_3200_hermes();
-    c.capacity = c.dram.organization.capacity();  // "32 GB": DRAM sizes are binary, 32 GiB
-    c.clock = frequency(1e9);                     // Sec IV-A: 1 GHz
-    c.buffer = bytes(256.0 * 1024);               // Table II: 256 KB
-    // 16 bit-serial cycles + log2(256 x 8) = 11 adder-tree levels, one cycle each.
-    c.pipeline_fill_cycles = 16 + 11;
-    return c;
+                                  to_text(dram_capacity));
   }
 };
+
+namespace ndp_dimm_presets {
+
+// Hermes Table II: DDR4-3200 32 GB DIMM, 1 GHz NDP core, 256 x 8 FP16 bit-serial GEMV unit,
+// 256 KB buffer, 256 exp / add / mul activation units.
+[[nodiscard]] inline ndp_dimm_config hermes_table2() {
+  ndp_dimm_config c;
+  c.name = "NDP-DIMM (Hermes Table II)";
+  c.dram = dram_presets::ddr4_3200_hermes();
+  c.capacity = c.dram.organization.capacity();  // "32 GB": DRAM sizes are binary, 32 GiB
+  c.clock = frequency(1e9);                     // Sec IV-A: 1 GHz
+  c.buffer = bytes(256.0 * 1024);               // Table II: 256 KB
+  // 16 bit-serial cycles + log2(256 x 8) = 11 adder-tree levels, one cycle each.
+  c.pipeline_fill_cycles = 16 + 11;
+  return c;
+}
+
+}  // namespace ndp_dimm_presets
 
 class ndp_dimm {
  public:
@@ -171,7 +175,7 @@ class ndp_dimm {
   [[nodiscard]] seconds time_per_chunk(bytes chunk_bytes, std::size_t batch = 1,
                                        double bytes_per_element = 2.0) const {
     require_positive("chunk bytes", chunk_bytes.value());
-    detail::require_count("gemv_work.batch", batch);
+    require_count("gemv_work.batch", batch);
     require_positive("gemv_work.bytes_per_element", bytes_per_element);
     const auto whole = static_cast<std::uint64_t>(std::ceil(chunk_bytes.value()));
     const seconds memory = reads_.steady_time_per_chunk(whole);
@@ -185,9 +189,9 @@ class ndp_dimm {
   }
 
   void check(const gemv_work& w) const {
-    detail::require_count("gemv_work.rows_per_chunk", w.rows_per_chunk);
-    detail::require_count("gemv_work.cols", w.cols);
-    detail::require_count("gemv_work.batch", w.batch);
+    require_count("gemv_work.rows_per_chunk", w.rows_per_chunk);
+    require_count("gemv_work.cols", w.cols);
+    require_count("gemv_work.batch", w.batch);
     require_positive("gemv_work.bytes_per_element", w.bytes_per_element);
     if (!w.chunk_addresses.empty() && w.chunk_addresses.size() != w.chunks)
       throw invalid_parameter("gemv_work.chunk_addresses",

@@ -39,7 +39,7 @@ inline void validate_gemv_work(const gemv_work& work) {
   if (work.cols == 0) throw invalid_parameter("gemv_work.cols", "0", "at least one column");
   if (!(work.bytes_per_element > 0.0))
     throw invalid_parameter("gemv_work.bytes_per_element",
-                            detail::to_text(work.bytes_per_element), "a width > 0 bytes");
+                            to_text(work.bytes_per_element), "a width > 0 bytes");
   if (!work.chunk_addresses.empty() && work.chunk_addresses.size() != work.chunks)
     throw invalid_parameter("gemv_work.chunk_addresses",
                             std::to_string(work.chunk_addresses.size()) + " addresses",

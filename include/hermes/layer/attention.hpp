@@ -20,14 +20,14 @@
 #include <span>
 #include <string>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/layer/attention_shape.hpp"
 #include "hermes/layer/device_neurons.hpp"
 #include "hermes/layer/kernels.hpp"
 #include "hermes/layer/kv_cache.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 

@@ -15,7 +15,7 @@
 #include "hermes/core/units.hpp"
 #include "hermes/layer/device_neurons.hpp"
 #include "hermes/layer/sparse_charging.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
 
@@ -131,7 +131,7 @@ attention_timing charge_attention(const attention_shape& shape, std::size_t batc
     const device_index home = opts.home_of(g);
     // The head's queries, key and value, from wherever the merge left them.
     const bytes inputs(static_cast<double>(batch * (qpk + 2) * shape.head_dim) * act);
-    seconds at = detail::fetch_merged(opts, home, inputs, t.qkv.end);
+    seconds at = fetch_merged(opts, home, inputs, t.qkv.end);
 
     vector_work rope;
     rope.elements = batch * (qpk + 1) * shape.head_dim;
@@ -166,7 +166,7 @@ attention_timing charge_attention(const attention_shape& shape, std::size_t batc
   for (std::size_t d = 0; d < heads_on.size(); ++d) {
     if (heads_on[d] == 0) continue;
     const bytes out(static_cast<double>(heads_on[d] * batch * qpk * shape.head_dim) * act);
-    proj_ready = max(proj_ready, detail::arrive(opts.move, static_cast<device_index>(d),
+    proj_ready = max(proj_ready, arrive(opts.move, static_cast<device_index>(d),
                                                 opts.projection_device, out, t.attention_end));
   }
   gemv_work projection;

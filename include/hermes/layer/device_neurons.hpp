@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
-#include "hermes/activation/mask_bits.hpp"
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/mask_bits.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/map/home_masks.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 

@@ -9,7 +9,7 @@
 #include "hermes/core/units.hpp"
 #include "hermes/layer/device_neurons.hpp"
 #include "hermes/layer/sparse_charging.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
 

@@ -21,7 +21,7 @@
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/layer/device_neurons.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 
@@ -81,13 +81,25 @@ struct layer_timing {
   std::vector<seconds> device_end;  // per device: its GEMV end (`ready` when it had no work)
 };
 
-namespace detail {
-
+// When `size` bytes moved from device `from` to device `to` arrive (now if they need no move).
 inline seconds arrive(const transfer_hook& move, device_index from, device_index to, bytes size,
                       seconds ready) {
   if (from == to || !move || size.value() <= 0.0) return ready;
   return move(from, to, size, ready);
 }
+
+// When a consumer device has the merged output (or its `fraction` of it): the merged output is
+// spread in equal slices over the merge devices, and the consumer fetches its share from each.
+inline seconds fetch_merged(const sparse_cost_options& opts, device_index consumer,
+                            bytes consumer_bytes, seconds merged_end) {
+  seconds t = merged_end;
+  const double share = 1.0 / static_cast<double>(opts.merge_devices.size());
+  for (const device_index m : opts.merge_devices)
+    t = max(t, arrive(opts.move, m, consumer, consumer_bytes * share, merged_end));
+  return t;
+}
+
+namespace detail {
 
 // One GEMV per device over its active neurons, all ready at `ready`. A neuron's chunk is
 // rows_per_chunk rows of `cols` elements. Chunk addresses (opts.neuron_addresses) need to know
@@ -174,16 +186,6 @@ seconds charge_merge(const DeviceSet& devices, ledger& l, const std::vector<seco
   return end;
 }
 
-// When a consumer device has the merged output (or its `fraction` of it): the merged output is
-// spread in equal slices over the merge devices, and the consumer fetches its share from each.
-inline seconds fetch_merged(const sparse_cost_options& opts, device_index consumer,
-                            bytes consumer_bytes, seconds merged_end) {
-  seconds t = merged_end;
-  const double share = 1.0 / static_cast<double>(opts.merge_devices.size());
-  for (const device_index m : opts.merge_devices)
-    t = max(t, arrive(opts.move, m, consumer, consumer_bytes * share, merged_end));
-  return t;
-}
 
 }  // namespace detail
 

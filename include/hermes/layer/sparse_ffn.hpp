@@ -19,14 +19,14 @@
 #include <string>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/layer/device_neurons.hpp"
 #include "hermes/layer/ffn_shape.hpp"
 #include "hermes/layer/kernels.hpp"
 #include "hermes/layer/sparse_charging.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 

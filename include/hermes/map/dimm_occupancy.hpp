@@ -7,7 +7,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/core/units.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 
@@ -39,8 +39,8 @@ class dimm_occupancy {
   void add(device_index dimm, bytes b) {
     if (!fits(dimm, b))
       throw capacity_exceeded("DIMM " + std::to_string(dimm) + " is full: " +
-                              detail::to_text(used_[slot(dimm)].value()) + " B used of " +
-                              detail::to_text(capacity_.value()) + " B, " + detail::to_text(b.value()) +
+                              to_text(used_[slot(dimm)].value()) + " B used of " +
+                              to_text(capacity_.value()) + " B, " + to_text(b.value()) +
                               " B more requested");
     used_[slot(dimm)] += b;
   }

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/core/error.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 #include "hermes/map/placement_problem.hpp"
 
 namespace hermes {
@@ -27,7 +27,7 @@ namespace hermes {
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
     const auto& L = p.layers[l];
     const double b = L.neuron_bytes.value();
-    layer_placement lp(L.neurons(), dimm_device(0), gpu_device);
+    layer_placement lp(L.neurons(), cold_device(0), hot_device);
     lp.cached = gpu[l];
     std::vector<double> load(D, 0.0);
     auto most_free = [&]() {
@@ -50,9 +50,9 @@ namespace hermes {
       const std::size_t j = (cold && f > 0.0) ? least_loaded() : most_free();
       if (j == D)
         throw capacity_exceeded("placement: no DIMM has room for neuron " + std::to_string(i) + " of " +
-                                L.name + " (" + detail::to_text(b) + " B); the DIMMs are too full to "
+                                L.name + " (" + to_text(b) + " B); the DIMMs are too full to "
                                 "hold whole neurons");
-      lp.home[i] = dimm_device(j);
+      lp.home[i] = cold_device(j);
       free_bytes[j] -= b;
       if (cold) load[j] += f;
     }

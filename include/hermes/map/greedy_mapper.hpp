@@ -16,7 +16,7 @@
 namespace hermes {
 
 struct greedy_mapper {
-  [[nodiscard]] std::uint64_t memo_key() const { return detail::mapper_key_seed("greedy"); }
+  [[nodiscard]] std::uint64_t memo_key() const { return mapper_key_seed("greedy"); }
   [[nodiscard]] placement_result place(const placement_problem& p) const {
     const auto started = std::chrono::steady_clock::now();
     const lp_relaxation lp = solve_lp_relaxation(p);  // validates; the bound for the report

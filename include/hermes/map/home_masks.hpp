@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "hermes/core/error.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 

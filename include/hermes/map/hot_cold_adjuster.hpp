@@ -16,12 +16,12 @@
 #include <utility>
 #include <vector>
 
-#include "hermes/activation/mask_bits.hpp"
+#include "hermes/core/mask_bits.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/concepts.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 

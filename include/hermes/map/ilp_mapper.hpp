@@ -214,15 +214,15 @@ class ilp_mapper {
   [[nodiscard]] double target_gap() const { return options.target_gap; }
   // Everything place() reads besides the problem: equal keys, equal placements (memoisable_mapper).
   [[nodiscard]] std::uint64_t memo_key() const {
-    std::uint64_t h = detail::mapper_key_seed("ilp");
-    h = detail::mix_key(h, options.group_size);
-    h = detail::mix_key(h, options.time_limit_seconds);
-    h = detail::mix_key(h, static_cast<std::uint64_t>(options.max_nodes));
-    h = detail::mix_key(h, options.relative_gap);
-    h = detail::mix_key(h, options.target_gap);
-    h = detail::mix_key(h, static_cast<std::uint64_t>(options.formulation));
-    h = detail::mix_key(h, options.per_dimm_max_binaries);
-    h = detail::mix_key(h, static_cast<std::uint64_t>(options.relax_integrality));
+    std::uint64_t h = mapper_key_seed("ilp");
+    h = mix_key(h, options.group_size);
+    h = mix_key(h, options.time_limit_seconds);
+    h = mix_key(h, static_cast<std::uint64_t>(options.max_nodes));
+    h = mix_key(h, options.relative_gap);
+    h = mix_key(h, options.target_gap);
+    h = mix_key(h, static_cast<std::uint64_t>(options.formulation));
+    h = mix_key(h, options.per_dimm_max_binaries);
+    h = mix_key(h, static_cast<std::uint64_t>(options.relax_integrality));
     return h;
   }
 
@@ -488,7 +488,7 @@ class ilp_mapper {
     const auto sol = run(b, std::move(start), ts, rep);
     if (!sol || options.relax_integrality) return std::nullopt;
     std::vector<layer_placement> out;
-    for (const auto& Ly : p.layers) out.emplace_back(Ly.neurons(), dimm_device(0), gpu_device);
+    for (const auto& Ly : p.layers) out.emplace_back(Ly.neurons(), cold_device(0), hot_device);
     for (std::size_t k = 0; k < G; ++k) {
       const auto& g = groups[k];
       std::size_t dev = 0;
@@ -499,7 +499,7 @@ class ilp_mapper {
         if (dev == 0)
           out[g.layer].cached.set(i);
         else
-          out[g.layer].home[i] = dimm_device(dev - 1);
+          out[g.layer].home[i] = cold_device(dev - 1);
       }
     }
     // Home the GPU-cached neurons as the integer counts c[l][j] say.
@@ -511,7 +511,7 @@ class ilp_mapper {
       out[l].cached.for_each([&](std::size_t i) {
         while (j < D && left[j] == 0) ++j;
         if (j == D) { ok = false; return; }
-        out[l].home[i] = dimm_device(j);
+        out[l].home[i] = cold_device(j);
         --left[j];
       });
       if (!ok) throw error("ilp_mapper: CBC's home counts of " + p.layers[l].name +

@@ -40,7 +40,7 @@ struct ilp_options {
     require_non_negative("ilp_options.relative_gap", relative_gap);
     require_non_negative("ilp_options.max_nodes", max_nodes);
     if (!(target_gap >= 0.0 && target_gap < 1.0))
-      throw invalid_parameter("ilp_options.target_gap", detail::to_text(target_gap),
+      throw invalid_parameter("ilp_options.target_gap", to_text(target_gap),
                               "a relative gap to the LP bound in [0, 1) (0 = always run CBC)");
   }
 };

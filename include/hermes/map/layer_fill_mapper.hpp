@@ -14,7 +14,7 @@
 namespace hermes {
 
 struct layer_fill_mapper {
-  [[nodiscard]] std::uint64_t memo_key() const { return detail::mapper_key_seed("layer_fill"); }
+  [[nodiscard]] std::uint64_t memo_key() const { return mapper_key_seed("layer_fill"); }
   [[nodiscard]] placement_result place(const placement_problem& p) const {
     const auto started = std::chrono::steady_clock::now();
     const lp_relaxation lp = solve_lp_relaxation(p);  // validates; the bound for the report
@@ -23,7 +23,7 @@ struct layer_fill_mapper {
     std::vector<double> free_bytes(p.dimms, p.dimm_capacity.value());
     std::size_t next = 0;
     for (const auto& L : p.layers) {
-      layer_placement lp_l(L.neurons(), dimm_device(0), gpu_device);
+      layer_placement lp_l(L.neurons(), cold_device(0), hot_device);
       const double b = L.neuron_bytes.value();
       const double stage = b * static_cast<double>(L.neurons());
       if (stage <= room) {
@@ -36,7 +36,7 @@ struct layer_fill_mapper {
         if (free_bytes[next] < b)
           throw capacity_exceeded("layer_fill_mapper: no DIMM has room for neuron " + std::to_string(i) +
                                   " of " + L.name);
-        lp_l.home[i] = dimm_device(next);
+        lp_l.home[i] = cold_device(next);
         free_bytes[next] -= b;
         next = (next + 1) % p.dimms;
       }

@@ -19,7 +19,7 @@
 #include <queue>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/map/placement_problem.hpp"
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "hermes/core/units.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 #include "hermes/map/placement_problem.hpp"
 
 namespace hermes {
@@ -79,8 +79,8 @@ struct placement_result {
   r.cost = evaluate(p, layers);
   if (!fits(p, r.cost))
     throw error("placement (" + std::string(to_string(method)) + ") exceeds a capacity: GPU " +
-                detail::to_text(r.cost.gpu_bytes.value()) + " B of " +
-                detail::to_text(p.gpu_capacity.value()) + " B; this is a mapper bug");
+                to_text(r.cost.gpu_bytes.value()) + " B of " +
+                to_text(p.gpu_capacity.value()) + " B; this is a mapper bug");
   r.layers = std::move(layers);
   r.objective = r.cost.total;
   r.lower_bound = lower_bound;
@@ -126,8 +126,8 @@ consteval bool check_offline_mapper() {
   return offline_mapper<M>;
 }
 
-namespace detail {
-// FNV-1a over a mapper's name and settings: the memo keys of the library's mappers.
+// FNV-1a over a mapper's name and settings: memo keys (memoisable_mapper), the library's mappers'
+// and a user's: mix_key(mapper_key_seed("my-mapper"), setting) for each setting.
 [[nodiscard]] inline std::uint64_t mix_key(std::uint64_t h, std::uint64_t v) {
   for (int b = 0; b < 8; ++b) h = (h ^ ((v >> (8 * b)) & 0xFF)) * 0x100000001b3ULL;
   return h;
@@ -142,6 +142,5 @@ namespace detail {
   for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
   return h;
 }
-}  // namespace detail
 
 }  // namespace hermes

@@ -14,7 +14,7 @@
 #include "hermes/core/units.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/map/hot_cold_adjuster.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 

@@ -23,16 +23,10 @@
 #include "hermes/core/concepts.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/units.hpp"
-#include "hermes/map/placement.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/placement.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
-
-inline constexpr device_index gpu_device = 0;
-// Device index of DIMM j (0-based) in a Hermes placement.
-[[nodiscard]] constexpr device_index dimm_device(std::size_t j) {
-  return static_cast<device_index>(j + 1);
-}
 
 // One split stage: the neurons of one layer kind of one transformer layer.
 struct placement_layer {
@@ -87,15 +81,15 @@ struct placement_problem {
       for (std::size_t i = 0; i < L.frequency.size(); ++i)
         if (!(L.frequency[i] >= 0.0) || !std::isfinite(L.frequency[i]))
           throw invalid_parameter(at + ".frequency[" + std::to_string(i) + "]",
-                                  detail::to_text(L.frequency[i]), "a finite value >= 0");
+                                  to_text(L.frequency[i]), "a finite value >= 0");
     }
     // Every neuron needs a home DIMM: a necessary condition. The mappers place whole neurons and
     // report the rare instance that passes it but still cannot be packed.
     const bytes total = total_neuron_bytes();
     if (total > dimm_capacity * static_cast<double>(dimms))
-      throw capacity_exceeded("placement: the neurons need " + detail::to_text(total.value() / 1e9) +
+      throw capacity_exceeded("placement: the neurons need " + to_text(total.value() / 1e9) +
                               " GB but " + std::to_string(dimms) + " DIMMs hold only " +
-                              detail::to_text(dimm_capacity.value() * static_cast<double>(dimms) / 1e9) +
+                              to_text(dimm_capacity.value() * static_cast<double>(dimms) / 1e9) +
                               " GB; every neuron must have a home DIMM");
   }
 };
@@ -125,7 +119,7 @@ struct placement_cost {
     if (P.neurons() != L.neurons() || P.cached.size() != L.neurons())
       throw invalid_parameter("placement[" + std::to_string(l) + "].neurons",
                               std::to_string(P.neurons()), std::to_string(L.neurons()));
-    if (P.fast_device != gpu_device)
+    if (P.fast_device != hot_device)
       throw invalid_parameter("placement[" + std::to_string(l) + "].fast_device",
                               std::to_string(P.fast_device), "0 (the GPU)");
     double gpu_f = 0.0;

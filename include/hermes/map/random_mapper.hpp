@@ -16,7 +16,7 @@ namespace hermes {
 
 struct random_mapper {
   std::uint64_t seed = 1;
-  [[nodiscard]] std::uint64_t memo_key() const { return detail::mapper_key_seed("random") ^ seed * 0x9e3779b97f4a7c15ULL; }
+  [[nodiscard]] std::uint64_t memo_key() const { return mapper_key_seed("random") ^ seed * 0x9e3779b97f4a7c15ULL; }
 
   [[nodiscard]] placement_result place(const placement_problem& p) const {
     const auto started = std::chrono::steady_clock::now();
@@ -29,7 +29,7 @@ struct random_mapper {
     std::shuffle(all.begin(), all.end(), rng);
 
     std::vector<layer_placement> out;
-    for (const auto& L : p.layers) out.emplace_back(L.neurons(), dimm_device(0), gpu_device);
+    for (const auto& L : p.layers) out.emplace_back(L.neurons(), cold_device(0), hot_device);
     double room = p.gpu_capacity.value();
     std::vector<double> free_bytes(p.dimms, p.dimm_capacity.value());
     std::vector<std::size_t> open;
@@ -47,7 +47,7 @@ struct random_mapper {
         throw capacity_exceeded("random placement: no DIMM has room for neuron " + std::to_string(i) +
                                 " of " + p.layers[l].name);
       const std::size_t j = open[std::uniform_int_distribution<std::size_t>(0, open.size() - 1)(rng)];
-      out[l].home[i] = dimm_device(j);
+      out[l].home[i] = cold_device(j);
       free_bytes[j] -= b;
     }
     return finish_placement(p, std::move(out), placement_method::random, lp.bound, started);

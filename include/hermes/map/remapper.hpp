@@ -10,13 +10,13 @@
 #include <cstddef>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/map/dimm_occupancy.hpp"
 #include "hermes/map/home_masks.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 #include "hermes/map/window_remapper.hpp"
 
 namespace hermes {

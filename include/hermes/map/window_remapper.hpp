@@ -20,14 +20,14 @@
 #include <utility>
 #include <vector>
 
-#include "hermes/activation/mask_bits.hpp"
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/mask_bits.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/core/concepts.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/map/dimm_occupancy.hpp"
 #include "hermes/map/home_masks.hpp"
-#include "hermes/map/placement.hpp"
+#include "hermes/core/placement.hpp"
 
 namespace hermes {
 

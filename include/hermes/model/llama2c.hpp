@@ -31,7 +31,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/core/input_file.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
 

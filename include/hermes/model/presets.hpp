@@ -21,7 +21,8 @@
 #include <vector>
 
 #include "hermes/core/error.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/lookup.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
 
@@ -153,18 +154,7 @@ inline std::vector<std::string_view> model_preset_names() {
 // The preset called `name` (case-insensitive, e.g. "llama2-70b"); an unknown name throws
 // invalid_parameter listing every valid name.
 inline model_shape find_model_preset(std::string_view name) {
-  const auto same = [](std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-      return std::tolower(static_cast<unsigned char>(x)) ==
-             std::tolower(static_cast<unsigned char>(y));
-    });
-  };
-  std::string valid;
-  for (const auto& s : model_presets::all()) {
-    if (same(s.name, name)) return s;
-    valid += (valid.empty() ? "" : ", ") + s.name;
-  }
-  throw invalid_parameter("model preset", std::string(name), "one of: " + valid);
+  return find_named(model_presets::all(), name, "model preset");
 }
 
 }  // namespace hermes

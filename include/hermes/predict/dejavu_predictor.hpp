@@ -39,9 +39,9 @@ struct dejavu_predictor_params {
     require_positive("dejavu_predictor.batch", batch);
     require_positive("dejavu_predictor.bytes_per_param", bytes_per_param);
     if (!(recall > 0 && recall <= 1))
-      throw invalid_parameter("dejavu_predictor.recall", detail::to_text(recall), "a value in (0, 1]");
+      throw invalid_parameter("dejavu_predictor.recall", to_text(recall), "a value in (0, 1]");
     if (!(precision > 0 && precision <= 1))
-      throw invalid_parameter("dejavu_predictor.precision", detail::to_text(precision), "a value in (0, 1]");
+      throw invalid_parameter("dejavu_predictor.precision", to_text(precision), "a value in (0, 1]");
   }
 };
 
@@ -81,9 +81,9 @@ class dejavu_predictor {
     const double expected_fp = params_.recall * static_cast<double>(fired) * (1 - params_.precision) / params_.precision;
     const double fp_probability = silent == 0 ? 0.0 : expected_fp / static_cast<double>(silent);
     if (fp_probability > 1.0)
-      throw error("dejavu_predictor: precision " + detail::to_text(params_.precision) +
+      throw error("dejavu_predictor: precision " + to_text(params_.precision) +
                   " is unreachable for a layer with " + std::to_string(fired) + " of " + std::to_string(n) +
-                  " neurons firing at recall " + detail::to_text(params_.recall));
+                  " neurons firing at recall " + to_text(params_.recall));
     resize_mask(out.active, n);
     std::bernoulli_distribution keep(params_.recall), spurious(fp_probability);
     for (std::size_t i = 0; i < n; ++i) out.active.set(i, r.truth->test(i) ? keep(rng_) : spurious(rng_));

@@ -23,10 +23,10 @@ class frequency_bands {
       const double e = edges_[static_cast<std::size_t>(s)];
       if (!(e > 0.0 && e <= 1.0))
         throw invalid_parameter("frequency_bands.lower_edges[" + std::to_string(s) + "]",
-                                detail::to_text(e), "a frequency in (0, 1]");
+                                to_text(e), "a frequency in (0, 1]");
       if (s > 0 && !(e > edges_[static_cast<std::size_t>(s - 1)]))
         throw invalid_parameter("frequency_bands.lower_edges[" + std::to_string(s) + "]",
-                                detail::to_text(e), "strictly increasing edges");
+                                to_text(e), "strictly increasing edges");
     }
   }
 
@@ -44,7 +44,7 @@ class frequency_bands {
   // Initial state of a neuron that fired in a fraction `f` of the prefill tokens.
   [[nodiscard]] std::uint8_t state_of(double f) const {
     if (!(f >= 0.0 && f <= 1.0))
-      throw invalid_parameter("prefill frequency", detail::to_text(f), "a value in [0, 1]");
+      throw invalid_parameter("prefill frequency", to_text(f), "a value in [0, 1]");
     // The edges increase strictly (checked on construction), so the state, the number of leading
     // edges at or below f, is the number of all edges at or below f: counted without a branch
     // (a loop that stops at the first edge above f mispredicts about once per neuron).

@@ -30,7 +30,7 @@
 #include <utility>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/units.hpp"
@@ -57,10 +57,10 @@ struct hermes_predictor_params {
 
   void validate() const {
     if (!(std::isfinite(lambda) && lambda >= 0))
-      throw invalid_parameter("hermes_predictor.lambda", detail::to_text(lambda),
+      throw invalid_parameter("hermes_predictor.lambda", to_text(lambda),
                               "a finite value >= 0 (a firing correlated neuron is evidence for firing)");
     if (!std::isfinite(threshold))
-      throw invalid_parameter("hermes_predictor.threshold", detail::to_text(threshold), "a finite value");
+      throw invalid_parameter("hermes_predictor.threshold", to_text(threshold), "a finite value");
     if (step_up > 15)
       throw invalid_parameter("hermes_predictor.step_up", std::to_string(step_up), "0..15 (4-bit state)");
     if (step_down > 15)

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/units.hpp"

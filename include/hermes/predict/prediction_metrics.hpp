@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <span>
 
-#include "hermes/activation/mask_bits.hpp"
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/mask_bits.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/error.hpp"
 

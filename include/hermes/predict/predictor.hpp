@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <type_traits>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/core/concepts.hpp"
 #include "hermes/core/units.hpp"

@@ -43,7 +43,7 @@ class random_predictor {
 
  private:
   static void check_probability(const char* field, double p) {
-    if (!(p >= 0.0 && p <= 1.0)) throw invalid_parameter(field, detail::to_text(p), "a probability in [0, 1]");
+    if (!(p >= 0.0 && p <= 1.0)) throw invalid_parameter(field, to_text(p), "a probability in [0, 1]");
   }
   trace_layout layout_;
   double active_p_, hot_p_;

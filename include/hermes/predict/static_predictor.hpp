@@ -32,7 +32,7 @@ class static_predictor {
                    static_predictor_params params = {})
       : layout_(profile.layout()), params_(std::move(params)) {
     if (!(params_.active_frequency >= 0.0 && params_.active_frequency <= 1.0))
-      throw invalid_parameter("static_predictor.active_frequency", detail::to_text(params_.active_frequency),
+      throw invalid_parameter("static_predictor.active_frequency", to_text(params_.active_frequency),
                               "a frequency in [0, 1]");
     if (params_.hot_threshold > 15)
       throw invalid_parameter("static_predictor.hot_threshold", std::to_string(params_.hot_threshold), "0..15");

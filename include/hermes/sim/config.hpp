@@ -15,7 +15,7 @@
 #include "hermes/device/link.hpp"
 #include "hermes/device/ndp_dimm.hpp"
 #include "hermes/model/presets.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
 
@@ -23,22 +23,15 @@ struct hardware_config {
   gpu_config gpu = gpu_presets::rtx4090();         // Hermes Sec V-A: one RTX 4090
   std::size_t gpus = 1;                            // > 1 only for tensor-parallel baselines
   std::size_t dimms = 8;                           // Hermes Sec V-A: 8 NDP-DIMMs
-  ndp_dimm_config dimm = ndp_dimm_config::hermes_table2();
+  ndp_dimm_config dimm = ndp_dimm_presets::hermes_table2();
   link_config pcie = link_presets::pcie4_x16();    // GPU <-> DIMMs / host: PCIe 4.0 x16
   link_config dimm_link = link_presets::dimm_link();
-  link_config gpu_link = nvlink3();                // GPU <-> GPU, tensor-parallel baselines
+  link_config gpu_link = link_presets::nvlink3();  // GPU <-> GPU, tensor-parallel baselines
   host_cpu_config host = host_cpu_presets::i9_13900k();
   // GPU memory not available to weights: the CUDA context, cuBLAS workspace and activation
   // buffers. 1.5 GB: a CUDA 12 context with cuBLAS takes about 0.5-1 GB on Ada/Ampere (measured
   // by nvidia-smi on an idle process), plus decode activations and the KV staging buffer.
   bytes gpu_reserved = bytes(1.5e9);
-
-  // A100 SXM4 NVLink 3: 12 links x 50 GB/s = 600 GB/s total per GPU (NVIDIA A100 datasheet);
-  // latency 2 us per collective step (NCCL all-reduce latency floor on NVLink, nccl-tests).
-  static link_config nvlink3() {
-    return link_config{.name = "NVLink3", .bandwidth = bandwidth(600e9),
-                       .latency = seconds(2e-6), .energy_per_bit = joules(0.0)};
-  }
 
   void validate() const {
     gpu.validate();
@@ -52,9 +45,9 @@ struct hardware_config {
     host.validate();
     require_non_negative("hardware.gpu_reserved", gpu_reserved.value());
     if (gpu_reserved >= gpu.memory_capacity)
-      throw invalid_parameter("hardware.gpu_reserved", detail::to_text(gpu_reserved.value()),
+      throw invalid_parameter("hardware.gpu_reserved", to_text(gpu_reserved.value()),
                               "less than the GPU memory (" +
-                                  detail::to_text(gpu.memory_capacity.value()) + " B)");
+                                  to_text(gpu.memory_capacity.value()) + " B)");
   }
 };
 

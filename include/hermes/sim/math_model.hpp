@@ -16,8 +16,8 @@
 #include "hermes/core/error.hpp"
 #include "hermes/layer/attention.hpp"
 #include "hermes/layer/sparse_ffn.hpp"
+#include "hermes/core/model_shape.hpp"
 #include "hermes/map/home_masks.hpp"
-#include "hermes/model/shape.hpp"
 #include "hermes/sim/config.hpp"
 
 namespace hermes {
@@ -33,8 +33,8 @@ class math_model {
   static void require_fits(const model_shape& m) {
     const bytes need(m.params() * 4.0);
     if (need.value() > max_weight_bytes)
-      throw invalid_parameter("workload.mode = math for " + m.name, detail::to_text(need.value() / 1e9) + " GB of FP32 weights",
-                              "a model of at most " + detail::to_text(max_weight_bytes / 1e9) +
+      throw invalid_parameter("workload.mode = math for " + m.name, to_text(need.value() / 1e9) + " GB of FP32 weights",
+                              "a model of at most " + to_text(max_weight_bytes / 1e9) +
                                   " GB (use timing-only mode for larger models)");
   }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/text.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/sim/config.hpp"
 
@@ -25,12 +26,6 @@ struct memory_plan {
   bytes cold_for_neurons_each{};    // per cold device, memory left for neuron homes
   bytes cold_total_needed{};
 };
-
-inline std::string gigabytes(bytes b) {
-  const double gb = b.value() / 1e9;
-  std::string s = std::to_string(gb);
-  return s.substr(0, s.find('.') + 2) + " GB";
-}
 
 [[nodiscard]] inline memory_plan plan_split_memory(const workload_config& w, const hardware_config& h,
                                                    bytes cold_capacity, std::size_t cold_count) {

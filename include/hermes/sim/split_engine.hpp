@@ -26,7 +26,7 @@
 // layer shapes and the per-device neuron counts, nothing more, so a timing-only user never
 // includes the Kokkos math kernels; math_stages (sim/math_model.hpp) computes the same stages
 // with the real layers, which charge through the same functions, so both cost a layer
-// identically (workload.mode picks one in system/system_entry.hpp).
+// identically (workload.mode picks one in system/hermes_family.hpp, run_split).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -325,7 +325,7 @@ class split_run {
     exchange_.emplace(L_, pcie_id_, pcie_link_, D_);
 
     std::vector<device_index> cold;
-    for (std::size_t j = 0; j < D_; ++j) cold.push_back(dimm_device(j));
+    for (std::size_t j = 0; j < D_; ++j) cold.push_back(cold_device(j));
     ffn_opts_.weight_bytes_per_element = bpp_;
     ffn_opts_.activation_bytes_per_element = bpp_;
     ffn_opts_.merge_devices = cold;  // Sec IV-A.2 step 5: reduced on the cold devices
@@ -333,17 +333,17 @@ class split_run {
       return move(from, to, size, ready);
     };
     static_cast<sparse_cost_options&>(attn_opts_) = ffn_opts_;
-    attn_opts_.projection_device = gpu_device;  // Sec IV-A.2 step 3: dense projection on the GPU
+    attn_opts_.projection_device = hot_device;  // Sec IV-A.2 step 3: dense projection on the GPU
     attn_opts_.kv_bytes_per_element = bpp_;
     // KV head g's cache lives on cold device g mod D (the paper does not say how heads spread;
     // round robin keeps every DIMM's attention work equal when D divides the KV heads).
-    for (std::size_t g = 0; g < ashape_.kv_heads; ++g) attn_opts_.kv_head_home.push_back(dimm_device(g % D_));
+    for (std::size_t g = 0; g < ashape_.kv_heads; ++g) attn_opts_.kv_head_home.push_back(cold_device(g % D_));
   }
 
   // GPU <-> cold devices: the stage's PCIe exchange; between cold devices: the sender's link.
   seconds move(device_index from, device_index to, bytes size, seconds ready) {
     if (from == to) return ready;
-    if (from == gpu_device || to == gpu_device) return exchange_->transfer(to == gpu_device, size, ready);
+    if (from == hot_device || to == hot_device) return exchange_->transfer(to == hot_device, size, ready);
     return L_.charge(cold_link_ids_[from - 1], ready, cold_link_.transfer(size), "dimm_link");
   }
 
@@ -389,7 +389,7 @@ class split_run {
   // ---- prefill: the prompt on the GPU, missing weights streamed over PCIe (Sec IV-A.2) ----
   void prefill() {
     const std::size_t tokens = w_.batch * w_.input_len;
-    const ledger::resource_id gpu_id = devices_.resource(gpu_device);
+    const ledger::resource_id gpu_id = devices_.resource(hot_device);
     seconds layer_ready{};
     for (std::size_t l = 0; l < m_.layers; ++l) {
       // Weights of this layer not resident on the GPU: everything but its GPU copies and Wo.
@@ -413,7 +413,7 @@ class split_run {
     t_ = L_.makespan();
     r_.seconds_prefill = t_;
     r_.breakdown.prefill = t_;
-    for (std::size_t j = 0; j < D_; ++j) cold_busy_at_decode_.push_back(L_.resource(devices_.resource(dimm_device(j))).busy);
+    for (std::size_t j = 0; j < D_; ++j) cold_busy_at_decode_.push_back(L_.resource(devices_.resource(cold_device(j))).busy);
   }
 
   // ---- decode: every token through every layer stage ----
@@ -480,7 +480,7 @@ class split_run {
       // whatever the order.
       double* load = r_.window_loads.of(tok / s_.window, s);
       count_active_by_device(actual, placement_[s], homes_[s], active_per_device_);
-      for (std::size_t j = 0; j < D_; ++j) load[j] += static_cast<double>(active_per_device_[dimm_device(j)]);
+      for (std::size_t j = 0; j < D_; ++j) load[j] += static_cast<double>(active_per_device_[cold_device(j)]);
     }
     if (kind == layer_kind::attention) {
       const std::size_t pos = w_.input_len + tok;
@@ -523,7 +523,7 @@ class split_run {
     // The cold devices' balance over the decode: the busiest one's decode busy time over the mean.
     double busy_max = 0.0, busy_sum = 0.0;
     for (std::size_t j = 0; j < D_; ++j) {
-      const double busy = (L_.resource(devices_.resource(dimm_device(j))).busy - cold_busy_at_decode_[j]).value();
+      const double busy = (L_.resource(devices_.resource(cold_device(j))).busy - cold_busy_at_decode_[j]).value();
       busy_max = std::max(busy_max, busy);
       busy_sum += busy;
     }

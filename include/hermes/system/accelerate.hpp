@@ -24,16 +24,16 @@
 #include <vector>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/text.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
-#include "hermes/device/detail/config_checks.hpp"
 #include "hermes/device/device_set.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
-#include "hermes/system/baseline_report.hpp"
+#include "hermes/system/detail/baseline_report.hpp"
 #include "hermes/system/decoder_slice.hpp"
 
 namespace hermes {
@@ -47,7 +47,7 @@ struct accelerate_options {
 
   void validate() const {
     if (name.empty()) throw invalid_parameter("accelerate_options.name", "\"\"", "a non-empty name");
-    detail::require_fraction("accelerate_options.pageable_efficiency", pageable_efficiency);
+    require_fraction("accelerate_options.pageable_efficiency", pageable_efficiency);
   }
 };
 

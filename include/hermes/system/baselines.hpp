@@ -16,7 +16,7 @@
 #include "hermes/system/system_entry.hpp"
 #include "hermes/system/tensorrt_llm.hpp"
 
-namespace hermes::detail {
+namespace hermes {
 
 // The registry entries of the baselines, in the order reports list them.
 [[nodiscard]] inline std::vector<system_entry> baseline_entries() {
@@ -32,4 +32,4 @@ namespace hermes::detail {
   };
 }
 
-}  // namespace hermes::detail
+}  // namespace hermes

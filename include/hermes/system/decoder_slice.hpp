@@ -24,7 +24,7 @@
 #include "hermes/core/units.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/roofline.hpp"
-#include "hermes/model/shape.hpp"
+#include "hermes/core/model_shape.hpp"
 
 namespace hermes {
 

@@ -36,12 +36,12 @@
 #include <string_view>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/neuron_mask.hpp"
 #include "hermes/activation/token_masks.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/text.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
-#include "hermes/device/detail/config_checks.hpp"
 #include "hermes/device/device_set.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/host_cpu.hpp"
@@ -54,7 +54,7 @@
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
-#include "hermes/system/baseline_report.hpp"
+#include "hermes/system/detail/baseline_report.hpp"
 #include "hermes/system/decoder_slice.hpp"
 
 namespace hermes {
@@ -75,9 +75,9 @@ struct dejavu_options {
     if (name.empty()) throw invalid_parameter("dejavu_options.name", "\"\"", "a non-empty name");
     require_positive("dejavu_options.predictor_rank", predictor_rank);
     if (!(recall > 0.0 && recall <= 1.0))
-      throw invalid_parameter("dejavu_options.recall", detail::to_text(recall), "a value in (0, 1]");
+      throw invalid_parameter("dejavu_options.recall", to_text(recall), "a value in (0, 1]");
     if (!(precision > 0.0 && precision <= 1.0))
-      throw invalid_parameter("dejavu_options.precision", detail::to_text(precision), "a value in (0, 1]");
+      throw invalid_parameter("dejavu_options.precision", to_text(precision), "a value in (0, 1]");
   }
 };
 
@@ -96,7 +96,7 @@ struct dejavu_plan {
 // Deja Vu's released predictors and sparse kernels are for OPT; the Hermes paper runs it on the
 // OPT models only.
 [[nodiscard]] inline bool dejavu_supports(const model_shape& m) {
-  return m.name.size() >= 3 && detail::equals_ignoring_case(std::string_view(m.name).substr(0, 3), "OPT");
+  return m.name.size() >= 3 && equals_ignoring_case(std::string_view(m.name).substr(0, 3), "OPT");
 }
 
 [[nodiscard]] inline dejavu_plan plan_dejavu(const workload_config& w, const hardware_config& h,

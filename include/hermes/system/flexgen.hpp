@@ -43,7 +43,7 @@
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
-#include "hermes/system/baseline_report.hpp"
+#include "hermes/system/detail/baseline_report.hpp"
 #include "hermes/system/decoder_slice.hpp"
 
 namespace hermes {

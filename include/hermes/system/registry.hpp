@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/text.hpp"
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/baselines.hpp"
@@ -24,14 +25,6 @@
 #include "hermes/system/system_entry.hpp"
 
 namespace hermes {
-
-namespace detail {
-inline std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-}  // namespace detail
 
 // The Hermes family: one engine, different policies (Sec IV, V-A, V-C). Each function returns
 // the composition a name stands for; the entries below are what `hermes-sim --system` accepts.
@@ -100,7 +93,7 @@ inline const std::vector<system_entry>& all_systems() {
         "NDP-DIMMs without sparsity: FC layers on the GPU while they fit, else on the DIMMs"));
     s.push_back(split_entry(hermes_systems::host(),
         "Hermes scheduling with cold neurons on the host CPU (PowerInfer-style)"));
-    for (system_entry& baseline : detail::baseline_entries()) s.push_back(std::move(baseline));
+    for (system_entry& baseline : baseline_entries()) s.push_back(std::move(baseline));
     return s;
   }();
   return systems;
@@ -115,7 +108,7 @@ inline std::vector<std::string> system_names() {
 // The system called `name` (case-insensitive); an unknown name lists the valid ones.
 inline const system_entry& find_system(std::string_view name) {
   for (const auto& s : all_systems())
-    if (detail::lower(s.name) == detail::lower(name)) return s;
+    if (lower_case(s.name) == lower_case(name)) return s;
   std::string valid;
   for (const auto& s : all_systems()) valid += (valid.empty() ? "" : ", ") + s.name;
   throw invalid_parameter("system", std::string(name), "one of: " + valid);

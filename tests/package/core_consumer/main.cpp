@@ -28,11 +28,11 @@ int main(int argc, char** argv) {
     // the GPU, every 8th neuron active.
     const ffn_shape ffn = ffn_shape::of(find_model_preset("OPT-13B"));
     device_set devices(group<gpu>("gpu", 1, gpu_presets::rtx4090()),
-                       group<ndp_dimm>("dimm", 4, ndp_dimm_config::hermes_table2()));
+                       group<ndp_dimm>("dimm", 4, ndp_dimm_presets::hermes_table2()));
     ledger timing;
     devices.attach(timing);
-    layer_placement placement(ffn.neurons, dimm_device(0), gpu_device);
-    for (std::size_t i = 0; i < ffn.neurons; ++i) placement.home[i] = dimm_device(i % 4);
+    layer_placement placement(ffn.neurons, cold_device(0), hot_device);
+    for (std::size_t i = 0; i < ffn.neurons; ++i) placement.home[i] = cold_device(i % 4);
     for (std::size_t i = 0; i < 1024; ++i) placement.cached.set(i);
     neuron_mask active(ffn.neurons);
     for (std::size_t i = 0; i < ffn.neurons; i += 8) active.set(i);

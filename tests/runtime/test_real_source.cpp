@@ -14,7 +14,7 @@
 
 #include <sys/wait.h>
 
-#include "hermes/activation/real_model_source.hpp"
+#include "hermes/runtime/real_model_source.hpp"
 #include "hermes/activation/statistics.hpp"
 #include "hermes/activation/trace_file.hpp"
 

@@ -1,6 +1,7 @@
 #pragma once
 // Filling a sim_result for a baseline system the way the split engine fills it: the run's
 // identity, the capacity verdict, and throughput over the decode phase.
+// Internal to the baselines (accelerate, flexgen, dejavu, tensorrt_llm): include their headers.
 #include <cstddef>
 #include <string>
 #include <utility>

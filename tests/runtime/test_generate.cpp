@@ -15,9 +15,9 @@
 #include "hermes/model/generate.hpp"
 #include "hermes/model/llama2c.hpp"
 #include "hermes/model/tokenizer.hpp"
-#include "hermes/model/transformer.hpp"
-#include "llama2c_reference.hpp"
-#include "scratch_dir.hpp"
+#include "hermes/runtime/transformer.hpp"
+#include "../support/llama2c_reference.hpp"
+#include "../support/scratch_dir.hpp"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <random>
 #include <vector>
 
-#include "hermes/activation/mask_bits.hpp"
-#include "hermes/activation/neuron_mask.hpp"
+#include "hermes/core/mask_bits.hpp"
+#include "hermes/core/neuron_mask.hpp"
 
 using namespace hermes;
 

@@ -1,20 +1,27 @@
 #pragma once
 // Where the neurons of one layer live and which device computes each.
 //
-// Devices are numbered by the system that owns them; Hermes numbers the GPU 0 and the NDP-DIMMs
-// 1..D. Every neuron has exactly one home (the memory that stores it; in Hermes always a DIMM,
+// Devices are numbered by the system that owns them; a split system numbers its hot device
+// (Hermes' GPU) 0 and its cold devices (Hermes' NDP-DIMMs) 1..D. Every neuron has exactly one home (the memory that stores it; in Hermes always a DIMM,
 // which keeps every neuron). A neuron may additionally have a copy on the fast device (the
 // GPU's hot set); it is then computed there. Eviction of a copy is an overwrite, not a move.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
-#include "hermes/activation/neuron_mask.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/neuron_mask.hpp"
 
 namespace hermes {
 
 using device_index = std::uint16_t;
+
+// The device that holds the hot neurons' copies (the GPU in Hermes), and cold device j
+// (0-based; an NDP-DIMM in Hermes, the host CPU in Hermes-host) in a split system's numbering.
+inline constexpr device_index hot_device = 0;
+[[nodiscard]] constexpr device_index cold_device(std::size_t j) {
+  return static_cast<device_index>(j + 1);
+}
 
 struct layer_placement {
   std::vector<device_index> home;  // home[i]: the device storing neuron i

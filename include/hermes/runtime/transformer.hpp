@@ -22,7 +22,7 @@
 // Every neuron is computed in both placements (no predictor skips any), so both produce the
 // dense model's text; the placements differ in where the work runs and therefore in time.
 //
-// Two additive options make the model itself sparse (activation/real_model_source.hpp uses
+// Two additive options make the model itself sparse (runtime/real_model_source.hpp uses
 // them to record real activation traces):
 //   ffn_activation = relu_glu  swaps silu for relu on the same weights (the untrained form of a
 //                              ReLU-fied LLaMA, Mirzadeh et al. 2023 "ReLU Strikes Back"), so h
@@ -76,7 +76,7 @@ enum class llama2c_placement { dense, hetero };
 struct llama2c_system_options {
   llama2c_placement placement = llama2c_placement::dense;
   gpu_config gpu = gpu_presets::rtx4090();                      // hermes.md: RTX 4090
-  ndp_dimm_config dimm = ndp_dimm_config::hermes_table2();      // Table II
+  ndp_dimm_config dimm = ndp_dimm_presets::hermes_table2();      // Table II
   std::size_t dimms = 8;                                        // Table II: 8 NDP-DIMMs
   link_config pcie = link_presets::pcie4_x16();                 // Sec V-A: PCIe 4.0
   link_config dimm_link = link_presets::dimm_link();            // Sec IV-A: 25 GB/s DIMM-link
@@ -156,17 +156,17 @@ class llama2c_transformer {
     setup_ledger();
     const std::size_t neurons = c_.hidden_dim;
     if (opts_.placement == llama2c_placement::dense) {
-      ffn_placement_.assign(c_.n_layers, layer_placement(neurons, gpu_device, gpu_device));
-      attention_placement_.assign(c_.n_layers, layer_placement(c_.dim, gpu_device, gpu_device));
-      ffn_opts_.merge_devices = {gpu_device};
+      ffn_placement_.assign(c_.n_layers, layer_placement(neurons, hot_device, hot_device));
+      attention_placement_.assign(c_.n_layers, layer_placement(c_.dim, hot_device, hot_device));
+      ffn_opts_.merge_devices = {hot_device};
     } else {
       const auto activity = profile(ck, tok, opts_);
       ffn_placement_ = hetero_placement(activity, layer_kind::ffn);
       attention_placement_ = hetero_placement(activity, layer_kind::attention);
       ffn_opts_.merge_devices.clear();
-      for (std::size_t j = 0; j < opts_.dimms; ++j) ffn_opts_.merge_devices.push_back(dimm_device(j));
+      for (std::size_t j = 0; j < opts_.dimms; ++j) ffn_opts_.merge_devices.push_back(cold_device(j));
       for (std::size_t g = 0; g < c_.n_kv_heads; ++g)
-        attention_opts_.kv_head_home.push_back(dimm_device(g % opts_.dimms));
+        attention_opts_.kv_head_home.push_back(cold_device(g % opts_.dimms));
     }
     ffn_mask_ = neuron_mask(neurons);
     channel_mask_ = neuron_mask(c_.dim);
@@ -177,7 +177,7 @@ class llama2c_transformer {
       return move(from, to, size, ready);
     };
     static_cast<sparse_cost_options&>(attention_opts_) = ffn_opts_;
-    attention_opts_.projection_device = gpu_device;
+    attention_opts_.projection_device = hot_device;
     attention_opts_.kv_bytes_per_element = 4.0;
     all_neurons_ = neuron_mask(neurons);
     all_neurons_.fill();
@@ -217,7 +217,7 @@ class llama2c_transformer {
     w.chunks = c_.vocab_size;
     w.cols = dim;
     w.bytes_per_element = 4.0;
-    devices_.charge_gemv(timing_, gpu_device, t, w, "classifier");
+    devices_.charge_gemv(timing_, hot_device, t, w, "classifier");
     Kokkos::deep_copy(logits_host_, Kokkos::subview(logits_, 0, Kokkos::ALL));
     return std::span<float>(logits_host_.data(), logits_host_.extent(0));
   }
@@ -386,13 +386,13 @@ class llama2c_transformer {
       dimm_link_ids_.push_back(
           timing_.add_resource("dimm_link" + std::to_string(j), resource_kind::link));
   }
-  [[nodiscard]] ledger::resource_id gpu_id() const { return devices_.resource(gpu_device); }
+  [[nodiscard]] ledger::resource_id gpu_id() const { return devices_.resource(hot_device); }
 
   // Intermediate results between devices: GPU <-> DIMM over PCIe, DIMM -> DIMM over the
   // sending DIMM's DIMM-link.
   seconds move(device_index from, device_index to, bytes size, seconds ready) {
     if (from == to) return ready;
-    if (from != gpu_device && to != gpu_device)
+    if (from != hot_device && to != hot_device)
       return timing_.charge(dimm_link_ids_[from - 1], ready, dimm_link_.transfer(size), "dimm_link");
     return timing_.charge(pcie_id_, ready, pcie_.transfer(size), "pcie");
   }
@@ -402,7 +402,7 @@ class llama2c_transformer {
     v.elements = elements;
     v.flops_per_element = 3.0;  // square, accumulate, scale
     v.bytes_per_element = 4.0;
-    return devices_.charge_vector_op(timing_, gpu_device, ready, v, stage);
+    return devices_.charge_vector_op(timing_, hot_device, ready, v, stage);
   }
 
   // The FFN of layer l on xb_ into ffn_out_, through the library layer; returns when its
@@ -411,7 +411,7 @@ class llama2c_transformer {
     const bytes activation(static_cast<double>(c_.dim) * 4.0);
     seconds start = ready;
     // The DIMMs compute with the normalised input too: it crosses PCIe once (broadcast).
-    if (opts_.placement == llama2c_placement::hetero) start = move(gpu_device, dimm_device(0), activation, ready);
+    if (opts_.placement == llama2c_placement::hetero) start = move(hot_device, cold_device(0), activation, ready);
     const typename sparse_ffn<ExecSpace>::const_matrix x(xb_);
     const bool thresholded = tracking_masks_ && !sparsity_.ffn_threshold.empty();
     const neuron_mask* active = &all_neurons_;
@@ -429,7 +429,7 @@ class llama2c_transformer {
       else if (!sparsity_.skip) threshold_mask(ffn_[l].activations(), sparsity_.ffn_threshold[l], ffn_mask_);
       if (thresholded) step_masks_.mask(l, layer_kind::ffn) = ffn_mask_;
     }
-    return detail::fetch_merged(ffn_opts_, gpu_device, activation, timing.end);
+    return fetch_merged(ffn_opts_, hot_device, activation, timing.end);
   }
 
   // The attention block of layer l on xb_ into xb2_, through the library layer; returns when
@@ -438,7 +438,7 @@ class llama2c_transformer {
     const bytes activation(static_cast<double>(c_.dim) * 4.0);
     seconds start = ready;
     if (opts_.placement == llama2c_placement::hetero)
-      start = move(gpu_device, dimm_device(0), activation, ready);
+      start = move(hot_device, cold_device(0), activation, ready);
     const bool skip = tracking_masks_ && sparsity_.skip && !sparsity_.attention_threshold.empty();
     const auto timing = attention_[l].forward(
         typename attention<ExecSpace>::const_matrix(xb_), xb2_, pos, skip ? channel_mask_ : all_channels_,
