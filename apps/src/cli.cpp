@@ -387,14 +387,14 @@ inline void print_table(std::ostream& out, const sim_config& c, const std::vecto
       {"  host CPU compute", sec([](const sim_result& r) { return r.breakdown.host_compute; })},
       {"  PCIe activations", sec([](const sim_result& r) { return r.breakdown.pcie; })},
       {"  PCIe weights", sec([](const sim_result& r) { return r.breakdown.pcie_weights; })},
-      {"  DIMM-link", sec([](const sim_result& r) { return r.breakdown.dimm_link; })},
+      {"  DIMM-link", sec([](const sim_result& r) { return r.breakdown.cold_link; })},
       {"  sync (PCIe latency)", sec([](const sim_result& r) { return r.breakdown.sync; })},
       {"  predictor (host)", sec([](const sim_result& r) { return r.breakdown.predictor; })},
       {"  prefill phase", sec([](const sim_result& r) { return r.breakdown.prefill; })},
       {"DIMM load imbalance",
        [](const sim_result& r) -> cell {
          if (r.dimms == 0) return std::nullopt;  // a system without NDP-DIMMs
-         return to_text(r.dimm_load_imbalance, 3);
+         return to_text(r.cold_load_imbalance, 3);
        }},
       {"predictor accuracy (%)",
        [](const sim_result& r) -> cell {

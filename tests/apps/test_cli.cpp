@@ -253,7 +253,7 @@ TEST_CASE("cli: --json is one object with the side-by-side runs in \"baselines\"
                           "breakdown", "supported", "reason"})
       CHECK(r.contains(k));
     CHECK(r["breakdown"].is_object());
-    for (const char* k : {"gpu_compute", "near_memory_compute", "host_compute", "pcie", "dimm_link", "sync", "predictor", "prefill"})
+    for (const char* k : {"gpu_compute", "near_memory_compute", "host_compute", "pcie", "cold_link", "sync", "predictor", "prefill"})
       CHECK(r["breakdown"].contains(k));
   };
   check_shape(j);

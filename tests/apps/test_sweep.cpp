@@ -120,7 +120,7 @@ TEST_CASE("sweep: the CSV has a header and one row per point, unsupported and fa
                                             "batch", "input_len", "output_len", "supported", "reason"};
   CHECK(std::vector<std::string>(header.begin(), header.begin() + 10) == leading);
   for (const char* c : {"tokens_per_second", "seconds_prefill", "seconds_decode", "breakdown_gpu_compute",
-                        "breakdown_pcie", "breakdown_sync", "dimm_load_imbalance", "prediction_accuracy",
+                        "breakdown_pcie", "breakdown_sync", "cold_load_imbalance", "prediction_accuracy",
                         "placement_gap"})
     CHECK(std::find(header.begin(), header.end(), c) != header.end());
 

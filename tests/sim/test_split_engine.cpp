@@ -25,7 +25,7 @@ TEST_CASE("split engine: Hermes runs and reports a consistent result", "[sim][he
   CHECK(r.breakdown.near_memory_compute >= r.breakdown.near_memory_compute_mean);
   CHECK(r.breakdown.pcie > 0_s);
   CHECK(r.breakdown.sync > 0_s);
-  CHECK(r.dimm_load_imbalance >= 1.0);
+  CHECK(r.cold_load_imbalance >= 1.0);
   REQUIRE(r.has_prediction);
   CHECK(r.prediction_accuracy > 0.5);
   CHECK(r.prediction_accuracy <= 1.0);
@@ -142,7 +142,7 @@ TEST_CASE("split engine: Hermes-host computes the cold neurons on the CPU", "[si
   const auto host = run_system("Hermes-host", tiny_workload(), small_gpu());
   REQUIRE(host.supported);
   CHECK(host.dimms == 0);
-  CHECK(host.breakdown.dimm_link == 0_s);
+  CHECK(host.breakdown.cold_link == 0_s);
   CHECK(host.neurons_remapped == 0);
 }
 

@@ -628,13 +628,13 @@ inline std::string describe_run(const sim_result& r) {
       {"busiest " + std::string(r.dimms > 0 ? "NDP-DIMM" : "host CPU"),
        (r.dimms > 0 ? b.near_memory_compute : b.host_compute).value()},
       {"PCIe (activations + weights)", (b.pcie + b.pcie_weights).value()},
-      {"DIMM-link", b.dimm_link.value()},
+      {"DIMM-link", b.cold_link.value()},
       {"host predictor", b.predictor.value()}};
   os << "; busy over the run: GPU " << significant_text(b.gpu_compute.value()) << " s, busiest DIMM " << significant_text(b.near_memory_compute.value())
      << " s (mean " << significant_text(b.near_memory_compute_mean.value()) << " s), host " << significant_text(b.host_compute.value())
      << " s, PCIe activations " << significant_text(b.pcie.value())
      << " s (of it latency " << significant_text(b.sync.value()) << " s), PCIe weights " << significant_text(b.pcie_weights.value())
-     << " s, DIMM-link " << significant_text(b.dimm_link.value()) << " s, predictor " << significant_text(b.predictor.value()) << " s";
+     << " s, DIMM-link " << significant_text(b.cold_link.value()) << " s, predictor " << significant_text(b.predictor.value()) << " s";
   const auto top = std::max_element(busy.begin(), busy.end(), [](const auto& a, const auto& c) { return a.second < c.second; });
   if (top->second > 0.0) os << "; bottleneck: " << top->first;
   if (r.has_prediction)
@@ -866,7 +866,7 @@ inline measurement ablation_row(run_cache& runs, const std::string& model, const
     os << r.system << " MLP " << significant_text(ms(r.mlp_latency_per_token)) << " ms/token (attention stages "
        << significant_text(ms(r.attention_latency_per_token)) << " ms), busiest DIMM busy " << significant_text(r.breakdown.near_memory_compute.value())
        << " s vs mean " << significant_text(r.breakdown.near_memory_compute_mean.value()) << " s (decode imbalance "
-       << significant_text(r.dimm_load_imbalance, 3) << "), GPU busy " << significant_text(r.breakdown.gpu_compute.value()) << " s, "
+       << significant_text(r.cold_load_imbalance, 3) << "), GPU busy " << significant_text(r.breakdown.gpu_compute.value()) << " s, "
        << r.hot_neurons_promoted << " hot neurons promoted, " << r.neurons_remapped << " neurons remapped";
     if (r.has_prediction)
       os << ", FFN recall " << significant_text(100 * r.ffn_recall) << "% at predicted density " << significant_text(100 * r.ffn_predicted_density)
@@ -1237,7 +1237,7 @@ inline std::vector<figure> make_figures(run_cache& runs, const reproduce_options
         {"mean DIMM", [](const sim_result& r) { return r.breakdown.near_memory_compute_mean.value(); }},
         {"PCIe activations", [](const sim_result& r) { return r.breakdown.pcie.value(); }},
         {"PCIe weights", [](const sim_result& r) { return r.breakdown.pcie_weights.value(); }},
-        {"DIMM-link", [](const sim_result& r) { return r.breakdown.dimm_link.value(); }},
+        {"DIMM-link", [](const sim_result& r) { return r.breakdown.cold_link.value(); }},
         {"host predictor", [](const sim_result& r) { return r.breakdown.predictor.value(); }}};
     std::ostringstream d, t;
     d << "# model";

@@ -28,7 +28,7 @@ namespace hermes {
   j["breakdown"] = b;
   j["attention_latency_per_token"] = r.attention_latency_per_token.value();
   j["mlp_latency_per_token"] = r.mlp_latency_per_token.value();
-  j["dimm_load_imbalance"] = r.dimm_load_imbalance;
+  j["cold_load_imbalance"] = r.cold_load_imbalance;
   if (r.has_prediction) {
     j["prediction"] = {{"accuracy", r.prediction_accuracy},   {"recall", r.prediction_recall},
                        {"precision", r.prediction_precision}, {"predicted_density", r.predicted_density},

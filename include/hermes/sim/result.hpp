@@ -23,7 +23,7 @@ struct time_breakdown {
   seconds host_compute{};              // the busiest host CPU, its predictor work not counted
   seconds pcie{};                      // link busy exchanging activations (Hermes: 2 x T_sync per layer)
   seconds pcie_weights{};              // link busy moving weights (offloading, hot-neuron copies, KV)
-  seconds dimm_link{};                 // busy of the links between cold devices, summed (merges, remapping)
+  seconds cold_link{};                 // busy of the links between cold devices (DIMM-links), summed: merges, remapping
   seconds sync{};                      // fixed per-transfer latency of the exchanges (or all-reduces)
   seconds predictor{};                 // the activation predictor, on whichever resource runs it
   seconds prefill{};                   // wall time of the prefill phase
@@ -35,7 +35,7 @@ struct time_breakdown {
             {"host_compute", host_compute.value()},
             {"pcie", pcie.value()},
             {"pcie_weights", pcie_weights.value()},
-            {"dimm_link", dimm_link.value()},
+            {"cold_link", cold_link.value()},
             {"sync", sync.value()},
             {"predictor", predictor.value()},
             {"prefill", prefill.value()}};
@@ -69,7 +69,7 @@ inline void read_breakdown(const ledger& l, time_breakdown& b) {
       case resource_kind::link:
         b.pcie += r.stage_busy(stages::activations);
         for (std::string_view s : stages::weight_stages) b.pcie_weights += r.stage_busy(s);
-        for (std::string_view s : stages::cold_link_stages) b.dimm_link += r.stage_busy(s);
+        for (std::string_view s : stages::cold_link_stages) b.cold_link += r.stage_busy(s);
         break;
       case resource_kind::memory: break;
     }
@@ -127,7 +127,7 @@ struct sim_result {
   seconds mlp_latency_per_token{};
 
   // NDP-DIMM load balance during decode: busiest DIMM's busy time / mean DIMM busy time.
-  double dimm_load_imbalance = 0.0;
+  double cold_load_imbalance = 0.0;
 
   // Predictor quality over the decode (empty for dense systems).
   bool has_prediction = false;

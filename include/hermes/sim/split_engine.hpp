@@ -527,7 +527,7 @@ class split_run {
       busy_max = std::max(busy_max, busy);
       busy_sum += busy;
     }
-    r_.dimm_load_imbalance = busy_sum > 0.0 ? busy_max * static_cast<double>(D_) / busy_sum : 1.0;
+    r_.cold_load_imbalance = busy_sum > 0.0 ? busy_max * static_cast<double>(D_) / busy_sum : 1.0;
     r_.breakdown.sync = exchange_->sync_latency();
     if constexpr (predicts) record_prediction(r_, metrics_, predictor.table_bytes());
   }
