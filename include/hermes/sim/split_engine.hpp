@@ -32,7 +32,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -207,11 +206,7 @@ class placement_memo {
  private:
   static std::uint64_t hash(const placement_problem& p, std::uint64_t mapper_key) {
     std::uint64_t h = 0xcbf29ce484222325ULL ^ mapper_key;
-    auto mix = [&](double v) {
-      std::uint64_t bits;
-      std::memcpy(&bits, &v, sizeof bits);
-      for (int b = 0; b < 8; ++b) h = (h ^ ((bits >> (8 * b)) & 0xFF)) * 0x100000001b3ULL;
-    };
+    const auto mix = [&](double v) { h = mix_key(h, v); };  // FNV-1a, as the mappers' keys
     mix(p.sync_time.value());
     mix(p.gpu_capacity.value());
     mix(p.dimm_capacity.value());
@@ -266,7 +261,7 @@ class split_run {
         fshape_(ffn_shape::of(w.model)), bpp_(w.model.bytes_per_param),
         attn_neuron_bytes_(static_cast<double>(ashape_.chunk_elements()) * bpp_),
         ffn_neuron_bytes_(static_cast<double>(fshape_.chunk_elements()) * bpp_),
-        gpu_policy_(h.gpu), cold_policy_(cold.config), pcie_link_(h.pcie), cold_link_(h.dimm_link),
+        gpu_policy_(h.gpu), cold_policy_(cold.config), host_policy_(h.host), pcie_link_(h.pcie), cold_link_(h.dimm_link),
         devices_(group<gpu>("gpu", 1, h.gpu),
                  group<Cold>(std::string(device_traits<Cold>::prefix), std::max<std::size_t>(1, D_), cold.config)) {}
 
@@ -284,7 +279,7 @@ class split_run {
     batch_activations acts(w_);
     const activation_trace profile = acts.profile_trace();
     r_.host_seconds_activations += seconds_since(t_host);
-    place(acts.layout(), profile);
+    place(profile);
     Predictor predictor = s_.make_predictor(predictor_context{acts.layout(), w_, acts});
     t_host = host_clock::now();
     const activation_trace prompt = acts.prompt_union();
@@ -348,7 +343,7 @@ class split_run {
   }
 
   // ---- offline placement (Sec IV-B) from the profile ----
-  void place(const trace_layout&, const activation_trace& profile) {
+  void place(const activation_trace& profile) {
     const auto t_host = host_clock::now();
     const std::size_t ref_attn = std::max<std::size_t>(1, ashape_.neurons() / 10);
     const std::size_t ref_ffn = std::max<std::size_t>(1, fshape_.neurons / 10);
@@ -469,7 +464,7 @@ class split_run {
       predictor.predict(req, pred_);
       // The host evaluates the predictor for this layer while the previous one runs.
       L_.charge(host_id_, ready,
-                host_cpu(h_.host).vector_op(predictor_host_work(predictor, actual.size(), layout_neurons(truth))),
+                host_policy_.vector_op(predictor_host_work(predictor, actual.size(), layout_neurons(truth))),
                 "predictor");
       metrics_.add(kind, pred_.active, actual);
       computed = &pred_.active;
@@ -543,6 +538,7 @@ class split_run {
   const bytes attn_neuron_bytes_, ffn_neuron_bytes_;
   const gpu gpu_policy_;
   const Cold cold_policy_;
+  const host_cpu host_policy_;  // evaluates the predictor
   const link pcie_link_, cold_link_;
   devices_type devices_;
   ledger L_;
