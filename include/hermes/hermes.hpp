@@ -6,6 +6,7 @@
 // (the Hermes family's parts and the system registry, whose Hermes entries place with CBC).
 // hermes/all.hpp includes everything.
 #include "hermes/core/concepts.hpp"
+#include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
