@@ -59,3 +59,38 @@ TEST_CASE("frequency_profile: bad CSV input names the line and the problem", "[a
   CHECK_THROWS_WITH(read(header + "0,attention,0,0.5\n", one), Catch::Contains("ffn neuron 0 is missing"));
   CHECK_THROWS_WITH(read(""), Catch::Contains("empty"));
 }
+
+TEST_CASE("frequency_profile: a CSV cannot make the reader allocate what its rows do not cover", "[activation][profile]") {
+  using Catch::Contains;
+  // One row naming neuron 10^12 (or layer 10^12) would otherwise size a layout of 10^12
+  // neurons before "missing" is found.
+  CHECK_THROWS_WITH(read(header + "0,ffn,1000000000000,0.5\n"),
+                    Contains("p.csv:2") && Contains("neuron 1000000000000 is beyond what 33554432 rows"));
+  CHECK_THROWS_WITH(read(header + "1000000000000,ffn,0,0.5\n"), Contains("layer 1000000000000"));
+  // 2^64 - 1 + 1 must not wrap to an empty layout.
+  CHECK_THROWS_WITH(read(header + "18446744073709551615,ffn,0,0.5\n"), Contains("layer 18446744073709551615"));
+  // Below the row cap, but more neurons than rows: refused before the layout is allocated.
+  CHECK_THROWS_WITH(read(header + "0,attention,0,0.5\n30000000,ffn,20000000,0.5\n"),
+                    Contains("only 2 rows: every neuron needs a row"));
+}
+
+TEST_CASE("frequency_profile: CSV messages quote at most 60 characters of a value", "[activation][profile]") {
+  const std::string big(100000, '7');
+  const auto message = [](const std::string& text) {
+    try {
+      (void)read(text);
+    } catch (const error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  for (const std::string& text : {big + "\n", header + big + ",ffn,0,0.5\n", header + "0," + big + ",0,0.5\n",
+                                  header + "0,ffn," + big + "x,0.5\n", header + "0,ffn,0," + big + "\n",
+                                  header + "0,ffn,0,0." + big + "x\n"}) {
+    const std::string m = message(text);
+    CHECK(m.size() < 200);
+    CHECK_THAT(m, Catch::Contains("..."));
+  }
+  // A line of commas is counted, not split into a million fields.
+  CHECK_THAT(message(header + std::string(1000000, ',') + "\n"), Catch::Contains("1000001 fields"));
+}
