@@ -94,3 +94,13 @@ TEST_CASE("frequency_profile: CSV messages quote at most 60 characters of a valu
   // A line of commas is counted, not split into a million fields.
   CHECK_THAT(message(header + std::string(1000000, ',') + "\n"), Catch::Contains("1000001 fields"));
 }
+
+TEST_CASE("frequency_profile: fuzzer finding, a row's layer index sized a 3.6 GB layout", "[activation][profile]") {
+  // Found by fuzz/fuzz_frequency_csv against the reader before issue #14's caps: out of memory
+  // (malloc of 3651854496 bytes) for a 238-byte file.
+  const std::string file =
+      "layer,kind,neuron,frequency\n0,attention,0,0.9649975950146618\n0,attention,1,0.9246633556616722303956\n"
+      "0,ffn,3,1.0\n1,attention,0,0.0\n1,attention,1,1.0\n1,attention,2,0.776\n76080301,ffn,0,0.7527291892533396\n"
+      "1,ffn,1,0.0\n1,ffn,2,1.0\n0,ffn,3,1.0\n";
+  CHECK_THROWS_WITH(read(file), Catch::Contains("p.csv:8: layer 76080301 is beyond what 33554432 rows"));
+}
