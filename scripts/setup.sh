@@ -3,7 +3,7 @@
 # the project into build/ (or $HERMES_BUILD_DIR). Idempotent; run as root on a fresh machine.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-packages=(cmake g++ clang pkg-config libeigen3-dev libtrilinos-kokkos-dev libboost-dev catch2
+packages=(cmake g++ clang libclang-rt-14-dev pkg-config libeigen3-dev libtrilinos-kokkos-dev libboost-dev catch2
           libbenchmark-dev coinor-libcbc-dev nlohmann-json3-dev gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do

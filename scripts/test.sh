@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: set up, build, run every test; then the same suite again built with
-# AddressSanitizer + UndefinedBehaviorSanitizer (and Kokkos bounds checks).
+# AddressSanitizer + UndefinedBehaviorSanitizer (and Kokkos bounds checks); then the input
+# readers' libFuzzer targets (fuzz/), each for a bounded time. HERMES_SKIP_SANITIZERS=1 and
+# HERMES_SKIP_FUZZ=1 skip those passes; HERMES_FUZZ_SECONDS sets each fuzzer's time (20).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=${HERMES_JOBS:-$(nproc)}
@@ -18,4 +20,43 @@ if [ "${HERMES_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build "$san" -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$san" -j "$jobs" --output-on-failure -LE slow
+fi
+if [ "${HERMES_SKIP_FUZZ:-0}" != 1 ]; then
+  # The readers' fuzzers (fuzz/CMakeLists.txt), built by clang with libFuzzer + ASan + UBSan in
+  # their own build; each runs for a bounded time on a copy of its seed corpus, $jobs at a
+  # time. Any crash, leak, timeout or non-hermes exception fails the pass; the input that
+  # caused it is kept in $fuzz/artifacts/<reader>/ (rerun: $fuzz/fuzz/fuzz_<reader> FILE).
+  fuzz=${HERMES_FUZZ_BUILD_DIR:-$root/build-fuzz}
+  seconds=${HERMES_FUZZ_SECONDS:-20}
+  CC=clang CXX=clang++ cmake -S "$root" -B "$fuzz" -DCMAKE_BUILD_TYPE=Release -DHERMES_FUZZ=ON \
+        -DHERMES_BUILD_TESTS=OFF -DHERMES_BUILD_BENCHMARKS=OFF -DHERMES_BUILD_EXAMPLES=OFF \
+        -DHERMES_HEADER_CHECK=OFF >/dev/null
+  cmake --build "$fuzz" -j "$jobs" --target hermes_fuzzers
+  readers=(tokenizer checkpoint trace frequency_csv config_json)
+  run_fuzzer() {
+    local r=$1 extra=()
+    [ "$r" = checkpoint ] && extra=(-max_len=4096)  # a valid checkpoint matches its header exactly
+    rm -rf "$fuzz/corpus/$r"
+    mkdir -p "$fuzz/corpus/$r" "$fuzz/artifacts/$r"
+    cp "$root/fuzz/corpus/$r/"* "$fuzz/corpus/$r/"
+    if "$fuzz/fuzz/fuzz_$r" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 "${extra[@]}" \
+         -artifact_prefix="$fuzz/artifacts/$r/" "$fuzz/corpus/$r" >"$fuzz/artifacts/$r.log" 2>&1; then
+      echo "fuzz_$r: $(grep -o 'Done [0-9]* runs' "$fuzz/artifacts/$r.log" || echo done), no finding"
+    else
+      echo "fuzz_$r: FINDING (log: $fuzz/artifacts/$r.log, input: $fuzz/artifacts/$r/)" >&2
+      tail -n 40 "$fuzz/artifacts/$r.log" >&2
+      return 1
+    fi
+  }
+  failed=0 pids=()
+  for r in "${readers[@]}"; do
+    run_fuzzer "$r" &
+    pids+=($!)
+    if ((${#pids[@]} >= jobs)); then
+      wait "${pids[0]}" || failed=1
+      pids=("${pids[@]:1}")
+    fi
+  done
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  ((failed == 0)) || { echo "the fuzz pass found crashes (above)" >&2; exit 1; }
 fi

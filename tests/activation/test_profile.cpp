@@ -59,3 +59,48 @@ TEST_CASE("frequency_profile: bad CSV input names the line and the problem", "[a
   CHECK_THROWS_WITH(read(header + "0,attention,0,0.5\n", one), Catch::Contains("ffn neuron 0 is missing"));
   CHECK_THROWS_WITH(read(""), Catch::Contains("empty"));
 }
+
+TEST_CASE("frequency_profile: a CSV cannot make the reader allocate what its rows do not cover", "[activation][profile]") {
+  using Catch::Contains;
+  // One row naming neuron 10^12 (or layer 10^12) would otherwise size a layout of 10^12
+  // neurons before "missing" is found.
+  CHECK_THROWS_WITH(read(header + "0,ffn,1000000000000,0.5\n"),
+                    Contains("p.csv:2") && Contains("neuron 1000000000000 is beyond what 33554432 rows"));
+  CHECK_THROWS_WITH(read(header + "1000000000000,ffn,0,0.5\n"), Contains("layer 1000000000000"));
+  // 2^64 - 1 + 1 must not wrap to an empty layout.
+  CHECK_THROWS_WITH(read(header + "18446744073709551615,ffn,0,0.5\n"), Contains("layer 18446744073709551615"));
+  // Below the row cap, but more neurons than rows: refused before the layout is allocated.
+  CHECK_THROWS_WITH(read(header + "0,attention,0,0.5\n30000000,ffn,20000000,0.5\n"),
+                    Contains("only 2 rows: every neuron needs a row"));
+}
+
+TEST_CASE("frequency_profile: CSV messages quote at most 60 characters of a value", "[activation][profile]") {
+  const std::string big(100000, '7');
+  const auto message = [](const std::string& text) {
+    try {
+      (void)read(text);
+    } catch (const error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  for (const std::string& text : {big + "\n", header + big + ",ffn,0,0.5\n", header + "0," + big + ",0,0.5\n",
+                                  header + "0,ffn," + big + "x,0.5\n", header + "0,ffn,0," + big + "\n",
+                                  header + "0,ffn,0,0." + big + "x\n"}) {
+    const std::string m = message(text);
+    CHECK(m.size() < 200);
+    CHECK_THAT(m, Catch::Contains("..."));
+  }
+  // A line of commas is counted, not split into a million fields.
+  CHECK_THAT(message(header + std::string(1000000, ',') + "\n"), Catch::Contains("1000001 fields"));
+}
+
+TEST_CASE("frequency_profile: fuzzer finding, a row's layer index sized a 3.6 GB layout", "[activation][profile]") {
+  // Found by fuzz/fuzz_frequency_csv against the reader before issue #14's caps: out of memory
+  // (malloc of 3651854496 bytes) for a 238-byte file.
+  const std::string file =
+      "layer,kind,neuron,frequency\n0,attention,0,0.9649975950146618\n0,attention,1,0.9246633556616722303956\n"
+      "0,ffn,3,1.0\n1,attention,0,0.0\n1,attention,1,1.0\n1,attention,2,0.776\n76080301,ffn,0,0.7527291892533396\n"
+      "1,ffn,1,0.0\n1,ffn,2,1.0\n0,ffn,3,1.0\n";
+  CHECK_THROWS_WITH(read(file), Catch::Contains("p.csv:8: layer 76080301 is beyond what 33554432 rows"));
+}

@@ -150,3 +150,44 @@ TEST_CASE("trace file: each corruption is rejected with what and where", "[activ
     CHECK_THROWS_MATCHES(load_trace(dir), hermes::error, Catch::Message("load_trace: " + dir + " is a directory, not a trace file"));
   }
 }
+
+TEST_CASE("trace file: header sizes beyond the documented caps are refused", "[activation][trace_file]") {
+  // A header alone (no tokens) announcing 10^12 neurons would give a trace whose frequency
+  // profile needs 8 TB: the shape is refused at its own byte.
+  const auto header = [](std::uint64_t layers, std::uint64_t attention, std::uint64_t ffn, std::uint64_t tokens) {
+    activation_trace t(trace_layout{1, 1, 1});
+    auto b = encode_trace(t);  // 0 tokens: header + checksum
+    for (int i = 0; i < 8; ++i) {
+      b[16 + static_cast<std::size_t>(i)] = static_cast<unsigned char>(layers >> (8 * i));
+      b[24 + static_cast<std::size_t>(i)] = static_cast<unsigned char>(attention >> (8 * i));
+      b[32 + static_cast<std::size_t>(i)] = static_cast<unsigned char>(ffn >> (8 * i));
+      b[40 + static_cast<std::size_t>(i)] = static_cast<unsigned char>(tokens >> (8 * i));
+    }
+    restamp(b);
+    return b;
+  };
+  SECTION("10^12 FFN neurons") {
+    const auto e = failure(header(1, 1, 1000000000000ull, 0));
+    CHECK(e.failed_check() == check::shape);
+    CHECK(e.byte_offset() == 32);
+    CHECK_THAT(e.what(), Catch::Contains("FFN neurons = 1000000000000 at byte 32") && Catch::Contains("at most 16777216"));
+  }
+  SECTION("2^64 - 1 attention neurons (ceil(n / 64) must not wrap)") {
+    const auto e = failure(header(1, ~0ull, 1, 1));
+    CHECK(e.failed_check() == check::shape);
+    CHECK(e.byte_offset() == 24);
+  }
+  SECTION("2^64 - 1 layers") {
+    CHECK(failure(header(~0ull, 1, 1, 0)).byte_offset() == 16);
+  }
+  SECTION("each count within its cap, their product beyond") {
+    const auto e = failure(header(4096, 1u << 24, 1u << 24, 0));
+    CHECK(e.failed_check() == check::shape);
+    CHECK_THAT(e.what(), Catch::Contains("layers x (attention + FFN neurons)") && Catch::Contains("at most 33554432"));
+  }
+  SECTION("the largest shape within the caps, with no tokens, is read") {
+    const auto t = decode_trace(header(1, 1u << 24, (1u << 25) - (1u << 24), 0));
+    CHECK(t.tokens() == 0);
+    CHECK(t.layout().ffn_neurons == (1u << 24));
+  }
+}

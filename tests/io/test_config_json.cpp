@@ -2,6 +2,7 @@
 // errors a bad file gets (the JSON pointer of the offending value, unknown keys, wrong types).
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <string>
 
@@ -250,5 +251,88 @@ TEST_CASE("config JSON: files", "[sim][config_json]") {
     std::ofstream(path) << R"({"hardware": {"host": {"memory_bandwidth_Bps": -1}}})";
     CHECK_THROWS_WITH(hermes::read_config_file(path),
                       Catch::StartsWith(path + ": /hardware/host/memory_bandwidth_Bps: -1 (a number) is invalid"));
+  }
+}
+
+TEST_CASE("config JSON: nesting is capped while parsing", "[sim][config_json]") {
+  const auto parse_error = [](const std::string& text) {
+    try {
+      (void)hermes::parse_config_text(text, "config.json");
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  const auto nested = [](std::size_t levels, const std::string& open, const std::string& close) {
+    std::string s;
+    for (std::size_t i = 0; i < levels; ++i) s += open;
+    s += "1";
+    for (std::size_t i = 0; i < levels; ++i) s += close;
+    return s;
+  };
+  // 64 levels parse (then fail as a configuration, which is not the parser's business).
+  CHECK(parse_error(nested(64, "[", "]")) == "(no error)");
+  CHECK(parse_error(nested(63, "{\"a\":", "}")) == "(no error)");
+  CHECK(parse_error("{\"x\": " + nested(63, "[", "]") + "}") == "(no error)");
+  // One more is refused at the pointer of the container that is too deep.
+  CHECK_THAT(parse_error(nested(65, "[", "]")),
+             Catch::StartsWith("config.json: /0/0/0") && Catch::Contains("nested deeper than 64 levels"));
+  CHECK_THAT(parse_error("{\"x\": " + nested(64, "[", "]") + "}"), Catch::Contains("/x/0/0"));
+  // Half a million levels neither overflow the stack nor take long: the parse stops at 65.
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THAT(parse_error(nested(500000, "[", "]")), Catch::Contains("nested deeper than 64 levels"));
+  CHECK_THAT(parse_error(std::string(500000, '[')), Catch::Contains("nested deeper than 64 levels"));
+  CHECK_THAT(parse_error(nested(500000, "{\"a\":", "}")), Catch::Contains("nested deeper than 64 levels"));
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 10.0);
+}
+
+TEST_CASE("config JSON: messages show a bounded preview of a value or key", "[sim][config_json]") {
+  const std::string long_text(100000, 'x');
+  SECTION("a long string value") {
+    const std::string m = error_of(R"({"hardware": {"gpu": ")" + long_text + R"("}})");
+    CHECK(m.size() < 600);
+    CHECK_THAT(m, Catch::Contains("\"xxxxxxxxxx") && Catch::Contains("... (a string)"));
+  }
+  SECTION("a large array where a number belongs") {
+    std::string big = "[";
+    for (int i = 0; i < 100000; ++i) {  // appends: "," + x trips g++ 12's -Wrestrict
+      if (i) big += ',';
+      big += std::to_string(i);
+    }
+    big += "]";
+    const std::string m = error_of(R"({"workload": {"batch": )" + big + "}}");
+    CHECK(m.size() < 300);
+    CHECK_THAT(m, Catch::Contains("[0,1,2,3") && Catch::Contains("... (an array)"));
+  }
+  SECTION("a deep value (built in memory, beyond the parser's cap) is shown without recursing through it") {
+    json deep = 1;
+    for (int i = 0; i < 100000; ++i) {
+      json outer = json::array();
+      outer.push_back(std::move(deep));
+      deep = std::move(outer);
+    }
+    json top = json::object();
+    top["system"] = std::move(deep);
+    std::string m;
+    try {
+      sim_config c;
+      hermes::apply_json(c, top, "config.json");
+    } catch (const config_error& e) {
+      m = e.what();
+    }
+    CHECK_THAT(m, Catch::Contains("/system: [[[[") && Catch::Contains("... (an array)"));
+  }
+  SECTION("a long unknown key, and a long duplicate key") {
+    const std::string m = error_of("{\"" + long_text + "\": 1}");
+    CHECK(m.size() < 400);
+    CHECK_THAT(m, Catch::Contains("unknown key \"xxxx") && Catch::Contains("...\""));
+    std::string dup;
+    try {
+      (void)hermes::parse_config_text("{\"" + long_text + "\": 1, \"" + long_text + "\": 2}", "config.json");
+    } catch (const config_error& e) {
+      dup = e.what();
+    }
+    CHECK(dup.size() < 300);
+    CHECK_THAT(dup, Catch::Contains("duplicate key \"xxx"));
   }
 }

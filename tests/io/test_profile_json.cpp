@@ -30,3 +30,19 @@ TEST_CASE("profile JSON: input is validated", "[io][profile]") {
   j.erase("layers");
   CHECK_THROWS_WITH(profile_from_json(j), Catch::Contains("layers"));
 }
+
+TEST_CASE("profile JSON: declared counts are checked against the arrays before allocating", "[io][profile_json]") {
+  // 10^12 FFN neurons with one short array: an error naming the array, not an 8 TB profile.
+  nlohmann::json j = {{"layers", 1u}, {"attention_neurons", 1u}, {"ffn_neurons", 1000000000000ull},
+                      {"attention", {{0.5}}}, {"ffn", {{0.5}}}};
+  CHECK_THROWS_WITH(profile_from_json(j), Catch::Contains("ffn[0]") && Catch::Contains("1000000000000 frequencies"));
+  j = {{"layers", 1000000000000ull}, {"attention_neurons", 1u}, {"ffn_neurons", 1u}, {"attention", {{0.5}}}, {"ffn", {{0.5}}}};
+  CHECK_THROWS_WITH(profile_from_json(j), Catch::Contains("profile JSON.attention = an array of 1"));
+  // A value that is no number is a hermes::error naming it, not nlohmann's type_error.
+  j = {{"layers", 1u}, {"attention_neurons", 1u}, {"ffn_neurons", 1u}, {"attention", {{"x"}}}, {"ffn", {{0.5}}}};
+  CHECK_THROWS_AS(profile_from_json(j), hermes::invalid_parameter);
+  CHECK_THROWS_WITH(profile_from_json(j), Catch::Contains("attention[0][0] = a string"));
+  j = {{"layers", nlohmann::json::array({1, 2})}};
+  CHECK_THROWS_WITH(profile_from_json(j), Catch::Contains("layers = an array"));
+  CHECK_THROWS_WITH(profile_from_json(nlohmann::json(3)), Catch::Contains("layers = missing"));
+}

@@ -2,8 +2,11 @@
 // decoding as llama2.c prints, and rejection of broken files.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -216,5 +219,75 @@ TEST_CASE("broken tokenizer files are rejected", "[model][tokenizer]") {
   SECTION("a NUL inside a piece") {
     const auto p = dir.write("nul.bin", vocabulary({{std::string("a\0b", 3), 0}}));
     CHECK_THAT(error_of([&] { tokenizer::load(p, 260); }), Contains("NUL"));
+  }
+}
+
+TEST_CASE("a tokenizer file cannot make the reader allocate what it does not hold", "[model][tokenizer]") {
+  using Catch::Matchers::Contains;
+  const auto read = [](const std::vector<char>& bytes, std::size_t vocab) {
+    std::istringstream in(std::string(bytes.begin(), bytes.end()));
+    return error_of([&] { (void)tokenizer::read(in, bytes.size(), vocab, "t.bin"); });
+  };
+  SECTION("a piece length of 2^31 - 1 in a 12-byte file") {
+    byte_writer w;
+    w.put(std::int32_t{0x7fffffff}).put(0.0f).put(std::int32_t{0x7fffffff});
+    CHECK_THAT(read(w.bytes, 1), Contains("max_token_length = 2147483647") && Contains("1 .. 65536 bytes"));
+  }
+  SECTION("a piece length within max_token_length but beyond the file") {
+    byte_writer w;
+    w.put(std::int32_t{65536}).put(0.0f).put(std::int32_t{65536}).put_text("abc");
+    CHECK_THAT(read(w.bytes, 1), Contains("truncated in token 0 of 1 (65536 bytes)") && Contains("found 3"));
+  }
+  SECTION("a vocabulary of 2^31 - 1 tokens for a file of a few bytes") {
+    byte_writer w;
+    w.put(std::int32_t{6}).put(0.0f).put(std::int32_t{1}).put_text("a");
+    CHECK_THAT(read(w.bytes, 0x7fffffff),
+               Contains("2147483647 tokens need at least 17179869176 bytes after the header, the file has 9"));
+  }
+  SECTION("the stream reader reads the real file like load()") {
+    const auto bytes = read_all(tok_path);
+    std::istringstream in(std::string(bytes.begin(), bytes.end()));
+    const auto t = tokenizer::read(in, bytes.size(), 512);
+    CHECK(t.encode("Once upon a time", true, false) == real().encode("Once upon a time", true, false));
+  }
+}
+
+TEST_CASE("a prompt is cut to what the context can use before BPE merging", "[model][tokenizer]") {
+  const auto t = real();
+  REQUIRE(t.max_token_length() == 7);
+  CHECK(t.prompt_byte_budget(512) == 512 * 7);
+  CHECK(t.prompt_byte_budget(static_cast<std::size_t>(-1)) == static_cast<std::size_t>(-1));
+  SECTION("a prompt within the budget gives exactly encode()'s tokens") {
+    const std::string story = "Once upon a time, there was a little girl named Lily. She loved to play outside. ";
+    std::string text;
+    while (text.size() + story.size() <= t.prompt_byte_budget(64)) text += story;
+    CHECK(t.encode_prompt(text, 64) == t.encode(text, true, false));
+    CHECK(t.encode_prompt("", 64) == std::vector<int>{1});
+  }
+  SECTION("a 130 KB prompt costs what its first bytes cost and still fills the context") {
+    std::string text;
+    while (text.size() < 130000) text += "Once upon a time, there was a little girl named Lily. ";
+    const auto start = std::chrono::steady_clock::now();
+    const auto tokens = t.encode_prompt(text, 512);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    CHECK(tokens.size() > 512);
+    CHECK(seconds < 20.0);  // uncut: hours of quadratic merging
+    // The tokens a model reads are those of the uncut text (compared on a long prefix).
+    const auto prefix = t.encode(text.substr(0, 2000), true, false);
+    CHECK(std::equal(prefix.begin(), prefix.begin() + 200, tokens.begin()));
+  }
+  SECTION("the cut does not split a UTF-8 code point") {
+    const auto p = [] {
+      std::vector<char> v = vocabulary({{" ", 0}, {"\xc3\xa9", 0}}, 6);
+      return v;
+    }();
+    std::istringstream in(std::string(p.begin(), p.end()));
+    const auto small = tokenizer::read(in, p.size(), 261);
+    std::string text = "a";
+    for (int i = 0; i < 20; ++i) text += "\xc3\xa9";
+    // Budget 3 x 6 = 18 bytes: byte 18 continues a code point, so the cut is at 17.
+    const auto tokens = small.encode_prompt(text, 3);
+    CHECK(tokens.size() == 1 + 1 + 1 + 8);  // BOS, " ", byte token 'a', 8 x "é"
+    CHECK(std::count(tokens.begin(), tokens.end(), tokenizer::byte_token(0xC3)) == 0);
   }
 }

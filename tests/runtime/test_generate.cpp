@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -165,4 +167,19 @@ TEST_CASE("hermes-generate rejects bad flags with exit code 2", "[model][generat
   const auto help = run_program("--help");
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("--placement") != std::string::npos);
+}
+
+TEST_CASE("a 130 KB prompt is cut to the context before BPE merging", "[model][generate]") {
+  // Uncut, merging 130 KB quadratically takes hours; only seq_len = 512 tokens can be used.
+  std::string prompt;
+  while (prompt.size() < 130000) prompt += "Once upon a time, there was a little girl named Lily. ";
+  const auto start = std::chrono::steady_clock::now();
+  const auto g = run_library(hermes::llama2c_placement::dense, prompt, 16);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 60.0);
+  CHECK(g.prompt_tokens > 512);
+  CHECK(g.steps == 16);
+  // The 16 positions read the prompt's own first tokens, echoed as llama2.c does.
+  CHECK(prompt.rfind(g.text, 0) == 0);
+  CHECK(g.text.size() > 16);
+  CHECK(std::equal(g.tokens.begin(), g.tokens.begin() + 17, tok().encode(prompt.substr(0, 1000), true, false).begin()));
 }

@@ -11,6 +11,7 @@
 // [0, 1]. Every neuron of the layout appears exactly once (rows in any order). A JSON form
 // ({"layers", "attention_neurons", "ffn_neurons", "attention": [[...]...], "ffn": [[...]...]})
 // carries the same numbers for tools that prefer it: hermes/io/profile_json.hpp (hermes::json).
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -23,7 +24,9 @@
 #include <vector>
 
 #include "hermes/activation/trace.hpp"
+#include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/text.hpp"
 
 namespace hermes {
 
@@ -84,9 +87,15 @@ class frequency_profile {
       }
   }
 
+  // At most this many rows in a CSV profile (docs/errors.md): 11 times LLaMA2-70B's 2.9 million
+  // neurons; the rows are held in memory before the layout is known.
+  static constexpr std::size_t max_csv_rows = std::size_t{1} << 25;
+
   // Reads a CSV profile. With `expected`, the profile must have exactly that layout; without,
   // the layout is the smallest one holding every row (and every neuron of it must be present).
-  // `source` names the input in error messages, which also give the line number.
+  // `source` names the input in error messages, which also give the line number and quote at
+  // most 60 characters of a bad value. Nothing is allocated for the layout before the rows are
+  // known to be enough for it: a row naming neuron 10^12 is an error, not an allocation.
   static frequency_profile read_csv(std::istream& is, std::string_view source = "profile CSV",
                                     std::optional<trace_layout> expected = std::nullopt) {
     struct row { std::size_t layer; layer_kind kind; std::size_t neuron; double f; std::size_t line; };
@@ -103,28 +112,35 @@ class frequency_profile {
       if (text.empty()) continue;
       if (!header_seen) {
         if (text != "layer,kind,neuron,frequency")
-          throw fail("header is \"" + text + "\", expected \"layer,kind,neuron,frequency\"");
+          throw fail("header is \"" + preview(text) + "\", expected \"layer,kind,neuron,frequency\"");
         header_seen = true;
         continue;
       }
-      std::vector<std::string_view> cells;
+      const auto fields = static_cast<std::size_t>(std::count(text.begin(), text.end(), ',')) + 1;
+      if (fields != 4)
+        throw fail("has " + std::to_string(fields) + " fields, expected 4 (layer,kind,neuron,frequency)");
+      std::string_view cells[4];
       std::string_view rest(text);
-      for (std::size_t comma; (comma = rest.find(',')) != std::string_view::npos; rest.remove_prefix(comma + 1))
-        cells.push_back(rest.substr(0, comma));
-      cells.push_back(rest);
-      if (cells.size() != 4)
-        throw fail("has " + std::to_string(cells.size()) + " fields, expected 4 (layer,kind,neuron,frequency)");
+      for (std::size_t c = 0; c < 3; ++c) {
+        const std::size_t comma = rest.find(',');
+        cells[c] = rest.substr(0, comma);
+        rest.remove_prefix(comma + 1);
+      }
+      cells[3] = rest;
+      if (rows.size() == max_csv_rows)
+        throw fail("more than " + std::to_string(max_csv_rows) + " rows: a profile has one row per neuron, at most " +
+                   std::to_string(max_csv_rows));
       row r{};
       r.line = line_no;
-      if (!parse_index(cells[0], r.layer)) throw fail("layer \"" + std::string(cells[0]) + "\" is not a non-negative integer");
+      if (!parse_index(cells[0], r.layer)) throw fail("layer \"" + preview(cells[0]) + "\" is not a non-negative integer");
       if (cells[1] == "attention") r.kind = layer_kind::attention;
       else if (cells[1] == "ffn") r.kind = layer_kind::ffn;
-      else throw fail("kind \"" + std::string(cells[1]) + "\" is neither \"attention\" nor \"ffn\"");
-      if (!parse_index(cells[2], r.neuron)) throw fail("neuron \"" + std::string(cells[2]) + "\" is not a non-negative integer");
+      else throw fail("kind \"" + preview(cells[1]) + "\" is neither \"attention\" nor \"ffn\"");
+      if (!parse_index(cells[2], r.neuron)) throw fail("neuron \"" + preview(cells[2]) + "\" is not a non-negative integer");
       const auto* end = cells[3].data() + cells[3].size();
       const auto res = std::from_chars(cells[3].data(), end, r.f);
-      if (res.ec != std::errc{} || res.ptr != end) throw fail("frequency \"" + std::string(cells[3]) + "\" is not a number");
-      if (!(r.f >= 0.0 && r.f <= 1.0)) throw fail("frequency " + std::string(cells[3]) + " is outside [0, 1]");
+      if (res.ec != std::errc{} || res.ptr != end) throw fail("frequency \"" + preview(cells[3]) + "\" is not a number");
+      if (!(r.f >= 0.0 && r.f <= 1.0)) throw fail("frequency " + preview(cells[3]) + " is outside [0, 1]");
       rows.push_back(r);
     }
     if (!header_seen) throw error(std::string(source) + ": empty, expected the header \"layer,kind,neuron,frequency\"");
@@ -134,10 +150,27 @@ class frequency_profile {
       layout = *expected;
     } else {
       for (const row& r : rows) {
+        line_no = r.line;
+        // An index of 2^64 - 1 would wrap to a count of 0.
+        if (r.layer >= max_csv_rows || r.neuron >= max_csv_rows)
+          throw fail((r.layer >= max_csv_rows ? "layer " + std::to_string(r.layer) : "neuron " + std::to_string(r.neuron)) +
+                     " is beyond what " + std::to_string(max_csv_rows) + " rows (the most a profile may have) can cover");
         layout.layers = std::max(layout.layers, r.layer + 1);
         auto& n = r.kind == layer_kind::attention ? layout.attention_neurons : layout.ffn_neurons;
         n = std::max(n, r.neuron + 1);
       }
+      // Every neuron needs its own row: a layout larger than the rows is missing some, and is
+      // refused before it is allocated (its size comes from the largest index a row names).
+      const std::uint64_t neurons = checked_mul(
+          std::string(source) + ": layers x (attention + FFN neurons) the rows name",
+          {layout.layers, checked_add<std::uint64_t>(std::string(source) + ": attention + FFN neurons the rows name",
+                                                     layout.attention_neurons, layout.ffn_neurons)});
+      if (neurons > rows.size())
+        throw error(std::string(source) + ": the rows name up to layer " + std::to_string(layout.layers - 1) +
+                    ", attention neuron " + std::to_string(layout.attention_neurons) + " and FFN neuron " +
+                    std::to_string(layout.ffn_neurons) + " (counting from 1), " + std::to_string(neurons) +
+                    " neurons, but there are only " + std::to_string(rows.size()) +
+                    " rows: every neuron needs a row");
     }
     frequency_profile p(layout);
     std::vector<std::vector<std::size_t>> seen_on(layout.layers * layer_kinds);

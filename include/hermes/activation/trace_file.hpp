@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "hermes/activation/trace.hpp"
+#include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/input_file.hpp"
 #include "hermes/core/output_file.hpp"
@@ -51,9 +52,20 @@ inline std::uint64_t fnv1a64(const unsigned char* data, std::size_t n, std::uint
   for (std::size_t i = 0; i < n; ++i) h = (h ^ data[i]) * fnv_prime;
   return h;
 }
-inline std::size_t words(std::size_t neurons) { return (neurons + 63) / 64; }
+// Upper bounds on a header's shape (docs/trace-format.md): far above any model (LLaMA2-70B has
+// 80 layers and 28672 FFN neurons), far below sizes whose products overflow or whose per-layer
+// tables (frequencies, predictor state) would exhaust memory before a single token is read.
+inline constexpr std::uint64_t max_layers = 1ull << 16;
+inline constexpr std::uint64_t max_neurons = 1ull << 24;  // per layer, attention and FFN each
+// layers x (attention + FFN neurons): what a frequency profile of the trace holds (the same
+// cap as frequency_profile::max_csv_rows); LLaMA2-70B has 2.9 million.
+inline constexpr std::uint64_t max_neurons_per_token = 1ull << 25;
+inline std::size_t words(std::size_t neurons) { return neurons / 64 + (neurons % 64 != 0); }
+// Bytes of one token's masks; checked, since a header's fields may be anything.
 inline std::size_t token_bytes(const trace_layout& l) {
-  return l.layers * (words(l.attention_neurons) + words(l.ffn_neurons)) * 8;
+  const std::uint64_t per_layer =
+      checked_add<std::uint64_t>("trace shape: attention + FFN mask words", words(l.attention_neurons), words(l.ffn_neurons));
+  return checked_mul("trace shape: layers x mask words x 8 bytes", {l.layers, per_layer, 8});
 }
 }  // namespace trace_format
 
@@ -161,6 +173,18 @@ inline activation_trace decode_trace(const std::vector<unsigned char>& b, std::s
     mismatch(24, "attention neurons", layout.attention_neurons, expected->attention_neurons);
     mismatch(32, "FFN neurons", layout.ffn_neurons, expected->ffn_neurons);
   }
+  const auto too_large = [&](std::size_t offset, std::string_view field, std::uint64_t found, std::uint64_t max) {
+    if (found > max)
+      throw trace_file_error(check::shape, offset,
+                             src + ": " + std::string(field) + " = " + std::to_string(found) + " at byte " +
+                                 std::to_string(offset) + " is more than this reader accepts (at most " +
+                                 std::to_string(max) + ")");
+  };
+  too_large(16, "layers", layout.layers, trace_format::max_layers);
+  too_large(24, "attention neurons", layout.attention_neurons, trace_format::max_neurons);
+  too_large(32, "FFN neurons", layout.ffn_neurons, trace_format::max_neurons);
+  too_large(16, "layers x (attention + FFN neurons)", layout.layers * (layout.attention_neurons + layout.ffn_neurons),
+            trace_format::max_neurons_per_token);  // no overflow: each factor is capped above
   const std::size_t token_bytes = trace_format::token_bytes(layout);
   if (layout.layers == 0 || token_bytes == 0)
     throw trace_file_error(check::shape, 16, src + ": the header declares an empty shape (" + std::to_string(layout.layers) +

@@ -1,6 +1,6 @@
 #pragma once
 // Numbers and names as text, written once for the library and the programs: values in messages
-// (to_text), tables (to_text with a precision, significant_text), sizes (gigabytes), and the
+// (to_text, preview), tables (to_text with a precision, significant_text), sizes (gigabytes), and the
 // case-insensitive comparison every lookup by name uses (presets, systems, command-line flags).
 #include <algorithm>
 #include <cctype>
@@ -20,6 +20,16 @@ template <class T>
   std::ostringstream os;
   os << v;
   return os.str();
+}
+
+// At most `max_chars` characters of `text` for an error message, with "..." when it was longer
+// (then max_chars - 3 characters and "..."): a message quoting a value read from a file stays
+// one readable line however long the value is. Cuts at bytes; a multi-byte character at the
+// cut is cut too.
+[[nodiscard]] inline std::string preview(std::string_view text, std::size_t max_chars = 60) {
+  if (text.size() <= max_chars) return std::string(text);
+  if (max_chars < 3) return std::string(max_chars, '.');
+  return std::string(text.substr(0, max_chars - 3)) + "...";
 }
 
 // v with `precision` significant digits, as an ostream prints it ("1.235e+05" when it must).

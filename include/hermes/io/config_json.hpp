@@ -47,6 +47,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/core/input_file.hpp"
+#include "hermes/core/text.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/device/dram.hpp"
 #include "hermes/device/gpu.hpp"
@@ -97,6 +98,11 @@ enum class number_range {
   half_open_unit,  // [0, 1)
 };
 
+// JSON nesting deeper than this is refused while parsing (parse_config_text), before a value is
+// built: a configuration needs 4 levels, and a deeply nested file must neither overflow the
+// stack nor take long when a value of it is shown in a message.
+inline constexpr std::size_t max_config_depth = 64;
+
 namespace config_json_detail {
 
 inline std::string pointer_token(std::string_view key) {
@@ -122,8 +128,44 @@ inline const char* type_name(const nlohmann::ordered_json& j) {
   }
 }
 
+// Appends the JSON text of `j` to `out` until `out` holds more than `limit` characters: a
+// preview of a value of any size or depth costs O(limit), never a whole dump (and never more
+// than max_config_depth levels of recursion).
+inline void dump_bounded(const nlohmann::ordered_json& j, std::string& out, std::size_t limit, std::size_t depth = 0) {
+  using json = nlohmann::ordered_json;
+  if (out.size() > limit) return;
+  if (depth >= max_config_depth) {
+    out += "...";
+    return;
+  }
+  const auto scalar = [&](const json& v) { out += v.dump(-1, ' ', false, json::error_handler_t::replace); };
+  if (j.is_object() || j.is_array()) {
+    out += j.is_object() ? '{' : '[';
+    bool first = true;
+    for (const auto& [key, v] : j.items()) {
+      if (out.size() > limit) return;
+      if (!first) out += ',';
+      first = false;
+      if (j.is_object()) {
+        scalar(json(key.size() > limit ? key.substr(0, limit + 1) : key));
+        out += ':';
+      }
+      dump_bounded(v, out, limit, depth + 1);
+    }
+    out += j.is_object() ? '}' : ']';
+  } else if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    scalar(json(s.size() > limit ? s.substr(0, limit + 1) : s));
+  } else {
+    scalar(j);
+  }
+}
+
+// A value for an error message: at most 60 characters of its JSON text ("..." when cut), and
+// its type.
 inline std::string shown(const nlohmann::ordered_json& j) {
-  std::string text = j.dump();
+  std::string text;
+  dump_bounded(j, text, 60);
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   return text + " (" + type_name(j) + ")";
 }
@@ -309,7 +351,7 @@ class reader {
       if (!known) {
         std::string list;
         for (const auto& k : allowed_) list += (list.empty() ? "" : ", ") + k;
-        fail(at(key), "unknown key \"" + key + "\"; allowed here: " + list);
+        fail(at(preview(key)), "unknown key \"" + preview(key) + "\"; allowed here: " + list);
       }
     }
   }
@@ -708,7 +750,8 @@ inline void validate_config(const sim_config& c, const std::string& source) {
   check("/workload", [&] { c.workload.validate(); });
 }
 
-// Parses JSON text, rejecting a key that appears twice in one object: nlohmann keeps the last
+// Parses JSON text, rejecting nesting deeper than max_config_depth (at the pointer of the
+// container that is one level too deep) and a key that appears twice in one object: nlohmann keeps the last
 // value, so the first would otherwise be silently ignored (the same typo class as an unknown
 // key). The error names the key's JSON pointer. Throws config_error.
 [[nodiscard]] inline nlohmann::ordered_json parse_config_text(const std::string& text, const std::string& source) {
@@ -724,7 +767,7 @@ inline void validate_config(const sim_config& c, const std::string& source) {
     std::string path;
     for (std::size_t k = 0; k + 1 < stack.size(); ++k) {  // appends: "/" + x trips g++ 12's -Wrestrict
       path += '/';
-      path += stack[k].array ? std::to_string(stack[k].elements - 1) : config_json_detail::pointer_token(stack[k].key);
+      path += stack[k].array ? std::to_string(stack[k].elements - 1) : config_json_detail::pointer_token(preview(stack[k].key));
     }
     return path;
   };
@@ -737,6 +780,10 @@ inline void validate_config(const sim_config& c, const std::string& source) {
       case json::parse_event_t::array_start:
         element_starts();
         stack.push_back(frame{event == json::parse_event_t::array_start, {}, {}, 0});
+        if (stack.size() > max_config_depth)
+          throw config_error(source, path_to_top(),
+                             "nested deeper than " + std::to_string(max_config_depth) +
+                                 " levels of objects and arrays (a configuration needs 4)");
         break;
       case json::parse_event_t::object_end:
       case json::parse_event_t::array_end:
@@ -751,9 +798,9 @@ inline void validate_config(const sim_config& c, const std::string& source) {
         if (std::find(f.keys.begin(), f.keys.end(), key) != f.keys.end()) {
           std::string pointer = path_to_top();
           pointer += '/';
-          pointer += config_json_detail::pointer_token(key);
+          pointer += config_json_detail::pointer_token(preview(key));
           std::string message = "duplicate key \"";
-          message += key;
+          message += preview(key);
           message += "\": each key may appear once per object";
           throw config_error(source, pointer, message);
         }

@@ -2,7 +2,8 @@
 // The llama2.c generation loop, independent of how the forward pass is computed: the reference
 // loops in the tests, the library's heterogeneous model, or a user's own.
 //
-//   tokens = encode(prompt) with BOS;  token = tokens[0]
+//   tokens = encode(prompt) with BOS (cut to the context first: tokenizer::encode_prompt);
+//   token = tokens[0]
 //   for pos in 0 .. steps-1:
 //     logits = forward(token, pos)
 //     next = tokens[pos + 1] while inside the prompt, else sampler(logits)
@@ -49,7 +50,7 @@ generation generate(const tokenizer& tok, Forward&& forward, std::string_view pr
     throw invalid_parameter("steps", std::to_string(steps),
                             "1 .. " + std::to_string(context) + " (the model's seq_len)");
   generation g;
-  g.tokens = tok.encode(prompt, /*bos=*/true, /*eos=*/false);
+  g.tokens = tok.encode_prompt(prompt, context);  // cut to what `context` positions can use
   g.prompt_tokens = g.tokens.size();
   int token = g.tokens.front();
   for (std::size_t pos = 0; pos < steps; ++pos) {

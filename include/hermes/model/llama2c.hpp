@@ -24,11 +24,13 @@
 #include <utility>
 #include <filesystem>
 #include <fstream>
+#include <istream>
 #include <limits>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/input_file.hpp"
 #include "hermes/core/model_shape.hpp"
@@ -103,14 +105,6 @@ struct llama2c_checkpoint {
 
 namespace detail {
 
-// a * b for sizes derived from untrusted header fields; overflow is an input error, not UB.
-inline std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, const std::string& what) {
-  std::uint64_t r = 0;
-  if (__builtin_mul_overflow(a, b, &r))
-    throw error(what + ": the header's sizes overflow 64 bits (the header is corrupt)");
-  return r;
-}
-
 struct llama2c_tensor_extent {
   const char* name;
   std::vector<std::size_t> dims;
@@ -146,7 +140,8 @@ inline std::vector<llama2c_tensor_extent> llama2c_layout(const llama2c_config& c
 
 inline std::uint64_t tensor_bytes(const llama2c_tensor_extent& t, const std::string& where) {
   std::uint64_t n = sizeof(float);
-  for (std::size_t d : t.dims) n = checked_mul(n, d, where + " tensor " + t.name);
+  for (std::size_t d : t.dims)
+    n = hermes::checked_mul<std::uint64_t>(where + ": header sizes of tensor " + t.name + " [" + dims_text(t.dims) + "] x 4 bytes", n, d);
   return n;
 }
 
@@ -191,23 +186,18 @@ inline llama2c_config make_llama2c_config(const std::int32_t (&h)[7], const std:
   return c;
 }
 
-// Loads a llama2.c checkpoint. Throws hermes::error naming the file and the problem.
-inline llama2c_checkpoint load_llama2c(const std::filesystem::path& path) {
-  const std::string where = "llama2.c checkpoint '" + path.string() + "'";
-  if (const std::string why = input_file_problem(path, input_caps::checkpoint); !why.empty())
-    throw error(where + ": " + why);
-  std::error_code ec;
-  const auto file_size = std::filesystem::file_size(path, ec);
-  if (ec) throw error(where + ": cannot open (" + ec.message() + ")");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw error(where + ": cannot open for reading");
-
+// Reads a llama2.c checkpoint from the `file_size` bytes of `in` (a checkpoint file's whole
+// content); `where` names the input in messages. Nothing is allocated before the sizes the
+// header implies (computed with checked arithmetic) are known to add up to exactly file_size,
+// so a header announcing a huge model is a clean error, not an allocation.
+inline llama2c_checkpoint read_llama2c(std::istream& in, std::uint64_t file_size,
+                                       const std::string& where = "llama2.c checkpoint") {
   std::int32_t header[7] = {};
   constexpr std::uint64_t header_bytes = sizeof(header);
   if (file_size < header_bytes)
     throw error(where + ": truncated header: expected " + std::to_string(header_bytes) +
                 " bytes (7 x int32), found " + std::to_string(file_size));
-  in.read(reinterpret_cast<char*>(header), header_bytes);
+  if (!in.read(reinterpret_cast<char*>(header), header_bytes)) throw error(where + ": read error in the header");
 
   llama2c_checkpoint ck;
   ck.config = make_llama2c_config(header, where);
@@ -222,8 +212,7 @@ inline llama2c_checkpoint load_llama2c(const std::filesystem::path& path) {
   for (std::size_t k = 0; k < layout.size(); ++k) {
     const auto& t = layout[k];
     const std::uint64_t n = sizes[k];
-    const std::uint64_t end = expected + n;
-    if (end < expected) throw error(where + ": the header's sizes overflow 64 bits");
+    const std::uint64_t end = hermes::checked_add<std::uint64_t>(where + ": file size the header implies", expected, n);
     if (end > file_size)
       throw error(where + ": truncated in tensor " + t.name + " [" + detail::dims_text(t.dims) +
                   "]: expected " + std::to_string(n) + " bytes at offset " +
@@ -282,6 +271,19 @@ inline llama2c_checkpoint load_llama2c(const std::filesystem::path& path) {
   }
   if (c.shared_classifier) w.classifier = w.token_embedding;
   return ck;
+}
+
+// Loads a llama2.c checkpoint. Throws hermes::error naming the file and the problem.
+inline llama2c_checkpoint load_llama2c(const std::filesystem::path& path) {
+  const std::string where = "llama2.c checkpoint '" + path.string() + "'";
+  if (const std::string why = input_file_problem(path, input_caps::checkpoint); !why.empty())
+    throw error(where + ": " + why);
+  std::error_code ec;
+  const auto file_size = std::filesystem::file_size(path, ec);
+  if (ec) throw error(where + ": cannot open (" + ec.message() + ")");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(where + ": cannot open for reading");
+  return read_llama2c(in, file_size, where);
 }
 
 }  // namespace hermes

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <istream>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/input_file.hpp"
 
@@ -31,13 +33,17 @@ class tokenizer {
   static constexpr int eos_token = 2;
   static constexpr int byte_token_offset = 3;  // token of raw byte b is 3 + b
 
+  // Upper bounds on what a tokenizer file may declare (docs/errors.md). A piece longer than
+  // max_piece_bytes is in no real vocabulary (llama2.c's and Llama 2's longest are below 64
+  // bytes); the vocabulary size comes from the model header and is bounded by the file itself:
+  // every token takes at least 8 bytes (score and length).
+  static constexpr std::int32_t max_piece_bytes = 1 << 16;
+
   // Reads `vocab_size` tokens from a llama2.c tokenizer file. The file must hold exactly that
   // many tokens: a longer file belongs to a different vocabulary than the model's.
   static tokenizer load(const std::filesystem::path& path, std::size_t vocab_size) {
     const std::string where = "tokenizer '" + path.string() + "'";
-    if (vocab_size == 0 || vocab_size > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-      throw invalid_parameter(where + ": vocab_size", std::to_string(vocab_size),
-                              "1 .. 2^31-1 tokens (the model header's vocab_size)");
+    check_vocab_size(where, vocab_size);
     if (const std::string why = input_file_problem(path, input_caps::tokenizer); !why.empty())
       throw error(where + ": " + why);
     std::error_code ec;
@@ -45,13 +51,21 @@ class tokenizer {
     if (ec) throw error(where + ": cannot open (" + ec.message() + ")");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw error(where + ": cannot open for reading");
+    return read(in, file_size, vocab_size, where);
+  }
 
+  // Reads `vocab_size` tokens from the `size` bytes of `in` (a tokenizer file's whole content).
+  // `where` names the input in messages. Nothing is allocated before the bytes it needs are
+  // known to be there: the token table needs 8 bytes per token, a piece its length.
+  static tokenizer read(std::istream& in, std::uint64_t size, std::size_t vocab_size,
+                        const std::string& where = "tokenizer") {
+    check_vocab_size(where, vocab_size);
     std::uint64_t offset = 0;
     auto read_exact = [&](void* dst, std::uint64_t n, const std::string& what) {
-      if (file_size - offset < n)
+      if (size - offset < n)
         throw error(where + ": truncated in " + what + ": expected " + std::to_string(n) +
                     " bytes at offset " + std::to_string(offset) + ", found " +
-                    std::to_string(file_size - offset));
+                    std::to_string(size - offset));
       in.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
       if (!in) throw error(where + ": read error in " + what);
       offset += n;
@@ -60,8 +74,15 @@ class tokenizer {
     tokenizer t;
     std::int32_t max_len = 0;
     read_exact(&max_len, sizeof max_len, "the header (int32 max_token_length)");
-    if (max_len <= 0)
-      throw invalid_parameter(where + ": max_token_length", std::to_string(max_len), "a value > 0");
+    if (max_len <= 0 || max_len > max_piece_bytes)
+      throw invalid_parameter(where + ": max_token_length", std::to_string(max_len),
+                              "1 .. " + std::to_string(max_piece_bytes) + " bytes");
+    // Each token is at least its float32 score and int32 length.
+    const std::uint64_t table_min = checked_mul<std::uint64_t>(where + ": vocab_size x 8 bytes", vocab_size, 8);
+    if (size - offset < table_min)
+      throw error(where + ": truncated: " + std::to_string(vocab_size) + " tokens need at least " +
+                  std::to_string(table_min) + " bytes after the header, the file has " +
+                  std::to_string(size - offset));
     t.max_token_length_ = static_cast<std::size_t>(max_len);
     t.pieces_.resize(vocab_size);
     t.scores_.resize(vocab_size);
@@ -74,6 +95,10 @@ class tokenizer {
       if (len < 0 || len > max_len)
         throw invalid_parameter(where + ": " + what + " length", std::to_string(len),
                                 "0 .. max_token_length = " + std::to_string(max_len));
+      if (size - offset < static_cast<std::uint64_t>(len))
+        throw error(where + ": truncated in " + what + " (" + std::to_string(len) +
+                    " bytes): expected " + std::to_string(len) + " bytes at offset " +
+                    std::to_string(offset) + ", found " + std::to_string(size - offset));
       std::string piece(static_cast<std::size_t>(len), '\0');
       read_exact(piece.data(), piece.size(), what + " (" + std::to_string(len) + " bytes)");
       // llama2.c handles pieces as C strings; a NUL inside would silently cut the piece short.
@@ -82,10 +107,10 @@ class tokenizer {
       t.scores_[i] = score;
       t.pieces_[i] = std::move(piece);
     }
-    if (offset != file_size)
-      throw error(where + ": " + std::to_string(file_size - offset) + " bytes follow the " +
+    if (offset != size)
+      throw error(where + ": " + std::to_string(size - offset) + " bytes follow the " +
                   std::to_string(vocab_size) + " tokens the model expects (file has " +
-                  std::to_string(file_size) + " bytes, " + std::to_string(offset) +
+                  std::to_string(size) + " bytes, " + std::to_string(offset) +
                   " consumed): the tokenizer belongs to a different vocabulary");
     // Lookup by piece; with duplicate pieces the lowest id wins.
     for (std::size_t i = vocab_size; i-- > 0;) t.lookup_[t.pieces_[i]] = static_cast<int>(i);
@@ -161,6 +186,32 @@ class tokenizer {
     return tokens;
   }
 
+  // The bytes of a prompt a model of `context` positions can use: every token is at most
+  // max_token_length bytes, so a text of more than context x max_token_length bytes encodes to
+  // more tokens than the context holds. Saturates instead of wrapping.
+  [[nodiscard]] std::size_t prompt_byte_budget(std::size_t context) const {
+    std::size_t budget = 0;
+    if (__builtin_mul_overflow(context, max_token_length_, &budget)) return static_cast<std::size_t>(-1);
+    return budget;
+  }
+
+  // encode(text, BOS, no EOS) of what a model of `context` positions can use. BPE merging is
+  // quadratic in the text's length, so a text longer than prompt_byte_budget(context) is cut
+  // there (at a UTF-8 code point boundary) before it is encoded: a 130 KB prompt costs what
+  // its first few KB cost. A prompt that fits the context is never cut, so its tokens are
+  // exactly encode()'s; a longer one still gives more tokens than the context holds, the
+  // first `context` of which are all a model reads.
+  [[nodiscard]] std::vector<int> encode_prompt(std::string_view text, std::size_t context) const {
+    const std::size_t budget = prompt_byte_budget(context);
+    if (text.size() > budget) {
+      std::size_t cut = budget;
+      // Do not split a code point (its bytes would fall back to byte tokens).
+      for (int k = 0; k < 3 && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80; ++k) --cut;
+      text = text.substr(0, cut);
+    }
+    return encode(text, /*bos=*/true, /*eos=*/false);
+  }
+
   // llama2.c decode(): the piece of `token` as it follows `prev_token`. After BOS one leading
   // space is dropped (it is the dummy prefix); a "<0xNN>" piece stands for the raw byte NN.
   [[nodiscard]] std::string_view decode(int prev_token, int token) const {
@@ -201,6 +252,12 @@ class tokenizer {
 
  private:
   tokenizer() = default;
+
+  static void check_vocab_size(const std::string& where, std::size_t vocab_size) {
+    if (vocab_size == 0 || vocab_size > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw invalid_parameter(where + ": vocab_size", std::to_string(vocab_size),
+                              "1 .. 2^31-1 tokens (the model header's vocab_size)");
+  }
 
   [[nodiscard]] std::size_t checked(int token) const {
     if (token < 0 || static_cast<std::size_t>(token) >= pieces_.size())

@@ -172,7 +172,7 @@ llama2c_sparsity calibrate_real_thresholds(const llama2c_checkpoint& ck, const t
   for (const std::string& prompt : config.calibration_prompts) {
     llama2c_transformer<ExecSpace> model(ck, tok, sys);
     model.record_activity(true);
-    std::vector<int> tokens = tok.encode(prompt, /*bos=*/true, /*eos=*/false);
+    std::vector<int> tokens = tok.encode_prompt(prompt, ck.config.seq_len);
     for (std::size_t pos = 0; pos < steps; ++pos) {
       const int next = sampler::argmax(model(tokens[pos], pos));
       if (pos + 1 >= tokens.size()) tokens.push_back(next);
@@ -215,7 +215,7 @@ class real_model_source {
     thresholds_ = thresholds;
     model_->set_sparsity(std::move(thresholds));
     if (config_.teacher_tokens.empty()) {
-      tokens_ = tok.encode(config_.prompt, /*bos=*/true, /*eos=*/false);
+      tokens_ = tok.encode_prompt(config_.prompt, seq_len_);
     } else {
       for (int t : config_.teacher_tokens)
         if (t < 0 || static_cast<std::size_t>(t) >= ck.config.vocab_size)
