@@ -85,8 +85,8 @@ struct command {
     count("--layers", layers, 1, limits::layers, "layers of the layout");
     count("--attention", attention, 1, limits::neurons, "attention (QKV input) neurons per layer");
     count("--ffn", ffn, 1, limits::neurons, "FFN neurons per layer");
-    count("--begin", begin, 0, UINT64_MAX, "--from-trace: first token (default 0)");
-    count("--end", end, 1, UINT64_MAX, "--from-trace: end token, at most the trace's tokens (default all)");
+    count("--begin", begin, 0, UINT64_MAX, "--from-trace: first token (default 0), below --end");
+    count("--end", end, 1, UINT64_MAX, "--from-trace: end token (default all), at most the trace's tokens");
     count("--tokens", tokens, 1, limits::trace_tokens, "--synthesize: tokens of the trace");
     count("--seed", seed, 0, UINT64_MAX, "--synthesize: seed of the generator");
     // A flag given twice is an error here (which one was meant?), not the last one winning.

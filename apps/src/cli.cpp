@@ -132,8 +132,11 @@ struct workload_flags {
     const auto add = [&](const std::string& flag, std::uint64_t& v, std::uint64_t min, std::uint64_t max,
                          const std::string& text, std::uint64_t workload_config::*field) {
       const std::string range = apps::integer_range(min, max);
-      CLI::Option* o = cl.option(on, flag, v, "N", text + ", " + std::to_string(min) + ".." + std::to_string(max), range,
-                                 apps::count_in(min, max));
+      const auto paren = text.rfind(" (default");
+      CLI::Option* o = cl.option(on, flag, v, "N",
+                                 text.substr(0, paren) + ", " + std::to_string(min) + ".." + std::to_string(max) +
+                                     text.substr(paren),
+                                 range, apps::count_in(min, max));
       set.emplace_back(o, [&v, field](sim_config& c) { c.workload.*field = v; });
     };
     add("--input-len", input_len, 1, apps::limits::sequence_tokens, "prompt tokens (default 128)",
@@ -312,7 +315,7 @@ class sim_parser {
       product += std::string(product.empty() ? "" : " x ") + std::to_string(len(n)) + " " + (flag + 2);
     }
     if (points > apps::limits::sweep_points)
-      throw usage_error("sweep: " + product + " = " + std::to_string(points) + " points: expected at most " +
+      throw usage_error(product + " = " + std::to_string(points) + " points: expected at most " +
                         std::to_string(apps::limits::sweep_points) + " (split the sweep into several)");
     return cmd;
   }
@@ -544,10 +547,8 @@ inline int run_sim(const sim_command& cmd, std::ostream& out) {
 
 inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::ostream& err, bool err_is_terminal) {
   // Two outputs naming one file would interleave: refused before anything runs.
-  if (!cmd.out.empty() && !cmd.json_lines.empty()) {
-    std::error_code ec1, ec2;
-    if (std::filesystem::weakly_canonical(cmd.out, ec1) == std::filesystem::weakly_canonical(cmd.json_lines, ec2))
-      throw usage_error("--out " + in_quotes(cmd.out) + " and --json-lines " + in_quotes(cmd.json_lines) +
+  if (!cmd.out.empty() && !cmd.json_lines.empty() && apps::same_file(cmd.out, cmd.json_lines)) {
+    throw usage_error("--out " + in_quotes(cmd.out) + " and --json-lines " + in_quotes(cmd.json_lines) +
                         " name the same file: give each output its own");
   }
   // Every point is checked before an output is opened (run_sweep checks again, for callers

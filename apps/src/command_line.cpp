@@ -73,6 +73,19 @@ std::vector<std::string> split_list(std::string_view flag, std::string_view v) {
   return out;
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec)) return true;
+  const auto normal = [](const std::string& p) {
+    std::error_code e;
+    const fs::path abs = fs::absolute(p, e);
+    const fs::path canon = fs::weakly_canonical(abs, e);
+    return (e ? abs : canon).lexically_normal();
+  };
+  return normal(a) == normal(b);
+}
+
 // ------------------------------------------------------------------------------------------
 // Validators: each returns "" or "'VALUE': expected WHAT".
 
@@ -199,9 +212,29 @@ namespace {
 
 class help_layout : public CLI::Formatter {
  public:
-  help_layout() { column_width(30); }
+  static constexpr std::size_t name_width = 28;  // the options' column
+  static constexpr std::size_t line_width = 100;
+  help_layout() { column_width(name_width); }
+  std::string make_description(const CLI::App* app) const override {
+    std::string d = app->get_description();
+    while (!d.empty() && d.back() == '\n') d.pop_back();
+    return d + "\n";
+  }
   std::string make_usage(const CLI::App*, std::string) const override { return ""; }
   std::string make_subcommands(const CLI::App*, CLI::AppFormatMode) const override { return ""; }
+  // Descriptions wrapped at word boundaries to the line width (CLI11 indents after '\n').
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    std::string out, line;
+    std::istringstream words(opt->get_description());
+    for (std::string w; words >> w;) {
+      if (!line.empty() && name_width + line.size() + 1 + w.size() > line_width) {
+        out += line + "\n";
+        line.clear();
+      }
+      line += (line.empty() ? "" : " ") + w;
+    }
+    return out + line;
+  }
 };
 
 CLI::App* selected(const CLI::App& app) {
@@ -214,8 +247,8 @@ CLI::App* selected(const CLI::App& app) {
 command_line::command_line(std::string program, std::string usage, std::string footer)
     : app_(std::move(usage), std::move(program)) {
   app_.formatter(std::make_shared<help_layout>());
-  app_.set_help_flag("-h,--help", "this text");
   app_.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)->group("options");
+  app_.set_help_flag("-h,--help", "this text")->group("options");
   if (!footer.empty()) app_.footer(std::move(footer));
 }
 
@@ -237,6 +270,10 @@ std::string command_line::message(const CLI::Error& e) const {
   if (!at) at = &app_;
   if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
     const auto rest = app_.remaining(true);
+    const auto is_subcommand = [&](const CLI::App* sub) { return sub->get_name() == rest.front(); };
+    if (!rest.empty() && !app_.get_subcommands(is_subcommand).empty())
+      return in_quotes(rest.front()) + ": a subcommand comes first, before its options (see " + rest.front() +
+             " --help)";
     if (!rest.empty())
       return (rest.front().rfind('-', 0) == 0 ? "unknown option " : "unexpected argument ") + in_quotes(rest.front()) +
              " (see --help)";

@@ -61,6 +61,10 @@ inline constexpr std::uint64_t trace_bits = 1ull << 35;  // hermes-profile --syn
 // A comma-separated list without empty items, or a usage_error naming the flag.
 [[nodiscard]] std::vector<std::string> split_list(std::string_view flag, std::string_view v);
 
+// Whether two paths name one file (also when neither exists yet, or through "." / ".." / a
+// symbolic link / a hard link): two outputs naming one file are refused.
+[[nodiscard]] bool same_file(const std::string& a, const std::string& b);
+
 // CLI11 validators. Their messages read "'VALUE': expected WHAT"; command_line::parse puts the
 // flag in front. A validator that canonicalises (a name) rewrites the value it checks.
 [[nodiscard]] CLI::Validator count_in(std::uint64_t min, std::uint64_t max);
