@@ -112,6 +112,8 @@ struct command {
         throw usage_error(key + ": not used with " + mode + " (see --help)");
     }
     if (!given("--out")) throw usage_error("--out: missing: expected the output file");
+    if (std::error_code ec; std::filesystem::is_directory(out, ec))
+      throw usage_error("--out '" + out + "': is a directory, expected a file name");
     if (mode == "--synthesize" && !given("--tokens")) throw usage_error("--tokens: missing: expected the number of tokens");
     // The input file, now that the request is known to be well formed.
     const auto require_readable = [](const std::string& flag, std::string path, std::uint64_t cap) {

@@ -125,6 +125,10 @@ struct command {
     if (given("--checkpoint")) o.checkpoint = checkpoint;
     if (given("--tokenizer")) o.tokenizer = tokenizer;
     if (given("--prompts")) o.prompts = prompts;
+    // An output folder that is a file is bad input, said before anything runs.
+    for (const auto& [flag, dir] : {std::pair{"--out-dir", &out_dir}, std::pair{"--report", &report}})
+      if (std::error_code ec; given(flag) && std::filesystem::exists(*dir, ec) && !std::filesystem::is_directory(*dir, ec))
+        throw usage_error(std::string(flag) + " '" + *dir + "': is a file, expected a directory");
     if (given("--out-dir")) o.out_dir = out_dir;
     if (given("--report")) o.report = report;
     if (given("--targets")) o.targets = percents("--targets", targets);
