@@ -233,7 +233,8 @@ class sim_parser {
                "a comma-separated list of batch sizes in 1..256",
                apps::count_list_in(1, apps::limits::batch, apps::limits::list_items));
     cl_.option(*reproduce_, "--data", repro_data_, "DIR",
-               "data directory with stories260K/ (real trace; default the build's data/)", "a directory");
+               "data directory with stories260K/ (real trace; default the build's data/)", "a directory",
+               apps::existing_directory());
     cl_.option(*reproduce_, "--jobs", repro_.jobs, "N",
                "spread the simulations over N threads, 1..256 (the results do not depend on N; default one per "
                "hardware thread)",

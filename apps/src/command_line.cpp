@@ -192,6 +192,16 @@ CLI::Validator existing_file(std::uint64_t max_bytes) {
       "", "file");
 }
 
+CLI::Validator existing_directory() {
+  return CLI::Validator(
+      [](std::string& path) -> std::string {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(path, ec)) return in_quotes(path) + ": expected an existing directory";
+        return "";
+      },
+      "", "directory");
+}
+
 CLI::Validator text_of_at_most(std::uint64_t max_bytes, std::string what, bool allow_empty) {
   return CLI::Validator(
       [max_bytes, what, allow_empty](std::string& v) -> std::string {

@@ -81,6 +81,8 @@ inline constexpr std::uint64_t trace_bits = 1ull << 35;  // hermes-profile --syn
                                           std::string none = "");
 // A regular file that exists and has at most `max_bytes` (no directory, FIFO or device).
 [[nodiscard]] CLI::Validator existing_file(std::uint64_t max_bytes);
+// A directory that exists.
+[[nodiscard]] CLI::Validator existing_directory();
 // Any text of 1..max_bytes bytes (0..max_bytes if `allow_empty`).
 [[nodiscard]] CLI::Validator text_of_at_most(std::uint64_t max_bytes, std::string what, bool allow_empty = false);
 
