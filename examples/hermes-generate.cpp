@@ -8,7 +8,6 @@
 #include <Kokkos_Core.hpp>
 #include <nlohmann/json.hpp>
 
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -21,7 +20,9 @@
 #include <utility>
 #include <vector>
 
+#include "hermes_apps/command_line.hpp"
 #include "hermes_apps/standard_output.hpp"
+#include "hermes/core/input_file.hpp"
 #include "hermes/model/generate.hpp"
 #include "hermes/model/llama2c.hpp"
 #include "hermes/model/sampler.hpp"
@@ -30,36 +31,22 @@
 
 namespace {
 
-constexpr int exit_usage = 2;
-
 const char* const usage_text = R"(usage: hermes-generate [options]
 
 Generates text with a llama2.c checkpoint run through hermes' layers on a modelled system, and
 reports the modelled time per device. With no options: 200 greedy tokens of stories260K from
 BOS on one modelled RTX 4090 (the text equals llama2.c's).
-
-options:
-  --checkpoint PATH    llama2.c checkpoint (default: DATA/stories260K/stories260K.bin)
-  --tokenizer PATH     llama2.c tokenizer   (default: DATA/stories260K/tok512.bin)
-  --steps N            forward passes, 1 .. the model's seq_len (default 200)
-  --temperature T      0 = greedy (default); T > 0 samples as llama2.c
-  --top-p P            nucleus sampling for T > 0, 0 .. 1; 0 or 1 = off (default 0.9)
-  --seed S             sampling seed, a positive integer (default: the current time)
-  --prompt TEXT        text to continue (it is echoed, as llama2.c does)
-  --placement MODE     dense:  all weights and work on one modelled RTX 4090 (default)
-                       hetero: the most active 20% of neurons on the RTX 4090, the rest
-                               spread over 8 NDP-DIMMs (profiled on a short prefix run)
-  --profile-steps N    tokens of the hetero profiling run (default 32)
-  --json               print one JSON object (text, tokens, modelled time) instead of text
-  --help               this text
-
-DATA is $HERMES_DATA_DIR if set, else the source tree's data/ (build tree) or
-<prefix>/share/hermes (installed).
 )";
 
-struct usage_error {
-  std::string message;
-};
+const char* const footer_text = R"(--placement: dense   all weights and work on one modelled RTX 4090 (default)
+             hetero  the most active 20% of neurons on the RTX 4090, the rest spread over
+                     8 NDP-DIMMs (profiled on a short prefix run)
+DATA is $HERMES_DATA_DIR if set, else the source tree's data/ (build tree) or
+<prefix>/share/hermes (installed).
+Exit codes: 0 success, 1 a run failed, 2 bad input (a flag, a value, a file).)";
+
+using hermes::apps::usage_error;
+namespace limits = hermes::apps::limits;
 
 struct options {
   std::optional<std::filesystem::path> checkpoint;
@@ -72,85 +59,60 @@ struct options {
   hermes::llama2c_placement placement = hermes::llama2c_placement::dense;
   std::size_t profile_steps = 32;
   bool json = false;
-  bool help = false;
 };
 
-std::uint64_t parse_unsigned(std::string_view flag, std::string_view v, std::string_view allowed) {
-  std::uint64_t out = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size() || v.empty())
-    throw usage_error{std::string(flag) + " '" + std::string(v) + "': expected " +
-                      std::string(allowed)};
-  return out;
-}
-
-float parse_float(std::string_view flag, std::string_view v, std::string_view allowed) {
-  std::size_t used = 0;
-  float out = 0;
-  try {
-    out = std::stof(std::string(v), &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (v.empty() || used != v.size() || !std::isfinite(out))
-    throw usage_error{std::string(flag) + " '" + std::string(v) + "': expected " +
-                      std::string(allowed)};
-  return out;
-}
-
-options parse(int argc, char** argv) {
+// The command line, defined once: the options, their bounds and the --help text.
+struct command {
+  hermes::apps::command_line cl{"hermes-generate", usage_text, footer_text};
+  std::string checkpoint, tokenizer, placement = "dense";
+  double temperature = 0.0, top_p = 0.9;
+  std::uint64_t seed = 0;
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    auto value = [&]() -> std::string_view {
-      if (i + 1 >= argc) throw usage_error{std::string(flag) + ": missing value"};
-      return argv[++i];
-    };
-    if (flag == "--help" || flag == "-h") {
-      o.help = true;
-    } else if (flag == "--json") {
-      o.json = true;
-    } else if (flag == "--checkpoint") {
-      o.checkpoint = std::filesystem::path(value());
-    } else if (flag == "--tokenizer") {
-      o.tokenizer = std::filesystem::path(value());
-    } else if (flag == "--steps") {
-      o.steps = parse_unsigned(flag, value(), "a positive integer");
-      if (o.steps == 0) throw usage_error{"--steps 0: expected a positive integer"};
-    } else if (flag == "--temperature") {
-      const auto v = value();
-      o.temperature = parse_float(flag, v, "a number >= 0 (0 = greedy)");
-      if (o.temperature < 0.0f)
-        throw usage_error{"--temperature '" + std::string(v) + "': expected a number >= 0"};
-    } else if (flag == "--top-p") {
-      const auto v = value();
-      o.top_p = parse_float(flag, v, "a number in [0, 1]");
-      if (o.top_p < 0.0f || o.top_p > 1.0f)
-        throw usage_error{"--top-p '" + std::string(v) + "': expected a number in [0, 1]"};
-    } else if (flag == "--seed") {
-      const auto v = value();
-      o.seed = parse_unsigned(flag, v, "a positive integer");
-      if (*o.seed == 0) throw usage_error{"--seed 0: expected a positive integer"};
-    } else if (flag == "--prompt") {
-      o.prompt = std::string(value());
-    } else if (flag == "--placement") {
-      const auto v = value();
-      if (v == "dense") o.placement = hermes::llama2c_placement::dense;
-      else if (v == "hetero") o.placement = hermes::llama2c_placement::hetero;
-      else throw usage_error{"--placement '" + std::string(v) + "': expected dense or hetero"};
-    } else if (flag == "--profile-steps") {
-      o.profile_steps = parse_unsigned(flag, value(), "a positive integer");
-      if (o.profile_steps == 0) throw usage_error{"--profile-steps 0: expected a positive integer"};
-    } else {
-      throw usage_error{"unknown option '" + std::string(flag) + "' (see --help)"};
-    }
+
+  command() {
+    namespace apps = hermes::apps;
+    CLI::App& a = cl.app();
+    cl.option(a, "--checkpoint", checkpoint, "PATH", "llama2.c checkpoint (default: DATA/stories260K/stories260K.bin)",
+              "a checkpoint file", apps::existing_file(hermes::input_caps::checkpoint));
+    cl.option(a, "--tokenizer", tokenizer, "PATH", "llama2.c tokenizer (default: DATA/stories260K/tok512.bin)",
+              "a tokenizer file", apps::existing_file(hermes::input_caps::tokenizer));
+    cl.option(a, "--steps", o.steps, "N",
+              "forward passes, 1 .. the model's seq_len (at most " + std::to_string(limits::steps) + "; default 200)",
+              apps::integer_range(1, limits::steps), apps::count_in(1, limits::steps));
+    cl.option(a, "--temperature", temperature, "T", "0 = greedy (default); T in (0, 100] samples as llama2.c",
+              "a number in 0..100 (0 = greedy)", apps::number_in(0.0, 100.0, "a number in 0..100 (0 = greedy)"));
+    cl.option(a, "--top-p", top_p, "P", "nucleus sampling for T > 0, 0 .. 1; 0 or 1 = off (default 0.9)",
+              "a number in [0, 1]", apps::number_in(0.0, 1.0, "a number in [0, 1]"));
+    cl.option(a, "--seed", seed, "S", "sampling seed, 1..18446744073709551615 (default: the current time)",
+              apps::integer_range(1, UINT64_MAX), apps::count_in(1, UINT64_MAX));
+    cl.option(a, "--prompt", o.prompt, "TEXT",
+              "text to continue (it is echoed, as llama2.c does), at most " + std::to_string(limits::prompt_bytes) +
+                  " bytes",
+              "a text", apps::text_of_at_most(limits::prompt_bytes, "a text of at most " +
+                                                                       std::to_string(limits::prompt_bytes) + " bytes",
+                                              true));
+    cl.option(a, "--placement", placement, "MODE", "dense or hetero (see below; default dense)", "dense or hetero",
+              apps::name_in([](std::string_view v) -> std::string {
+                if (v != "dense" && v != "hetero") throw hermes::invalid_parameter("--placement", v, "dense or hetero");
+                return std::string(v);
+              }));
+    cl.option(a, "--profile-steps", o.profile_steps, "N",
+              "tokens of the hetero profiling run, 1.." + std::to_string(limits::steps) + " (default 32)",
+              apps::integer_range(1, limits::steps), apps::count_in(1, limits::steps));
+    cl.flag(a, "--json", o.json, "print one JSON object (text, tokens, modelled time) instead of text");
   }
-  // A file named on the command line that is not there is bad input (exit 2), not a failure.
-  for (const auto& [flag, path] : {std::pair{"--checkpoint", o.checkpoint}, std::pair{"--tokenizer", o.tokenizer}})
-    if (path && !std::filesystem::exists(*path))
-      throw usage_error{std::string(flag) + " '" + path->string() + "': no such file"};
-  return o;
-}
+  // The options after a successful parse.
+  options get() {
+    const auto given = [&](const char* flag) { return cl.app().get_option(flag)->count() > 0; };
+    if (given("--checkpoint")) o.checkpoint = std::filesystem::path(checkpoint);
+    if (given("--tokenizer")) o.tokenizer = std::filesystem::path(tokenizer);
+    if (given("--seed")) o.seed = seed;
+    o.temperature = static_cast<float>(temperature);
+    o.top_p = static_cast<float>(top_p);
+    o.placement = placement == "hetero" ? hermes::llama2c_placement::hetero : hermes::llama2c_placement::dense;
+    return o;
+  }
+};
 
 // Where the model files are: $HERMES_DATA_DIR, the source tree's data/ (compiled in), or the
 // installed share/hermes next to the program's bin/.
@@ -185,8 +147,8 @@ int run(const options& o, const char* argv0) {
   const auto checkpoint = hermes::load_llama2c(checkpoint_path);
   const auto tok = hermes::tokenizer::load(tokenizer_path, checkpoint.config.vocab_size);
   if (o.steps > checkpoint.config.seq_len)
-    throw usage_error{"--steps " + std::to_string(o.steps) + ": expected 1 .. " +
-                      std::to_string(checkpoint.config.seq_len) + " (the model's seq_len)"};
+    throw usage_error("--steps " + std::to_string(o.steps) + ": expected 1 .. " +
+                      std::to_string(checkpoint.config.seq_len) + " (the model's seq_len)");
 
   hermes::llama2c_system_options sys;
   sys.placement = o.placement;
@@ -240,36 +202,16 @@ int run(const options& o, const char* argv0) {
 }  // namespace
 
 static int run_main(int argc, char** argv) {
-  options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const usage_error& e) {
-    std::cerr << "hermes-generate: " << e.message << '\n';
-    return exit_usage;
-  }
-  if (o.help) {
-    std::cout << usage_text;
-    return 0;
-  }
-  // Kokkos gets the program name only: parse() accepted every argument as ours, and a value such
-  // as `--prompt --help` would otherwise make Kokkos 3.4 print its own help.
-  int kokkos_argc = 1;
-  Kokkos::ScopeGuard kokkos(kokkos_argc, argv);
-  try {
+  return hermes::apps::run_guarded("hermes-generate", std::cerr, [&]() -> int {
+    command cmd;
+    if (const auto code = cmd.cl.parse(argc, argv, std::cout, std::cerr)) return *code;
+    const options o = cmd.get();
+    // Kokkos gets the program name only: the command line accepted every argument as ours, and
+    // a value such as `--prompt --help` would otherwise make Kokkos 3.4 print its own help.
+    int kokkos_argc = 1;
+    Kokkos::ScopeGuard kokkos(kokkos_argc, argv);
     return run(o, argv[0]);
-  } catch (const usage_error& e) {
-    std::cerr << "hermes-generate: " << e.message << '\n';
-    return exit_usage;
-  } catch (const hermes::invalid_parameter& e) {
-    std::cerr << "hermes-generate: " << e.what() << '\n';
-    return exit_usage;
-  } catch (const hermes::error& e) {
-    std::cerr << "hermes-generate: " << e.what() << '\n';
-    return 1;
-  } catch (const std::exception& e) {  // e.g. std::filesystem_error creating an output directory
-    std::cerr << "hermes-generate: " << e.what() << '\n';
-    return 1;
-  }
+  });
 }
 
 int main(int argc, char** argv) {

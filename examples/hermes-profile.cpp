@@ -27,7 +27,9 @@
 #include <system_error>
 #include <vector>
 
+#include "hermes_apps/command_line.hpp"
 #include "hermes_apps/standard_output.hpp"
+#include "hermes/core/checked.hpp"
 #include "hermes/activation/profile.hpp"
 #include "hermes/activation/synthetic_source.hpp"
 #include "hermes/activation/trace_file.hpp"
@@ -38,8 +40,6 @@
 
 namespace {
 
-constexpr int exit_usage = 2;
-
 const char* const usage_text =
     "usage:\n"
     "  hermes-profile --from-trace FILE [--begin T] [--end T] --out profile.csv|profile.json\n"
@@ -47,42 +47,95 @@ const char* const usage_text =
     "  hermes-profile --synthesize --layers L --attention A --ffn F --tokens N [--seed S] --out FILE.trace\n"
     "  (--model NAME in place of --layers --attention --ffn: a model preset, e.g. llama2-70b)\n"
     "\n"
-    "--from-trace also takes a layout (--model or --layers --attention --ffn) to check the trace against.\n"
-    "An output ending in .json is written as JSON, any other as CSV.\n";
+    "Turns activation data into the per-neuron frequency profile the offline mapper and the predictor\n"
+    "initialisation consume, or writes a synthetic trace.\n";
 
-// A bad command line: exit code 2, the message names the flag, the value and what is allowed.
-struct usage_error {
-  std::string message;
+const char* const footer_text =
+    "--from-trace also takes a layout (--model or --layers --attention --ffn) to check the trace against.\n"
+    "An output ending in .json is written as JSON, any other as CSV. A flag the mode does not use is an\n"
+    "error. --synthesize writes at most 2^35 bits of masks (layers x (attention + ffn) x tokens, 4 GiB).\n"
+    "Exit codes: 0 success, 1 a run failed (writing the output), 2 bad input (a flag, a value, a file).";
+
+using hermes::apps::usage_error;
+namespace limits = hermes::apps::limits;
+
+// The command line, defined once: the options, their bounds and the --help text.
+struct command {
+  hermes::apps::command_line cl{"hermes-profile", usage_text, footer_text};
+  std::string from_trace, from_csv, out, model;
+  bool synthesize = false;
+  std::uint64_t layers = 0, attention = 0, ffn = 0, begin = 0, end = 0, tokens = 0, seed = 0;
+
+  command() {
+    namespace apps = hermes::apps;
+    CLI::App& a = cl.app();
+    const auto count = [&](const char* flag, std::uint64_t& v, std::uint64_t min, std::uint64_t max, const char* text) {
+      cl.option(a, flag, v, "N", std::string(text) + ", " + std::to_string(min) + ".." + std::to_string(max),
+                apps::integer_range(min, max), apps::count_in(min, max));
+    };
+    cl.option(a, "--from-trace", from_trace, "FILE", "frequencies over tokens [begin, end) of a recorded trace file",
+              "a trace file");
+    cl.option(a, "--from-csv", from_csv, "FILE", "validate a CSV profile (against the layout when given) and convert it",
+              "a CSV profile");
+    cl.flag(a, "--synthesize", synthesize, "write a synthetic trace with the calibrated defaults");
+    cl.option(a, "--out", out, "FILE", "the output: profile.csv, profile.json or FILE.trace", "the output file",
+              apps::text_of_at_most(4096, "a file name"));
+    cl.option(a, "--model", model, "NAME", "the layout of a model preset (model/presets.hpp, e.g. llama2-70b)",
+              "a model name", apps::name_in([](std::string_view n) { return hermes::find_model_preset(n).name; }));
+    count("--layers", layers, 1, limits::layers, "layers of the layout");
+    count("--attention", attention, 1, limits::neurons, "attention (QKV input) neurons per layer");
+    count("--ffn", ffn, 1, limits::neurons, "FFN neurons per layer");
+    count("--begin", begin, 0, UINT64_MAX, "--from-trace: first token (default 0), below --end");
+    count("--end", end, 1, UINT64_MAX, "--from-trace: end token (default all), at most the trace's tokens");
+    count("--tokens", tokens, 1, limits::trace_tokens, "--synthesize: tokens of the trace");
+    count("--seed", seed, 0, UINT64_MAX, "--synthesize: seed of the generator");
+    // A flag given twice is an error here (which one was meant?), not the last one winning.
+    for (CLI::Option* o : a.get_options()) o->multi_option_policy(CLI::MultiOptionPolicy::Throw);
+  }
+  [[nodiscard]] bool given(const char* flag) const { return cl.app().get_option(flag)->count() > 0; }
+
+  // Exactly one mode, only the flags that mode takes, an output.
+  void check() const {
+    static const std::set<std::string> layout_flags{"--model", "--layers", "--attention", "--ffn"};
+    static const std::map<std::string, std::set<std::string>> mode_flags{
+        {"--from-trace", {"--begin", "--end"}}, {"--from-csv", {}}, {"--synthesize", {"--tokens", "--seed"}}};
+    std::vector<std::string> modes;
+    for (const auto& [m, flags] : mode_flags)
+      if (given(m.c_str())) modes.push_back(m);
+    if (modes.size() != 1)
+      throw usage_error("expected exactly one of --from-trace, --from-csv, --synthesize (see --help)");
+    const auto& mode = modes.front();
+    for (const CLI::Option* o : cl.app().get_options()) {
+      const std::string key = o->get_name();
+      if (o->count() > 0 && key != mode && key != "--out" && key != "--help" && !layout_flags.count(key) &&
+          !mode_flags.at(mode).count(key))
+        throw usage_error(key + ": not used with " + mode + " (see --help)");
+    }
+    if (!given("--out")) throw usage_error("--out: missing: expected the output file");
+    if (std::error_code ec; std::filesystem::is_directory(out, ec))
+      throw usage_error("--out '" + out + "': is a directory, expected a file name");
+    if (mode == "--synthesize" && !given("--tokens")) throw usage_error("--tokens: missing: expected the number of tokens");
+    // The input file, now that the request is known to be well formed.
+    const auto require_readable = [](const std::string& flag, std::string path, std::uint64_t cap) {
+      if (const std::string why = hermes::apps::existing_file(cap)(path); !why.empty()) throw usage_error(flag + " " + why);
+    };
+    if (mode == "--from-trace") require_readable(mode, from_trace, hermes::input_caps::trace);
+    if (mode == "--from-csv") require_readable(mode, from_csv, hermes::input_caps::frequency_csv);
+  }
+
+  [[nodiscard]] std::optional<hermes::trace_layout> layout() const {
+    if (given("--model")) {
+      if (given("--layers") || given("--attention") || given("--ffn"))
+        throw usage_error("--model '" + model + "': expected either --model or --layers/--attention/--ffn, not both");
+      return hermes::trace_layout::of(hermes::find_model_preset(model));
+    }
+    if (!given("--layers") && !given("--attention") && !given("--ffn")) return std::nullopt;
+    for (const char* flag : {"--layers", "--attention", "--ffn"})
+      if (!given(flag)) throw usage_error(std::string(flag) + ": missing: expected a positive integer (a layout takes all three)");
+    return hermes::trace_layout{layers, attention, ffn};
+  }
 };
 
-// The flags each mode takes; anything else is an error, never silently ignored.
-const std::set<std::string> layout_flags{"--model", "--layers", "--attention", "--ffn"};
-const std::map<std::string, std::set<std::string>> mode_flags{
-    {"--from-trace", {"--begin", "--end"}}, {"--from-csv", {}}, {"--synthesize", {"--tokens", "--seed"}}};
-
-std::size_t number(const std::map<std::string, std::string>& a, const std::string& key) {
-  const auto it = a.find(key);
-  if (it == a.end()) throw usage_error{key + ": missing: expected a non-negative integer"};
-  std::size_t pos = 0;
-  unsigned long long v = 0;
-  try {
-    v = std::stoull(it->second, &pos);
-  } catch (const std::exception&) {
-    pos = 0;
-  }
-  if (pos != it->second.size() || it->second.empty() || it->second[0] == '-')
-    throw usage_error{key + " '" + it->second + "': expected a non-negative integer"};
-  return static_cast<std::size_t>(v);
-}
-std::optional<hermes::trace_layout> layout_from(const std::map<std::string, std::string>& a) {
-  if (a.count("--model")) {
-    if (a.count("--layers") || a.count("--attention") || a.count("--ffn"))
-      throw usage_error{"--model '" + a.at("--model") + "': expected either --model or --layers/--attention/--ffn, not both"};
-    return hermes::trace_layout::of(hermes::find_model_preset(a.at("--model")));
-  }
-  if (!a.count("--layers") && !a.count("--attention") && !a.count("--ffn")) return std::nullopt;
-  return hermes::trace_layout{number(a, "--layers"), number(a, "--attention"), number(a, "--ffn")};
-}
 // Written whole or not at all: an interrupted or failed run leaves the previous file intact.
 void write_profile(const hermes::frequency_profile& p, const std::string& out) {
   hermes::output_file f(out);
@@ -90,104 +143,49 @@ void write_profile(const hermes::frequency_profile& p, const std::string& out) {
   else p.write_csv(f.stream());
   f.commit();
 }
-// An input file that is not there is bad input (exit 2), told before anything is read.
-void require_readable(const std::string& flag, const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw usage_error{flag + " '" + path + "': no such file"};
-  if (std::filesystem::is_directory(path, ec))
-    throw usage_error{flag + " '" + path + "': is a directory, expected a file"};
-  if (const std::string why = hermes::input_file_problem(path, flag == "--from-csv" ? hermes::input_caps::frequency_csv
-                                                                                   : hermes::input_caps::trace);
-      !why.empty())
-    throw usage_error{flag + " '" + path + "': " + why};
-}
 
-// The flags as a map; exactly one mode, only the flags that mode takes, each once.
-std::map<std::string, std::string> parse(int argc, char** argv) {
-  std::map<std::string, std::string> a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string key = argv[i];
-    const bool known = key == "--synthesize" || key == "--out" || mode_flags.count(key) || layout_flags.count(key) ||
-                       std::any_of(mode_flags.begin(), mode_flags.end(), [&](const auto& m) { return m.second.count(key) > 0; });
-    if (!known) throw usage_error{"unknown option '" + key + "' (see --help)"};
-    if (a.count(key)) throw usage_error{key + ": given twice"};
-    if (key == "--synthesize") {
-      a[key] = "";
-      continue;
-    }
-    if (i + 1 >= argc) throw usage_error{key + ": missing value"};
-    a[key] = argv[++i];
-  }
-  std::vector<std::string> modes;
-  for (const auto& [mode, flags] : mode_flags)
-    if (a.count(mode)) modes.push_back(mode);
-  if (modes.size() != 1)
-    throw usage_error{"expected exactly one of --from-trace, --from-csv, --synthesize (see --help)"};
-  const auto& mode = modes.front();
-  for (const auto& [key, value] : a)
-    if (key != mode && key != "--out" && !layout_flags.count(key) && !mode_flags.at(mode).count(key))
-      throw usage_error{key + ": not used with " + mode + " (see --help)"};
-  if (!a.count("--out")) throw usage_error{"--out: missing: expected the output file"};
-  if (mode == "--synthesize" && !a.count("--tokens")) throw usage_error{"--tokens: missing: expected the number of tokens"};
-  return a;
-}
-
-int run(std::map<std::string, std::string>& a) {
-  const std::string out = a["--out"];
-  if (a.count("--from-trace")) {
-    require_readable("--from-trace", a["--from-trace"]);
-    const auto trace = hermes::load_trace(a["--from-trace"], layout_from(a));
-    const std::size_t begin = a.count("--begin") ? number(a, "--begin") : 0;
-    const std::size_t end = a.count("--end") ? number(a, "--end") : trace.tokens();
+int run(const command& c) {
+  c.check();
+  if (c.given("--from-trace")) {
+    const auto trace = hermes::load_trace(c.from_trace, c.layout());
+    const std::size_t begin = c.given("--begin") ? c.begin : 0;
+    const std::size_t end = c.given("--end") ? c.end : trace.tokens();
     if (begin >= end || end > trace.tokens())
-      throw usage_error{"--begin " + std::to_string(begin) + " --end " + std::to_string(end) +
-                        ": expected 0 <= begin < end <= " + std::to_string(trace.tokens()) + " (the trace's tokens)"};
-    write_profile(hermes::frequency_profile::from_trace(trace, begin, end), out);
-  } else if (a.count("--from-csv")) {
-    require_readable("--from-csv", a["--from-csv"]);
-    std::ifstream is(a["--from-csv"]);
-    if (!is) throw hermes::error("cannot open " + a["--from-csv"]);
-    write_profile(hermes::frequency_profile::read_csv(is, a["--from-csv"], layout_from(a)), out);
+      throw usage_error("--begin " + std::to_string(begin) + " --end " + std::to_string(end) +
+                        ": expected 0 <= begin < end <= " + std::to_string(trace.tokens()) + " (the trace's tokens)");
+    write_profile(hermes::frequency_profile::from_trace(trace, begin, end), c.out);
+  } else if (c.given("--from-csv")) {
+    std::ifstream is(c.from_csv);
+    if (!is) throw hermes::error("cannot open " + c.from_csv);
+    write_profile(hermes::frequency_profile::read_csv(is, c.from_csv, c.layout()), c.out);
   } else {
-    const auto layout = layout_from(a);
-    if (!layout) throw usage_error{"--synthesize: expected a layout: --model NAME or --layers L --attention A --ffn F"};
-    hermes::synthetic_config c;
-    if (a.count("--seed")) c.seed = number(a, "--seed");
-    hermes::synthetic_source src(*layout, c);
-    hermes::save_trace(out, hermes::record(src, number(a, "--tokens")));
+    const auto layout = c.layout();
+    if (!layout) throw usage_error("--synthesize: expected a layout: --model NAME or --layers L --attention A --ffn F");
+    // The masks the trace holds: refused up front rather than exhausting memory.
+    const std::uint64_t bits = hermes::checked_mul(
+        "--synthesize: layers x (attention + ffn) x tokens",
+        {layout->layers, hermes::checked_add("attention + ffn", std::uint64_t{layout->attention_neurons}, std::uint64_t{layout->ffn_neurons}),
+         c.tokens});
+    if (bits > limits::trace_bits)
+      throw usage_error("--tokens " + std::to_string(c.tokens) + ": " + std::to_string(layout->layers) + " layers x " +
+                        std::to_string(layout->attention_neurons + layout->ffn_neurons) + " neurons x " + std::to_string(c.tokens) +
+                        " tokens = " + std::to_string(bits) + " mask bits: expected at most " +
+                        std::to_string(limits::trace_bits) + " (4 GiB)");
+    hermes::synthetic_config sc;
+    if (c.given("--seed")) sc.seed = c.seed;
+    hermes::synthetic_source src(*layout, sc);
+    hermes::save_trace(c.out, hermes::record(src, c.tokens));
   }
   return 0;
 }
 }  // namespace
 
 static int run_main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-      std::cout << usage_text;
-      return 0;
-    }
-  try {
-    auto a = parse(argc, argv);
-    return run(a);
-  } catch (const usage_error& e) {
-    std::cerr << "hermes-profile: " << e.message << '\n';
-    return exit_usage;
-  } catch (const hermes::invalid_parameter& e) {  // a bad name or value: bad input
-    std::cerr << "hermes-profile: " << e.what() << '\n';
-    return exit_usage;
-  } catch (const hermes::trace_file_error& e) {  // the input is not a valid trace
-    std::cerr << "hermes-profile: " << e.what() << '\n';
-    return exit_usage;
-  } catch (const hermes::error& e) {
-    std::cerr << "hermes-profile: " << e.what() << '\n';
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "hermes-profile: out of memory: the input asks for more than this machine has\n";
-    return 1;
-  } catch (const std::exception& e) {  // a filesystem or stream error of the standard library
-    std::cerr << "hermes-profile: " << e.what() << '\n';
-    return 1;
-  }
+  return hermes::apps::run_guarded("hermes-profile", std::cerr, [&]() -> int {
+    command cmd;
+    if (const auto code = cmd.cl.parse(argc, argv, std::cout, std::cerr)) return *code;
+    return run(cmd);
+  });
 }
 
 int main(int argc, char** argv) {

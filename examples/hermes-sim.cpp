@@ -19,6 +19,7 @@
 
 #include "hermes_apps/standard_output.hpp"
 #include "hermes_apps/cli.hpp"
+#include "hermes_apps/command_line.hpp"
 
 static int run_main(int argc, char** argv) {
   // Kokkos (the engine's kernels in math mode) gets only its own --kokkos-* flags: given the
@@ -37,6 +38,7 @@ static int run_main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   hermes::apps::report_pipe_errors();
-  const int code = run_main(argc, argv);
+  // run_cli reports its own errors; this catches what escapes around it (Kokkos, the arguments).
+  const int code = hermes::apps::run_guarded("hermes-sim", std::cerr, [&] { return run_main(argc, argv); });
   return hermes::apps::finish_standard_output(code, "hermes-sim");
 }

@@ -11,7 +11,6 @@
 #include <Kokkos_Core.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "hermes_apps/command_line.hpp"
 #include "hermes_apps/standard_output.hpp"
 #include "hermes/runtime/real_model_source.hpp"
 #include "hermes/activation/statistics.hpp"
@@ -37,8 +37,6 @@
 #include "hermes/model/presets.hpp"
 
 namespace {
-
-constexpr int exit_usage = 2;
 
 const char* const usage_text = R"(usage: hermes-trace [options]
 
@@ -52,28 +50,16 @@ modes:  dense       the trained model; masks = what the magnitude rule would ski
         relu_gated  relu instead of silu on the same weights; the zeros of h are the mask
         QKV input channels: per-layer |x| thresholds at the attention target (TEAL),
         skipped in the math in magnitude and relu_gated modes (0 = dense QKV input)
-
-options:
-  --checkpoint PATH         llama2.c checkpoint (default: DATA/stories260K/stories260K.bin)
-  --tokenizer PATH          llama2.c tokenizer   (default: DATA/stories260K/tok512.bin)
-  --prompts FILE            one prompt per line, '#' comments (default: DATA/stories260K/prompts.txt)
-  --steps N                 forward passes per run (default 200)
-  --calibration-steps N     forward passes per prompt of the threshold calibration (default 64)
-  --targets LIST            FFN target sparsities in percent (default 70,80,90)
-  --attention-targets LIST  QKV-input target sparsities in percent (default 0,50)
-  --out-dir DIR             write DIR/<mode>-ffn<P>-attn<P>/run<i>.trace and DIR/runs.txt
-  --report DIR              write DIR/activation-statistics.md and DIR/activation-statistics/
-                            (plots need gnuplot; without it the tables are still written)
-  --synthetic-tokens N      tokens of the LLaMA2-70B synthetic comparison trace (default 200)
-  --help                    this text
-
-DATA is $HERMES_DATA_DIR if set, else the source tree's data/ (build tree) or
-<prefix>/share/hermes (installed).
 )";
 
-struct usage_error {
-  std::string message;
-};
+const char* const footer_text = R"(DATA is $HERMES_DATA_DIR if set, else the source tree's data/ (build tree) or
+<prefix>/share/hermes (installed).
+Exit codes: 0 success, 1 a run failed, 2 bad input (a flag, a value, a file).)";
+
+using hermes::apps::usage_error;
+namespace limits = hermes::apps::limits;
+
+constexpr std::uint64_t max_targets = 16;  // items of --targets and --attention-targets
 
 struct options {
   std::optional<std::filesystem::path> checkpoint, tokenizer, prompts, out_dir, report;
@@ -82,63 +68,74 @@ struct options {
   std::vector<double> targets{0.7, 0.8, 0.9};
   std::vector<double> attention_targets{0.0, 0.5};
   std::size_t synthetic_tokens = 200;
-  bool help = false;
 };
 
-std::size_t parse_count(std::string_view flag, std::string_view v) {
-  std::size_t out = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size() || v.empty() || out == 0)
-    throw usage_error{std::string(flag) + " '" + std::string(v) + "': expected a positive integer"};
-  return out;
-}
-
-std::vector<double> parse_percents(std::string_view flag, std::string_view v, bool allow_zero) {
-  std::vector<double> out;
-  std::size_t at = 0;
-  while (at <= v.size()) {
-    const std::size_t comma = std::min(v.find(',', at), v.size());
-    const std::string_view item = v.substr(at, comma - at);
-    unsigned p = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), p);
-    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || p >= 100 ||
-        (p == 0 && !allow_zero))
-      throw usage_error{std::string(flag) + " '" + std::string(v) + "': expected a comma list of integers in " +
-                        (allow_zero ? "0" : "1") + " .. 99 (percent)"};
-    out.push_back(p / 100.0);
-    at = comma + 1;
-  }
-  return out;
-}
-
-options parse(int argc, char** argv) {
+// The command line, defined once: the options, their bounds and the --help text.
+struct command {
+  hermes::apps::command_line cl{"hermes-trace", usage_text, footer_text};
+  std::string checkpoint, tokenizer, prompts, out_dir, report, targets, attention_targets;
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    auto value = [&]() -> std::string_view {
-      if (i + 1 >= argc) throw usage_error{std::string(flag) + ": missing value"};
-      return argv[++i];
-    };
-    if (flag == "--help" || flag == "-h") o.help = true;
-    else if (flag == "--checkpoint") o.checkpoint = std::filesystem::path(value());
-    else if (flag == "--tokenizer") o.tokenizer = std::filesystem::path(value());
-    else if (flag == "--prompts") o.prompts = std::filesystem::path(value());
-    else if (flag == "--out-dir") o.out_dir = std::filesystem::path(value());
-    else if (flag == "--report") o.report = std::filesystem::path(value());
-    else if (flag == "--steps") o.steps = parse_count(flag, value());
-    else if (flag == "--calibration-steps") o.calibration_steps = parse_count(flag, value());
-    else if (flag == "--targets") o.targets = parse_percents(flag, value(), false);
-    else if (flag == "--attention-targets") o.attention_targets = parse_percents(flag, value(), true);
-    else if (flag == "--synthetic-tokens") o.synthetic_tokens = parse_count(flag, value());
-    else throw usage_error{"unknown option '" + std::string(flag) + "' (see --help)"};
+
+  command() {
+    namespace apps = hermes::apps;
+    CLI::App& a = cl.app();
+    cl.option(a, "--checkpoint", checkpoint, "PATH", "llama2.c checkpoint (default: DATA/stories260K/stories260K.bin)",
+              "a checkpoint file", apps::existing_file(hermes::input_caps::checkpoint));
+    cl.option(a, "--tokenizer", tokenizer, "PATH", "llama2.c tokenizer (default: DATA/stories260K/tok512.bin)",
+              "a tokenizer file", apps::existing_file(hermes::input_caps::tokenizer));
+    cl.option(a, "--prompts", prompts, "FILE",
+              "one prompt per line, '#' comments (default: DATA/stories260K/prompts.txt)", "a text file of prompts",
+              apps::existing_file(hermes::input_caps::text));
+    cl.option(a, "--steps", o.steps, "N",
+              "forward passes per run, 1 .. the model's seq_len (at most " + std::to_string(limits::steps) +
+                  "; default 200)",
+              apps::integer_range(1, limits::steps), apps::count_in(1, limits::steps));
+    cl.option(a, "--calibration-steps", o.calibration_steps, "N",
+              "forward passes per prompt of the threshold calibration, 1.." + std::to_string(limits::steps) +
+                  " (default 64)",
+              apps::integer_range(1, limits::steps), apps::count_in(1, limits::steps));
+    cl.option(a, "--targets", targets, "LIST",
+              "FFN target sparsities in percent, each 1..99, at most " + std::to_string(max_targets) +
+                  " (default 70,80,90)",
+              "a comma-separated list of integers in 1..99 (percent)", apps::count_list_in(1, 99, max_targets));
+    cl.option(a, "--attention-targets", attention_targets, "LIST",
+              "QKV-input target sparsities in percent, each 0..99, at most " + std::to_string(max_targets) +
+                  " (default 0,50)",
+              "a comma-separated list of integers in 0..99 (percent)", apps::count_list_in(0, 99, max_targets));
+    cl.option(a, "--out-dir", out_dir, "DIR", "write DIR/<mode>-ffn<P>-attn<P>/run<i>.trace and DIR/runs.txt",
+              "a directory", apps::text_of_at_most(4096, "a directory name"));
+    cl.option(a, "--report", report, "DIR",
+              "write DIR/activation-statistics.md and DIR/activation-statistics/ (plots need gnuplot; without it "
+              "the tables are still written)",
+              "a directory", apps::text_of_at_most(4096, "a directory name"));
+    cl.option(a, "--synthetic-tokens", o.synthetic_tokens, "N",
+              "tokens of the LLaMA2-70B synthetic comparison trace, 1.." + std::to_string(limits::synthetic_tokens) +
+                  " (default 200)",
+              apps::integer_range(1, limits::synthetic_tokens), apps::count_in(1, limits::synthetic_tokens));
   }
-  // A file named on the command line that is not there is bad input (exit 2), not a failure.
-  for (const auto& [flag, path] :
-       {std::pair{"--checkpoint", o.checkpoint}, std::pair{"--tokenizer", o.tokenizer}, std::pair{"--prompts", o.prompts}})
-    if (path && !std::filesystem::exists(*path))
-      throw usage_error{std::string(flag) + " '" + path->string() + "': no such file"};
-  return o;
-}
+  // The options after a successful parse.
+  options get() {
+    const auto given = [&](const char* flag) { return cl.app().get_option(flag)->count() > 0; };
+    const auto percents = [&](const char* flag, const std::string& v) {
+      std::vector<double> out;
+      for (const auto& p : hermes::apps::split_list(flag, v))
+        out.push_back(static_cast<double>(hermes::apps::parse_count(flag, p, 0, 99)) / 100.0);
+      return out;
+    };
+    if (given("--checkpoint")) o.checkpoint = checkpoint;
+    if (given("--tokenizer")) o.tokenizer = tokenizer;
+    if (given("--prompts")) o.prompts = prompts;
+    // An output folder that is a file is bad input, said before anything runs.
+    for (const auto& [flag, dir] : {std::pair{"--out-dir", &out_dir}, std::pair{"--report", &report}})
+      if (std::error_code ec; given(flag) && std::filesystem::exists(*dir, ec) && !std::filesystem::is_directory(*dir, ec))
+        throw usage_error(std::string(flag) + " '" + *dir + "': is a file, expected a directory");
+    if (given("--out-dir")) o.out_dir = out_dir;
+    if (given("--report")) o.report = report;
+    if (given("--targets")) o.targets = percents("--targets", targets);
+    if (given("--attention-targets")) o.attention_targets = percents("--attention-targets", attention_targets);
+    return o;
+  }
+};
 
 std::filesystem::path data_dir(const char* argv0) {
   if (const char* env = std::getenv("HERMES_DATA_DIR"); env && *env) return env;
@@ -737,8 +734,8 @@ int run(const options& o, const char* argv0) {
   const auto ck = hermes::load_llama2c(o.checkpoint.value_or(data / "stories260K.bin"));
   const auto tok = hermes::tokenizer::load(o.tokenizer.value_or(data / "tok512.bin"), ck.config.vocab_size);
   if (o.steps > ck.config.seq_len)
-    throw usage_error{"--steps " + std::to_string(o.steps) + ": expected 1 .. " +
-                      std::to_string(ck.config.seq_len) + " (the model's seq_len)"};
+    throw usage_error("--steps " + std::to_string(o.steps) + ": expected 1 .. " +
+                      std::to_string(ck.config.seq_len) + " (the model's seq_len)");
   const auto prompts = read_prompts(o.prompts.value_or(data / "prompts.txt"));
   if (o.out_dir) {
     std::filesystem::create_directories(*o.out_dir);
@@ -788,36 +785,15 @@ int run(const options& o, const char* argv0) {
 }  // namespace
 
 static int run_main(int argc, char** argv) {
-  options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const usage_error& e) {
-    std::cerr << "hermes-trace: " << e.message << '\n';
-    return exit_usage;
-  }
-  if (o.help) {
-    std::cout << usage_text;
-    return 0;
-  }
-  // Kokkos gets the program name only: parse() accepted every argument as ours, and a value such
-  // as `--prompt --help` would otherwise make Kokkos 3.4 print its own help.
-  int kokkos_argc = 1;
-  Kokkos::ScopeGuard kokkos(kokkos_argc, argv);
-  try {
+  return hermes::apps::run_guarded("hermes-trace", std::cerr, [&]() -> int {
+    command cmd;
+    if (const auto code = cmd.cl.parse(argc, argv, std::cout, std::cerr)) return *code;
+    const options o = cmd.get();
+    // Kokkos gets the program name only: the command line accepted every argument as ours.
+    int kokkos_argc = 1;
+    Kokkos::ScopeGuard kokkos(kokkos_argc, argv);
     return run(o, argv[0]);
-  } catch (const usage_error& e) {
-    std::cerr << "hermes-trace: " << e.message << '\n';
-    return exit_usage;
-  } catch (const hermes::invalid_parameter& e) {
-    std::cerr << "hermes-trace: " << e.what() << '\n';
-    return exit_usage;
-  } catch (const hermes::error& e) {
-    std::cerr << "hermes-trace: " << e.what() << '\n';
-    return 1;
-  } catch (const std::exception& e) {  // e.g. std::filesystem_error creating an output directory
-    std::cerr << "hermes-trace: " << e.what() << '\n';
-    return 1;
-  }
+  });
 }
 
 int main(int argc, char** argv) {

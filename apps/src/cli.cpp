@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,20 +13,19 @@
 #include <fstream>
 #include <functional>
 #include <iomanip>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "hermes/activation/trace_file.hpp"
+#include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/output_file.hpp"
 #include "hermes/core/text.hpp"
@@ -39,6 +37,7 @@
 #include "hermes/sim/parallel.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/registry.hpp"
+#include "hermes_apps/command_line.hpp"
 #include "hermes_apps/reproduce.hpp"
 #include "hermes_apps/sweep.hpp"
 
@@ -46,62 +45,7 @@ namespace hermes::cli {
 
 namespace detail {
 
-// Built by appending: "'" + std::string(v) + "'" trips g++ 12's -Wrestrict false positive at -O3.
-inline std::string in_quotes(std::string_view v) {
-  std::string out;
-  out.reserve(v.size() + 2);
-  out += '\'';
-  out += v;
-  out += '\'';
-  return out;
-}
-
-// An unsigned decimal integer in [min, max], or a usage_error naming the flag.
-inline std::uint64_t parse_count(std::string_view flag, std::string_view v, std::uint64_t min,
-                                 std::uint64_t max = UINT64_MAX) {
-  std::uint64_t out = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  // A number beyond 2^64 - 1 is an integer >= min, but not one a flag can hold: say so.
-  const std::string allowed = max == UINT64_MAX && ec != std::errc::result_out_of_range
-                                  ? "an integer >= " + std::to_string(min)
-                                  : "an integer in " + std::to_string(min) + ".." + std::to_string(max);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || out < min || out > max)
-    throw usage_error(std::string(flag) + " " + in_quotes(v) + ": expected " + allowed);
-  return out;
-}
-
-inline std::vector<std::string> split_list(std::string_view flag, std::string_view v) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= v.size()) {
-    const auto comma = v.find(',', start);
-    const auto item = v.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    if (item.empty())
-      throw usage_error(std::string(flag) + " " + in_quotes(v) + ": expected a comma-separated list without empty items");
-    out.emplace_back(item);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-// Runs a preset lookup; its invalid_parameter ("... = X is invalid: expected one of: A, B")
-// becomes a usage error naming the flag.
-template <class Find>
-auto lookup(std::string_view flag, std::string_view name, Find&& find) {
-  try {
-    return find(name);
-  } catch (const invalid_parameter& e) {
-    const std::string what = e.what();
-    const auto at = what.find("expected ");
-    throw usage_error(std::string(flag) + " " + in_quotes(name) + ": " +
-                      (at == std::string::npos ? what : what.substr(at)));
-  }
-}
-
-inline std::string canonical_system(std::string_view flag, std::string_view name) {
-  return lookup(flag, name, [](std::string_view n) { return find_system(n).name; });
-}
+using apps::in_quotes;
 
 inline std::string normalised(std::string_view name) {
   std::string out;
@@ -109,6 +53,10 @@ inline std::string normalised(std::string_view name) {
     if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
+
+inline std::string system_name(std::string_view n) { return find_system(n).name; }
+inline std::string model_name(std::string_view n) { return find_model_preset(n).name; }
+inline std::string gpu_name(std::string_view n) { return find_gpu_preset(n).name; }
 
 }  // namespace detail
 
@@ -130,83 +78,21 @@ std::vector<std::string> main_baselines(std::string_view selected) {
 
 namespace detail {
 
-// What a flag's value must be, for the message when it is missing. In a sweep (`lists`) the
-// grid's axes take comma-separated lists.
-inline std::string expected_value(std::string_view flag, bool lists) {
-  static constexpr std::string_view axes[] = {"--models", "--model",  "--systems", "--system", "--batches",
-                                              "--batch",  "--dimms",  "--gpus",    "--gpu",    "--multipliers"};
-  if (lists && std::find(std::begin(axes), std::end(axes), flag) != std::end(axes))
-    return "a comma-separated list";
-  if (flag == "--model") return "a model name (--list shows them)";
-  if (flag == "--system") return "a system name (--list shows them)";
-  if (flag == "--gpu") return "a GPU name (--list shows them)";
-  if (flag == "--compare") return "a comma-separated list of systems, or none";
-  if (flag == "--batch" || flag == "--jobs") return "an integer in 1..256";
-  if (flag == "--dimms") return "an integer in 1..64";
-  if (flag == "--seed") return "an integer >= 0";
-  if (flag == "--input-len" || flag == "--output-len" || flag == "--profile-tokens" || flag == "--multipliers")
-    return "an integer >= 1";
-  if (flag == "--trace") return "a trace file";
-  if (flag == "--config") return "a JSON configuration file";
-  return "a file name";  // --out, --json-lines
-}
-
-// Walks the arguments: `value()` takes the next one, naming the flag and what it expects when
-// it is missing.
-struct arg_cursor {
-  const std::vector<std::string>& args;
-  bool lists = false;  // a sweep: the axes take lists
-  std::size_t i = 0;
-  [[nodiscard]] bool done() const { return i >= args.size(); }
-  std::string_view flag() { return args[i++]; }
-  std::string_view value(std::string_view flag) {
-    if (i >= args.size())
-      throw usage_error(std::string(flag) + ": missing value: expected " + expected_value(flag, lists));
-    return args[i++];
-  }
-};
-
-// The --config FILE among the arguments (the last one if repeated), read onto the presets, and
-// its name (empty without one). The file must be valid on its own: its system name, too, is
-// checked here, where the error can name the file and the key.
-inline std::pair<sim_config, std::string> base_config(const std::vector<std::string>& args) {
-  std::optional<std::string> file;
-  for (std::size_t i = 0; i < args.size(); ++i)
-    if (args[i] == "--config") {
-      if (i + 1 >= args.size()) throw usage_error("--config: missing value: expected " + expected_value("--config", false));
-      file = args[++i];
-    }
-  if (!file) return {sim_config{}, std::string()};
-  sim_config c = read_config_file(*file);
+// The --config FILE read onto the presets (the presets alone without one). The file must be
+// valid on its own: its system name, too, is checked here, where the error can name the file
+// and the key.
+inline sim_config base_config(const std::string& file) {
+  if (file.empty()) return sim_config{};
+  sim_config c = read_config_file(file);
   try {
     c.system = find_system(c.system).name;
   } catch (const invalid_parameter& e) {
     const std::string what = e.what();
     const auto at = what.find("expected ");
-    throw config_error(*file, "/system", "\"" + c.system + "\" is not a system: " +
-                                            (at == std::string::npos ? what : what.substr(at)));
+    throw config_error(file, "/system", "\"" + c.system + "\" is not a system: " +
+                                           (at == std::string::npos ? what : what.substr(at)));
   }
-  return {std::move(c), *file};
-}
-
-// The flags shared by a run and a sweep; true if `flag` was one of them.
-inline bool common_flag(std::string_view flag, arg_cursor& a, sim_config& c) {
-  if (flag == "--config") {
-    a.value(flag);  // read by base_config, before any other flag
-  } else if (flag == "--input-len") {
-    c.workload.input_len = parse_count(flag, a.value(flag), 1);
-  } else if (flag == "--output-len") {
-    c.workload.output_len = parse_count(flag, a.value(flag), 1);
-  } else if (flag == "--seed") {
-    c.workload.seed = parse_count(flag, a.value(flag), 0);
-  } else if (flag == "--model-seed") {
-    c.workload.model_seed = parse_count(flag, a.value(flag), 0);
-  } else if (flag == "--profile-tokens") {
-    c.workload.profile_tokens = parse_count(flag, a.value(flag), 1);
-  } else {
-    return false;
-  }
-  return true;
+  return c;
 }
 
 // Prompt + generation must fit the model's context; said with the flags' names.
@@ -218,113 +104,277 @@ inline void check_context(const model_shape& m, const workload_config& w) {
                       std::to_string(m.max_context) + " tokens)");
 }
 
+inline const char* const sweep_usage = R"(usage: hermes-sim sweep [options]
+
+Runs a grid of simulations (models x systems x batches x DIMMs x GPUs x multipliers) and writes
+one CSV row per point. Every list is comma-separated; an axis not given keeps the value of the
+presets (or of --config). Every point is checked before the first run.
+)";
+
+inline const char* const sweep_footer =
+    R"(At most 100000 points (the product of the axis lengths); a larger grid is refused before
+anything runs. Progress goes to standard error when it is a terminal; a summary always does.
+The outputs are written whole or not at all, and --out and --json-lines must differ.)";
+
+inline const char* const reproduce_footer =
+    "Exit codes as hermes-sim: 0 success (whatever the verdicts), 1 a failure, 2 bad input.";
+
+// The flags a run and a sweep share, read onto the configuration after the --config file.
+struct workload_flags {
+  std::string config;
+  std::uint64_t input_len = 0, output_len = 0, seed = 0, model_seed = 0, profile_tokens = 0;
+  std::vector<std::pair<CLI::Option*, std::function<void(sim_config&)>>> set;
+
+  void define(apps::command_line& cl, CLI::App& on) {
+    const auto add = [&](const std::string& flag, std::uint64_t& v, std::uint64_t min, std::uint64_t max,
+                         const std::string& text, std::uint64_t workload_config::*field) {
+      const std::string range = apps::integer_range(min, max);
+      const auto paren = text.rfind(" (default");
+      CLI::Option* o = cl.option(on, flag, v, "N",
+                                 text.substr(0, paren) + ", " + std::to_string(min) + ".." + std::to_string(max) +
+                                     text.substr(paren),
+                                 range, apps::count_in(min, max));
+      set.emplace_back(o, [&v, field](sim_config& c) { c.workload.*field = v; });
+    };
+    add("--input-len", input_len, 1, apps::limits::sequence_tokens, "prompt tokens (default 128)",
+        &workload_config::input_len);
+    add("--output-len", output_len, 1, apps::limits::sequence_tokens, "generated tokens (default 128)",
+        &workload_config::output_len);
+    add("--seed", seed, 0, UINT64_MAX, "seed of the input: the synthetic prompt and decoded tokens (default 1)",
+        &workload_config::seed);
+    add("--model-seed", model_seed, 0, UINT64_MAX,
+        "seed of the synthetic model instance (which neurons are hot, how layers correlate) and of its "
+        "offline profiling input (default 1)",
+        &workload_config::model_seed);
+    add("--profile-tokens", profile_tokens, 1, apps::limits::profile_tokens,
+        "tokens of the offline profiling run (default 128)", &workload_config::profile_tokens);
+    cl.option(on, "--config", config, "FILE",
+              "hardware and workload from a JSON file (see --print-config); the other flags override it, whatever "
+              "their order",
+              "a JSON configuration file");
+  }
+  // The presets, then the --config file, then the flags.
+  [[nodiscard]] sim_config apply() const {
+    sim_config c = base_config(config);
+    for (const auto& [o, f] : set)
+      if (o->count() > 0) f(c);
+    return c;
+  }
+};
+
+// hermes-sim's whole command line: a run's options, the `sweep` and `reproduce` subcommands.
+class sim_parser {
+ public:
+  sim_parser() : cl_("hermes-sim", usage_text, config_footer) {
+    CLI::App& run = cl_.app();
+    cl_.option(run, "--model", model_, "NAME", "model preset (--list shows them; default LLaMA2-70B)",
+               "a model name (--list shows them)", apps::name_in(model_name));
+    cl_.option(run, "--system", system_, "NAME", "system to run (--list shows them; default Hermes)",
+               "a system name (--list shows them)", apps::name_in(system_name));
+    cl_.option(run, "--batch", batch_, "N", "sequences decoded together, 1..256 (default 1)",
+               apps::integer_range(1, apps::limits::batch), apps::count_in(1, apps::limits::batch));
+    cl_.option(run, "--gpu", gpu_, "NAME", "GPU preset (--list shows them; default RTX4090)",
+               "a GPU name (--list shows them)", apps::name_in(gpu_name));
+    cl_.option(run, "--dimms", dimms_, "N", "NDP-DIMMs, 1..64 (default 8)", apps::integer_range(1, apps::limits::dimms),
+               apps::count_in(1, apps::limits::dimms));
+    cl_.option(run, "--multipliers", multipliers_, "N",
+               "GEMV multipliers per NDP core, 1.." + std::to_string(apps::limits::multipliers) + " (default 256)",
+               apps::integer_range(1, apps::limits::multipliers), apps::count_in(1, apps::limits::multipliers));
+    run_flags_.define(cl_, run);
+    cl_.option(run, "--trace", trace_, "FILE",
+               "replay a recorded activation trace (hermes-trace, hermes-profile): its first profile-tokens tokens "
+               "are the profile, then input-len prompt tokens, then output-len decoded tokens (batch 1)",
+               "a trace file", apps::text_of_at_most(4096, "a trace file"));
+    cl_.flag(run, "--print-config", cmd_.print_config,
+             "print the effective configuration as such a JSON file and exit");
+    cl_.option(run, "--compare", compare_, "LIST",
+               "systems to run side by side, comma-separated, or \"none\" (default: the main baselines the "
+               "registry has)",
+               "a comma-separated list of systems, or none", apps::name_list_in(system_name, "none"));
+    cl_.flag(run, "--json", cmd_.json,
+             "print one JSON object: the selected system's result, with the side-by-side runs in its "
+             "\"baselines\" array");
+    cl_.option(run, "--jobs", cmd_.jobs, "N",
+               "threads for the side-by-side runs, 1..256 (results do not depend on it; default one per CPU)",
+               apps::integer_range(1, apps::limits::jobs), apps::count_in(1, apps::limits::jobs));
+    cl_.flag(run, "--list", cmd_.list, "list systems, models and GPUs");
+
+    sweep_ = cl_.subcommand("sweep", sweep_usage, sweep_footer);
+    const auto axis = [&](const std::string& flags, std::string& into, const std::string& text,
+                          const CLI::Validator& check) {
+      cl_.option(*sweep_, flags, into, "LIST", text, "a comma-separated list", check);
+    };
+    const std::string items = " (at most " + std::to_string(apps::limits::list_items) + " items)";
+    axis("--models,--model", models_, "model presets" + items, apps::name_list_in(model_name));
+    axis("--systems,--system", systems_, "systems" + items, apps::name_list_in(system_name));
+    axis("--batches,--batch", batches_, "batch sizes, each 1..256" + items,
+         apps::count_list_in(1, apps::limits::batch, apps::limits::list_items));
+    axis("--dimms", dimm_list_, "NDP-DIMM counts, each 1..64" + items,
+         apps::count_list_in(1, apps::limits::dimms, apps::limits::list_items));
+    axis("--gpus,--gpu", gpus_, "GPU presets" + items, apps::name_list_in(gpu_name));
+    axis("--multipliers", multiplier_list_,
+         "GEMV multipliers per NDP core, each 1.." + std::to_string(apps::limits::multipliers) + items,
+         apps::count_list_in(1, apps::limits::multipliers, apps::limits::list_items));
+    cl_.option(*sweep_, "--out", sweep_cmd_.out, "FILE", "CSV output (default: standard output)", "a file name",
+               apps::text_of_at_most(4096, "a file name"));
+    cl_.option(*sweep_, "--json-lines", sweep_cmd_.json_lines, "FILE", "also write one JSON object per run",
+               "a file name", apps::text_of_at_most(4096, "a file name"));
+    sweep_flags_.define(cl_, *sweep_);
+
+    reproduce_ = cl_.subcommand("reproduce", repro::reproduce_usage, reproduce_footer);
+    cl_.option(*reproduce_, "--out", repro_out_, "DIR", "write DIR/reproduction.md and DIR/reproduction/ (default docs)",
+               "a directory");
+    cl_.option(*reproduce_, "--batches", repro_batches_, "LIST",
+               "batch sizes of the \"mean over batch 1..16\" rows, each 1..256, at most " +
+                   std::to_string(apps::limits::list_items) + " (default 1,2,4,8,16)",
+               "a comma-separated list of batch sizes in 1..256",
+               apps::count_list_in(1, apps::limits::batch, apps::limits::list_items));
+    cl_.option(*reproduce_, "--data", repro_data_, "DIR",
+               "data directory with stories260K/ (real trace; default the build's data/)", "a directory",
+               apps::existing_directory());
+    cl_.option(*reproduce_, "--jobs", repro_.jobs, "N",
+               "spread the simulations over N threads, 1..256 (the results do not depend on N; default one per "
+               "hardware thread)",
+               apps::integer_range(1, repro::reproduce_options::max_jobs),
+               apps::count_in(1, repro::reproduce_options::max_jobs));
+    cl_.flag(*reproduce_, "--no-plots", no_plots_, "write .dat and .gp files but do not run gnuplot");
+  }
+
+  // False after --help; throws usage_error on a bad command line.
+  bool parse(const std::vector<std::string>& args) {
+    if (!cl_.parse_or_throw(args)) return false;
+    // A run's options before the word sweep or reproduce would be silently dropped: refused.
+    if (sweep_->parsed() || reproduce_->parsed())
+      for (const CLI::Option* o : cl_.app().get_options())
+        if (o->count() > 0)
+          throw usage_error(o->get_name() + ": an option of a single run, given before " +
+                            (sweep_->parsed() ? "sweep" : "reproduce") + ": give it after the subcommand (see " +
+                            (sweep_->parsed() ? "sweep" : "reproduce") + " --help)");
+    return true;
+  }
+  [[nodiscard]] std::string help() const { return cl_.app().help(); }
+  [[nodiscard]] std::string program() const { return cl_.program(); }
+  [[nodiscard]] bool is_sweep() const { return sweep_->parsed(); }
+  [[nodiscard]] bool is_reproduce() const { return reproduce_->parsed(); }
+
+  // A run: presets, then --config, then the flags.
+  [[nodiscard]] sim_command sim() const {
+    sim_command cmd = cmd_;
+    cmd.config = run_flags_.apply();
+    sim_config& c = cmd.config;
+    if (!c.trace.empty()) cmd.trace_source = run_flags_.config + ": /workload/trace";
+    if (given("--model")) c.workload.model = find_model_preset(model_);
+    if (given("--system")) c.system = system_;
+    if (given("--batch")) c.workload.batch = batch_;
+    if (given("--gpu")) c.hardware.gpu = find_gpu_preset(gpu_);
+    if (given("--dimms")) c.hardware.dimms = dimms_;
+    if (given("--multipliers")) c.hardware.dimm.gemv.multipliers = multipliers_;
+    if (given("--trace")) {
+      c.trace = trace_;
+      cmd.trace_source = "--trace";
+    }
+    if (given("--compare"))
+      cmd.compare = compare_ == "none" ? std::vector<std::string>{} : apps::split_list("--compare", compare_);
+    c.system = find_system(c.system).name;  // a name from --config, too
+    check_context(c.workload.model, c.workload);
+    validate_config(c, "configuration");
+    return cmd;
+  }
+
+  // A sweep: the grid over the presets, --config and the common flags; at most
+  // limits::sweep_points points.
+  [[nodiscard]] sweep_command sweep() const {
+    sweep_command cmd = sweep_cmd_;
+    sweep_grid& g = cmd.grid;
+    g.base = sweep_flags_.apply();
+    const auto names = [&](const char* flag, const std::string& v) {
+      return sweep_->get_option(flag)->count() > 0 ? apps::split_list(flag, v) : std::vector<std::string>{};
+    };
+    const auto counts = [&](const char* flag, const std::string& v) {
+      std::vector<std::size_t> out;
+      for (const auto& s : names(flag, v)) out.push_back(apps::parse_count(flag, s, 0, UINT64_MAX));
+      return out;
+    };
+    g.models = names("--models", models_);
+    g.systems = names("--systems", systems_);
+    g.batches = counts("--batches", batches_);
+    g.dimms = counts("--dimms", dimm_list_);
+    g.gpus = names("--gpus", gpus_);
+    g.multipliers = counts("--multipliers", multiplier_list_);
+    if (!g.base.trace.empty()) throw usage_error("a --config with a \"trace\" is not supported; sweeps use synthetic activations");
+    g.base.system = find_system(g.base.system).name;
+    const auto len = [](std::size_t n) -> std::uint64_t { return std::max<std::size_t>(n, 1); };
+    std::uint64_t points = 1;
+    std::string product;
+    for (const auto& [flag, n] : {std::pair{"--models", g.models.size()}, std::pair{"--systems", g.systems.size()},
+                                  std::pair{"--batches", g.batches.size()}, std::pair{"--dimms", g.dimms.size()},
+                                  std::pair{"--gpus", g.gpus.size()}, std::pair{"--multipliers", g.multipliers.size()}}) {
+      points = checked_mul("sweep points", points, len(n));
+      product += std::string(product.empty() ? "" : " x ") + std::to_string(len(n)) + " " + (flag + 2);
+    }
+    if (points > apps::limits::sweep_points)
+      throw usage_error(product + " = " + std::to_string(points) + " points: expected at most " +
+                        std::to_string(apps::limits::sweep_points) + " (split the sweep into several)");
+    return cmd;
+  }
+
+  // The reproduction: its options and output directory.
+  [[nodiscard]] std::pair<repro::reproduce_options, std::filesystem::path> reproduction() const {
+    repro::reproduce_options o = repro_;
+    if (reproduce_->get_option("--batches")->count() > 0) {
+      o.batches.clear();
+      for (const auto& s : apps::split_list("--batches", repro_batches_))
+        o.batches.push_back(apps::parse_count("--batches", s, 1, apps::limits::batch));
+    }
+    if (reproduce_->get_option("--data")->count() > 0) o.data_dir = repro_data_;
+    if (no_plots_) o.plots = false;
+    o.validate();
+    return {o, repro_out_};
+  }
+
+ private:
+  [[nodiscard]] bool given(const char* flag) const { return cl_.app().get_option(flag)->count() > 0; }
+
+  apps::command_line cl_;
+  CLI::App* sweep_ = nullptr;
+  CLI::App* reproduce_ = nullptr;
+  sim_command cmd_;
+  workload_flags run_flags_, sweep_flags_;
+  std::string model_, system_, gpu_, trace_, compare_;
+  std::size_t batch_ = 1, dimms_ = 1, multipliers_ = 1;
+  sweep_command sweep_cmd_;
+  std::string models_, systems_, batches_, dimm_list_, gpus_, multiplier_list_;
+  repro::reproduce_options repro_;
+  std::string repro_out_ = "docs", repro_batches_, repro_data_;
+  bool no_plots_ = false;
+};
+
 }  // namespace detail
 
 // Parses a `hermes-sim` command line (without the program name). Throws usage_error (a flag)
 // or config_error (the --config file).
 sim_command parse_sim_command(const std::vector<std::string>& args) {
-  sim_command cmd;
-  for (const auto& a : args)
-    if (a == "--help" || a == "-h") {
-      cmd.help = true;
-      return cmd;
-    }
-  std::string config_file;
-  std::tie(cmd.config, config_file) = detail::base_config(args);
-  sim_config& c = cmd.config;
-  if (!c.trace.empty()) cmd.trace_source = config_file + ": /workload/trace";
-  detail::arg_cursor a{args};
-  while (!a.done()) {
-    const std::string_view flag = a.flag();
-    if (detail::common_flag(flag, a, c)) continue;
-    if (flag == "--model") {
-      c.workload.model = detail::lookup(flag, a.value(flag), [](std::string_view n) { return find_model_preset(n); });
-    } else if (flag == "--system") {
-      c.system = detail::canonical_system(flag, a.value(flag));
-    } else if (flag == "--batch") {
-      c.workload.batch = detail::parse_count(flag, a.value(flag), 1, 256);
-    } else if (flag == "--gpu") {
-      c.hardware.gpu = detail::lookup(flag, a.value(flag), [](std::string_view n) { return find_gpu_preset(n); });
-    } else if (flag == "--dimms") {
-      c.hardware.dimms = detail::parse_count(flag, a.value(flag), 1, 64);
-    } else if (flag == "--multipliers") {
-      c.hardware.dimm.gemv.multipliers = detail::parse_count(flag, a.value(flag), 1);
-    } else if (flag == "--trace") {
-      const auto v = a.value(flag);
-      if (v.empty()) throw usage_error("--trace '': expected a trace file");
-      c.trace = std::string(v);
-      cmd.trace_source = "--trace";
-    } else if (flag == "--compare") {
-      const auto v = a.value(flag);
-      std::vector<std::string> names;
-      if (v != "none")
-        for (const auto& n : detail::split_list(flag, v)) names.push_back(detail::canonical_system(flag, n));
-      cmd.compare = std::move(names);
-    } else if (flag == "--json") {
-      cmd.json = true;
-    } else if (flag == "--jobs") {
-      cmd.jobs = detail::parse_count(flag, a.value(flag), 1, 256);
-    } else if (flag == "--print-config") {
-      cmd.print_config = true;
-    } else if (flag == "--list") {
-      cmd.list = true;
-    } else {
-      throw usage_error("unknown option " + detail::in_quotes(flag) + " (see --help)");
-    }
+  detail::sim_parser p;
+  if (!p.parse(args)) {
+    sim_command cmd;
+    cmd.help = true;
+    return cmd;
   }
-  c.system = detail::canonical_system("system", c.system);  // a name from --config, too
-  detail::check_context(c.workload.model, c.workload);
-  validate_config(c, "configuration");
-  return cmd;
+  if (p.is_sweep() || p.is_reproduce()) throw usage_error("expected a single run's options, not a subcommand");
+  return p.sim();
 }
 
 // Parses a `hermes-sim sweep` command line (the arguments after "sweep").
 sweep_command parse_sweep_command(const std::vector<std::string>& args) {
-  sweep_command cmd;
-  for (const auto& a : args)
-    if (a == "--help" || a == "-h") {
-      cmd.help = true;
-      return cmd;
-    }
-  sweep_grid& g = cmd.grid;
-  g.base = detail::base_config(args).first;
-  detail::arg_cursor a{args, true};
-  const auto counts = [&](std::string_view flag, std::uint64_t min, std::uint64_t max) {
-    std::vector<std::size_t> out;
-    for (const auto& v : detail::split_list(flag, a.value(flag))) out.push_back(detail::parse_count(flag, v, min, max));
-    return out;
-  };
-  while (!a.done()) {
-    const std::string_view flag = a.flag();
-    if (detail::common_flag(flag, a, g.base)) continue;
-    if (flag == "--models" || flag == "--model") {
-      g.models.clear();
-      for (const auto& n : detail::split_list(flag, a.value(flag)))
-        g.models.push_back(detail::lookup(flag, n, [](std::string_view x) { return find_model_preset(x); }).name);
-    } else if (flag == "--systems" || flag == "--system") {
-      g.systems.clear();
-      for (const auto& n : detail::split_list(flag, a.value(flag))) g.systems.push_back(detail::canonical_system(flag, n));
-    } else if (flag == "--batches" || flag == "--batch") {
-      g.batches = counts(flag, 1, 256);
-    } else if (flag == "--dimms") {
-      g.dimms = counts(flag, 1, 64);
-    } else if (flag == "--gpus" || flag == "--gpu") {
-      g.gpus.clear();
-      for (const auto& n : detail::split_list(flag, a.value(flag)))
-        g.gpus.push_back(detail::lookup(flag, n, [](std::string_view x) { return find_gpu_preset(x); }).name);
-    } else if (flag == "--multipliers") {
-      g.multipliers = counts(flag, 1, UINT64_MAX);
-    } else if (flag == "--out") {
-      cmd.out = std::string(a.value(flag));
-    } else if (flag == "--json-lines") {
-      cmd.json_lines = std::string(a.value(flag));
-    } else {
-      throw usage_error("unknown option " + detail::in_quotes(flag) + " (see --help)");
-    }
+  std::vector<std::string> all{"sweep"};
+  all.insert(all.end(), args.begin(), args.end());
+  detail::sim_parser p;
+  if (!p.parse(all)) {
+    sweep_command cmd;
+    cmd.help = true;
+    return cmd;
   }
-  if (!g.base.trace.empty()) throw usage_error("a --config with a \"trace\" is not supported; sweeps use synthetic activations");
-  g.base.system = detail::canonical_system("system", g.base.system);
-  return cmd;
+  return p.sweep();
 }
 
 // ------------------------------------------------------------------------------------------
@@ -495,11 +545,23 @@ inline int run_sim(const sim_command& cmd, std::ostream& out) {
 
 inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::ostream& err, bool err_is_terminal) {
   // Two outputs naming one file would interleave: refused before anything runs.
-  if (!cmd.out.empty() && !cmd.json_lines.empty()) {
-    std::error_code ec1, ec2;
-    if (std::filesystem::weakly_canonical(cmd.out, ec1) == std::filesystem::weakly_canonical(cmd.json_lines, ec2))
-      throw usage_error("--out " + in_quotes(cmd.out) + " and --json-lines " + in_quotes(cmd.json_lines) +
+  if (!cmd.out.empty() && !cmd.json_lines.empty() && apps::same_file(cmd.out, cmd.json_lines)) {
+    throw usage_error("--out " + in_quotes(cmd.out) + " and --json-lines " + in_quotes(cmd.json_lines) +
                         " name the same file: give each output its own");
+  }
+  // Every point is checked before an output is opened (run_sweep checks again, for callers
+  // without this step).
+  const auto check = [](const sim_config& p) {
+    find_system(p.system);
+    check_context(p.workload.model, p.workload);
+    validate_config(p, "configuration");
+  };
+  for (const auto& p : cmd.grid.points()) {
+    try {
+      check(p);
+    } catch (const error& e) {
+      throw sweep_point_error("sweep point " + describe_point(p) + ": " + e.what());
+    }
   }
   // Files are written whole or not at all (core/output_file.hpp): a rejected or failed sweep
   // leaves an existing file as it was.
@@ -517,11 +579,6 @@ inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::o
     csv = &csv_file->stream();
   }
   if (!cmd.json_lines.empty()) open("--json-lines", cmd.json_lines, json_file);
-  const auto check = [](const sim_config& p) {
-    find_system(p.system);
-    check_context(p.workload.model, p.workload);
-    validate_config(p, "configuration");
-  };
   sweep_progress progress;
   if (err_is_terminal)
     progress = [&err](std::size_t i, std::size_t total, const sim_config& p) {
@@ -540,44 +597,50 @@ inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::o
   return s.failed > 0 ? exit_failure : exit_ok;
 }
 
-// Errors that mean the input was wrong (exit code 2): a bad command line, configuration file,
-// parameter, sweep point or trace file. Any other hermes::error is a failure of the run (1).
-inline bool is_bad_input(const error& e) {
-  return dynamic_cast<const usage_error*>(&e) != nullptr || dynamic_cast<const config_error*>(&e) != nullptr ||
-         dynamic_cast<const invalid_parameter*>(&e) != nullptr ||
-         dynamic_cast<const sweep_point_error*>(&e) != nullptr || dynamic_cast<const trace_file_error*>(&e) != nullptr;
+// `hermes-sim reproduce`: runs the reproduction and prints the verdicts.
+inline int run_reproduce_command(const repro::reproduce_options& o, const std::filesystem::path& out_dir,
+                                 std::ostream& out, std::ostream& err) {
+  const repro::reproduction_summary s = repro::run_reproduction(o, out_dir, err);
+  out << "hermes-sim reproduce: " << s.passed << " of " << s.rows.size() << " rows PASS; " << s.runs
+      << " simulations in " << significant_text(s.simulation_seconds, 3) << " s ("
+      << significant_text(s.simulation_cpu_seconds, 3) << " s CPU), statistics "
+      << significant_text(s.statistics_seconds, 3) << " s, total " << significant_text(s.total_seconds, 3)
+      << " s; report " << s.report.string() << (s.plots_drawn ? " with PNG plots" : " (no PNG plots)") << '\n';
+  for (const auto& r : s.rows)
+    out << "  " << (r.v.pass ? "PASS" : "MISS") << "  " << r.what << ": paper " << r.paper.text << ", ours "
+        << repro::detail::with_unit(r.ours.value, r.unit) << '\n';
+  return exit_ok;
 }
+
 }  // namespace detail
 
 // The whole program: parses `args` (without the program name), runs, prints results to `out`
 // and messages to `err`. `err_is_terminal` enables the sweep's progress line.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool err_is_terminal) {
-  if (!args.empty() && args.front() == "reproduce")
-    return repro::run_reproduce_cli(std::vector<std::string>(args.begin() + 1, args.end()), out, err);
-  const bool sweep = !args.empty() && args.front() == "sweep";
-  const std::string program = sweep ? "hermes-sim sweep" : "hermes-sim";
-  try {
-    if (sweep) {
-      const sweep_command cmd = parse_sweep_command(std::vector<std::string>(args.begin() + 1, args.end()));
-      if (cmd.help) {
-        out << usage_text;
-        return exit_ok;
-      }
-      return detail::run_sweep_command(cmd, out, err, err_is_terminal);
-    }
-    const sim_command cmd = parse_sim_command(args);
-    if (cmd.help) {
-      out << usage_text;
+  detail::sim_parser p;
+  return apps::run_guarded([&p] { return p.program(); }, err, [&]() -> int {
+    if (!p.parse(args)) {
+      out << p.help();
       return exit_ok;
     }
-    return detail::run_sim(cmd, out);
-  } catch (const error& e) {
-    err << program << ": " << e.what() << '\n';
-    return detail::is_bad_input(e) ? exit_usage : exit_failure;
-  } catch (const std::exception& e) {  // not hermes' own (bad_alloc, a library's): a failed run
-    err << program << ": " << e.what() << '\n';
-    return exit_failure;
-  }
+    if (p.is_sweep()) return detail::run_sweep_command(p.sweep(), out, err, err_is_terminal);
+    if (p.is_reproduce()) {
+      const auto [o, dir] = p.reproduction();
+      return detail::run_reproduce_command(o, dir, out, err);
+    }
+    return detail::run_sim(p.sim(), out);
+  });
 }
 
 }  // namespace hermes::cli
+
+namespace hermes::repro {
+
+// `hermes-sim reproduce ARGS`, as run_cli runs it.
+int run_reproduce_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> all{"reproduce"};
+  all.insert(all.end(), args.begin(), args.end());
+  return cli::run_cli(all, out, err);
+}
+
+}  // namespace hermes::repro

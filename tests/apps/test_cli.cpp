@@ -136,13 +136,13 @@ TEST_CASE("cli: bad input exits with 2 and names the flag", "[sim][cli]") {
   rejected({"--dimms", "0"}, "--dimms '0': expected an integer in 1..64");
   rejected({"--batch", "0"}, "--batch '0': expected an integer in 1..256");
   rejected({"--batch", "-2"}, "--batch '-2': expected an integer in 1..256");
-  rejected({"--multipliers", "0"}, "--multipliers '0': expected an integer >= 1");
+  rejected({"--multipliers", "0"}, "--multipliers '0': expected an integer in 1..65536");
   rejected({"--jobs", "0"}, "--jobs '0': expected an integer in 1..256");
   rejected({"--jobs", "many"}, "--jobs 'many': expected an integer in 1..256");
-  rejected({"--input-len", "4.5"}, "--input-len '4.5': expected an integer >= 1");
+  rejected({"--input-len", "4.5"}, "--input-len '4.5': expected an integer in 1..32768");
   rejected({"--multipliers", "99999999999999999999"},
-           "--multipliers '99999999999999999999': expected an integer in 1..18446744073709551615");
-  rejected({"--output-len", ""}, "--output-len '': expected an integer >= 1");
+           "--multipliers '99999999999999999999': expected an integer in 1..65536");
+  rejected({"--output-len", ""}, "--output-len '': expected an integer in 1..32768");
   rejected({"--input-len", "4000"},
            "--input-len 4000 + --output-len 128 = 4128 tokens: expected at most the context of LLaMA2-70B (4096 tokens)");
   rejected({"--model", "OPT-13B", "--output-len", "2000"}, "context of OPT-13B (2048 tokens)");
@@ -152,10 +152,61 @@ TEST_CASE("cli: bad input exits with 2 and names the flag", "[sim][cli]") {
   rejected({"--json", "--trace"}, "--trace: missing value: expected a trace file");
   rejected({"--config"}, "--config: missing value: expected a JSON configuration file");
   rejected({"sweep", "--dimms"}, "hermes-sim sweep: --dimms: missing value: expected a comma-separated list\n");
-  rejected({"sweep", "--seed"}, "hermes-sim sweep: --seed: missing value: expected an integer >= 0\n");
+  rejected({"sweep", "--seed"}, "hermes-sim sweep: --seed: missing value: expected an integer in 0..18446744073709551615\n");
   rejected({"sweep", "--bogus"}, "hermes-sim sweep: unknown option '--bogus' (see --help)\n");
   rejected({"--dimm", "4"}, "unknown option '--dimm' (see --help)");
   rejected({"--compare", "Hermes,,Hermes-base"}, "--compare 'Hermes,,Hermes-base': expected a comma-separated list");
+}
+
+TEST_CASE("cli: every count has an upper bound, stated in --help; a sweep grid is bounded before it runs",
+          "[sim][cli]") {
+  const auto rejected = [](const args_t& args, const std::string& message) {
+    const auto o = cli(args);
+    INFO(o.err);
+    CHECK(o.code == hermes::cli::exit_usage);
+    CHECK(o.out.empty());
+    CHECK(o.err.find(message) != std::string::npos);
+  };
+  rejected({"--multipliers", "65537"}, "hermes-sim: --multipliers '65537': expected an integer in 1..65536\n");
+  rejected({"--profile-tokens", "16385"}, "--profile-tokens '16385': expected an integer in 1..16384");
+  rejected({"--output-len", "32769"}, "--output-len '32769': expected an integer in 1..32768");
+  rejected({"--seed", "18446744073709551616"},
+           "--seed '18446744073709551616': expected an integer in 0..18446744073709551615");
+  rejected({"reproduce", "--jobs", "257"}, "hermes-sim reproduce: --jobs '257': expected an integer in 1..256\n");
+  // A run's option before the subcommand would be dropped silently: refused.
+  rejected({"--batch", "4", "sweep"}, "hermes-sim sweep: --batch: an option of a single run, given before sweep");
+  const auto help = cli({"--help"});
+  CHECK(help.code == 0);
+  for (const char* bound : {"1..256", "1..64", "1..65536", "1..32768", "1..16384", "0..18446744073709551615"})
+    CHECK(help.out.find(bound) != std::string::npos);
+  const auto sweep_help = cli({"sweep", "--help"});
+  CHECK(sweep_help.code == 0);
+  CHECK(sweep_help.out.rfind("usage: hermes-sim sweep", 0) == 0);
+  CHECK(sweep_help.out.find("At most 100000 points") != std::string::npos);
+
+  hermes::test::scratch_dir dir("cli-bounds");
+  const auto csv = dir.file("grid.csv").string();
+  std::string list;
+  for (int i = 1; i <= 64; ++i) {
+    if (i > 1) list += ',';
+    list += std::to_string(i);
+  }
+  std::string too_long = list;
+  too_long += ",1";
+  std::string too_long_message = "--dimms '";
+  too_long_message += too_long;
+  too_long_message += "': expected a comma-separated list of at most 64 items";
+  rejected({"sweep", "--batches", list, "--dimms", list, "--multipliers", list, "--out", csv},
+           "hermes-sim sweep: 1 models x 1 systems x 64 batches x 64 dimms x 1 gpus x 64 multipliers = 262144 points: "
+           "expected at most 100000");
+  rejected({"sweep", "--dimms", too_long}, too_long_message);
+  CHECK_FALSE(std::filesystem::exists(csv));
+  // Two outputs naming one file that does not exist yet are refused too, and nothing is written.
+  const auto same = cli({"sweep", "--models", "stories260K", "--input-len", "8", "--output-len", "8", "--out", csv,
+                         "--json-lines", (dir.path() / "sub" / ".." / "grid.csv").string()});
+  CHECK(same.code == hermes::cli::exit_usage);
+  CHECK(same.err.find("name the same file") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(csv));
 }
 
 TEST_CASE("cli: a bad --config file is reported at the JSON path", "[sim][cli]") {

@@ -30,70 +30,33 @@
 #include "hermes/io/config_json.hpp"
 #include "hermes/sim/parallel.hpp"
 #include "hermes/sim/result.hpp"
+#include "hermes_apps/exit_codes.hpp"
 #include "hermes_apps/sweep.hpp"
 
 namespace hermes::cli {
 
-inline constexpr int exit_ok = 0;
-inline constexpr int exit_failure = 1;  // a simulation failed
-inline constexpr int exit_usage = 2;    // bad input: flag, value or file
+using apps::exit_failure;
+using apps::exit_ok;
+using apps::exit_usage;
+using apps::usage_error;
 
-// A bad command line: the message names the flag, the value and what is allowed.
-class usage_error : public error {
- public:
-  using error::error;
-};
-
+// The head of `hermes-sim --help`; the options follow, generated from their definitions
+// (apps/src/cli.cpp), then config_footer.
 inline const char* const usage_text = R"(usage: hermes-sim [options]
-       hermes-sim sweep [sweep options]
-       hermes-sim reproduce [--out DIR] [--batches LIST] [--no-plots]   (see reproduce --help)
+       hermes-sim sweep [sweep options]       (see sweep --help)
+       hermes-sim reproduce [options]         (see reproduce --help)
 
 Simulates LLM decoding on a GPU + NDP-DIMM system (Hermes, HPCA 2025) and its baselines.
 With no options: LLaMA2-70B on an RTX 4090 + 8 NDP-DIMMs, batch 1, 128 prompt tokens and
 128 generated tokens, Hermes side by side with the main baselines.
-
-options:
-  --model NAME         model preset (--list shows them)               default LLaMA2-70B
-  --system NAME        system to run (--list shows them)              default Hermes
-  --batch N            sequences decoded together, 1..256              default 1
-  --input-len N        prompt tokens, >= 1                             default 128
-  --output-len N       generated tokens, >= 1                          default 128
-  --gpu NAME           GPU preset                                      default RTX4090
-  --dimms N            NDP-DIMMs, 1..64                                default 8
-  --multipliers N      GEMV multipliers per NDP core, >= 1             default 256
-  --seed N             seed of the input: the synthetic prompt and
-                       decoded tokens                                  default 1
-  --model-seed N       seed of the synthetic model instance (which
-                       neurons are hot, how layers correlate) and of
-                       its offline profiling input                     default 1
-  --profile-tokens N   tokens of the offline profiling run, >= 1      default 128
-  --trace FILE         replay a recorded activation trace (hermes-trace, hermes-profile):
-                       its first profile-tokens tokens are the profile, then input-len
-                       prompt tokens, then output-len decoded tokens (batch 1)
-  --config FILE        hardware and workload from a JSON file (see --print-config);
-                       the other flags override it
-  --print-config       print the effective configuration as such a JSON file and exit
-  --compare LIST       systems to run side by side, comma-separated, or "none"
-                       (default: the main baselines the registry has)
-  --json               print one JSON object: the selected system's result, with the
-                       side-by-side runs in its "baselines" array
-  --jobs N             threads for the side-by-side runs, 1..256 (results do not
-                       depend on it)                                  default one per CPU
-  --list               list systems, models and GPUs
-  --help               this text
-
-sweep options (every list is comma-separated; an axis not given keeps the value above):
-  --models LIST  --systems LIST  --batches LIST  --dimms LIST  --gpus LIST
-  --multipliers LIST
-  --out FILE           CSV output (default: standard output)
-  --json-lines FILE    also write one JSON object per run
-  --input-len N  --output-len N  --seed N  --model-seed N  --profile-tokens N
-  --config FILE
-  Progress goes to standard error when it is a terminal; a summary always does.
-
-Configuration files use SI base units named in the key (memory_bandwidth_Bps, latency_s,
-capacity_B, clock_Hz, peak_fp32_FLOPS, energy_per_bit_J); docs/user-guide.md has the format.
 )";
+
+inline const char* const config_footer =
+    R"(The configuration is built in a fixed order, whatever the order of the arguments: the presets,
+then the --config file, then the other flags. Configuration files use SI base units named in
+the key (memory_bandwidth_Bps, latency_s, capacity_B, clock_Hz, peak_fp32_FLOPS,
+energy_per_bit_J); docs/user-guide.md has the format.
+Exit codes: 0 success, 1 a run failed, 2 bad input (a flag, a value, a file).)";
 
 // The systems a default run shows beside the selected one: the paper's main comparison
 // (Hermes Sec V-A, Fig 10-12: Hermes-base, Hermes-host, FlexGen, HuggingFace Accelerate,
@@ -109,7 +72,7 @@ struct sim_command {
   bool print_config = false;
   bool list = false;
   bool help = false;
-  std::size_t jobs = std::min<std::size_t>(default_jobs(), 256);  // --jobs
+  std::size_t jobs = std::min<std::size_t>(default_jobs(), 256);  // --jobs, 1..256
   // Where config.trace came from, for messages about the trace file: "--trace", or the
   // configuration file and its key.
   std::string trace_source = "--trace";

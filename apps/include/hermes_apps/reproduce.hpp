@@ -1526,99 +1526,18 @@ inline reproduction_summary run_reproduction(const reproduce_options& o, const s
 // ==========================================================================================
 // `hermes-sim reproduce [options]`
 
+// The head of `hermes-sim reproduce --help`; the options follow, generated from their
+// definitions (apps/src/cli.cpp).
 inline const char* const reproduce_usage = R"(usage: hermes-sim reproduce [options]
 
 Regenerates the reproduction report: every result of the Hermes paper's results table (the
 paper's value, ours, the ratio, PASS within the tolerance or MISS with the reason), and the
 data, gnuplot scripts and PNG plots of the paper's figure analogues.
-
-options:
-  --out DIR        write DIR/reproduction.md and DIR/reproduction/     default docs
-  --batches LIST   batch sizes of the "mean over batch 1..16" rows     default 1,2,4,8,16
-  --data DIR       data directory with stories260K/ (real trace)       default the build's data/
-  --no-plots       write .dat and .gp files but do not run gnuplot
-  --jobs N         spread the simulations over N threads (1..256;      default one per hardware
-                   the results do not depend on N)                     thread
-  --help           this text
 )";
 
-// Exit codes as hermes-sim: 0 success (whatever the verdicts), 1 a failure, 2 bad input.
-inline int run_reproduce_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  reproduce_options o;
-  std::filesystem::path out_dir = "docs";
-  try {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const std::string& a = args[i];
-      const auto value = [&]() -> const std::string& {
-        if (i + 1 >= args.size()) throw invalid_parameter(a, "(missing)", "a value after " + a);
-        return args[++i];
-      };
-      if (a == "--help" || a == "-h") {
-        out << reproduce_usage;
-        return 0;
-      } else if (a == "--out") {
-        out_dir = value();
-      } else if (a == "--data") {
-        o.data_dir = value();
-      } else if (a == "--no-plots") {
-        o.plots = false;
-      } else if (a == "--jobs") {
-        const std::string v = value();
-        std::size_t n = 0, used = 0;
-        try {
-          n = std::stoul(v, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (v.empty() || used != v.size() || v[0] == '-' || n == 0 || n > reproduce_options::max_jobs)
-          throw invalid_parameter("--jobs", v, "a number of threads in 1.." + std::to_string(reproduce_options::max_jobs));
-        o.jobs = n;
-      } else if (a == "--batches") {
-        const std::string v = value();
-        o.batches.clear();
-        std::size_t start = 0;
-        while (start <= v.size()) {
-          const auto comma = v.find(',', start);
-          const std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-          std::size_t b = 0, used = 0;
-          try {
-            b = std::stoul(item, &used);
-          } catch (const std::exception&) {
-            used = 0;
-          }
-          if (item.empty() || used != item.size() || b == 0 || b > 256)
-            throw invalid_parameter("--batches", v, "a comma-separated list of batch sizes in 1..256");
-          o.batches.push_back(b);
-          if (comma == std::string::npos) break;
-          start = comma + 1;
-        }
-      } else {
-        throw invalid_parameter("hermes-sim reproduce option", a, "--out, --batches, --data, --jobs, --no-plots or --help");
-      }
-    }
-    o.validate();
-  } catch (const invalid_parameter& e) {
-    err << "hermes-sim reproduce: " << e.what() << '\n';
-    return 2;
-  }
-  try {
-    const reproduction_summary s = run_reproduction(o, out_dir, err);
-    out << "hermes-sim reproduce: " << s.passed << " of " << s.rows.size() << " rows PASS; " << s.runs << " simulations in "
-        << significant_text(s.simulation_seconds, 3) << " s (" << significant_text(s.simulation_cpu_seconds, 3)
-        << " s CPU), statistics " << significant_text(s.statistics_seconds, 3)
-        << " s, total " << significant_text(s.total_seconds, 3) << " s; report " << s.report.string()
-        << (s.plots_drawn ? " with PNG plots" : " (no PNG plots)") << '\n';
-    for (const auto& r : s.rows)
-      out << "  " << (r.v.pass ? "PASS" : "MISS") << "  " << r.what << ": paper " << r.paper.text << ", ours "
-          << detail::with_unit(r.ours.value, r.unit) << '\n';
-    return 0;
-  } catch (const invalid_parameter& e) {
-    err << "hermes-sim reproduce: " << e.what() << '\n';
-    return 2;
-  } catch (const std::exception& e) {
-    err << "hermes-sim reproduce: " << e.what() << '\n';
-    return 1;
-  }
-}
+// `hermes-sim reproduce ARGS` (the arguments after "reproduce"): the same as hermes::cli::run_cli
+// with "reproduce" in front. Exit codes as hermes-sim: 0 success (whatever the verdicts), 1 a
+// failure, 2 bad input. Defined in apps/src/cli.cpp.
+int run_reproduce_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace hermes::repro
