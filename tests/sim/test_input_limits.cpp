@@ -162,3 +162,10 @@ TEST_CASE("limits: a configuration file's model section is checked at its JSON p
   CHECK_THROWS_WITH(read(R"({"hardware": {"dimm": {"dram": {"organization": {"bank_groups": 50000}}}}})"),
                     Catch::Contains("/hardware/dimm/dram/organization/bank_groups"));
 }
+
+TEST_CASE("limits: every model preset is inside the bounds", "[sim][limits][workload]") {
+  for (const model_shape& m : model_presets::all()) {
+    INFO(m.name);
+    CHECK_NOTHROW(m.validate());
+  }
+}

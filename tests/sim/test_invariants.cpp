@@ -56,7 +56,7 @@ struct broken_remapping_policy {
   }
 };
 
-enum class adjust_fault { fill_gpu, charge_before_stage, nan_time };
+enum class adjust_fault { fill_gpu, charge_before_stage, nan_time, move_home };
 
 // Breaks the GPU copies or the ledger during the projection.
 struct broken_adjuster {
@@ -81,6 +81,13 @@ struct broken_adjuster {
         l.charge(id, seconds{}, seconds(1e-9), "side");
         break;
       }
+      case adjust_fault::move_home:  // an adjuster may change copies, never homes
+        for (std::size_t i = 0; i < p.neurons(); ++i)
+          if (p.home[i] == cold_device(0)) {
+            p.home[i] = cold_device(1);
+            break;
+          }
+        break;
       case adjust_fault::nan_time:
         l.charge(pcie_id, ready, seconds(std::numeric_limits<double>::quiet_NaN()), "pcie_hot_copy");
         break;
@@ -136,6 +143,12 @@ TEST_CASE("invariants: a home changed without the occupancy is caught", "[sim][i
 TEST_CASE("invariants: an adjuster that copies more than the GPU holds is caught", "[sim][invariants]") {
   CHECK_THROWS_WITH(run_broken(broken_adjustment_policy{adjust_fault::fill_gpu}, no_remapping_policy{}),
                     Catch::Contains("capacity: the GPU holds") && Catch::Contains("adjustment of stage"));
+}
+
+TEST_CASE("invariants: an adjuster that moves a home is caught", "[sim][invariants]") {
+  CHECK_THROWS_WITH(run_broken(broken_adjustment_policy{adjust_fault::move_home}, no_remapping_policy{}),
+                    Catch::Contains("computed once: the adjustment changed neuron homes") &&
+                        Catch::Contains("decode token 0, layer 0, attention stage"));
 }
 
 TEST_CASE("invariants: a charge before its stage and a NaN duration are caught", "[sim][invariants]") {

@@ -74,12 +74,12 @@ namespace detail {
 // charge as it is booked and keeps the latest end of the compute resources' charges.
 class stage_charge_monitor final : public charge_observer {
  public:
-  // A new stage whose inputs are ready at `ready`; `where` says which (for messages).
-  template <class Where>
-  void begin(seconds ready, Where&& where) {
+  // `where` names the current stage in messages (called only when a check fails).
+  void describe(std::function<std::string()> where) { where_ = std::move(where); }
+  // A new stage whose inputs are ready at `ready`.
+  void begin(seconds ready) {
     ready_ = ready;
     compute_end_ = ready;
-    where_ = std::forward<Where>(where);
   }
   void on_charge(std::size_t, const resource_record& rec, seconds, seconds previous_free_at, seconds start,
                  seconds end, const device_cost& cost, std::string_view stage) override {

@@ -37,6 +37,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -435,6 +436,7 @@ class split_run {
     active_per_device_.assign(devices_.size(), 0);
     if constexpr (invariants_checked) {
       L_.observe(&monitor_);
+      monitor_.describe([this] { return where(now_.tok, now_.layer, now_.kind) + (now_.remap ? ", remap" : ""); });
       check_capacities_from_scratch();
     }
     const seconds decode_start = t_;
@@ -449,9 +451,9 @@ class split_run {
           if (remappers[s].record(truth.mask(l, kind))) {
             double link_bytes = 0.0;
             if constexpr (invariants_checked) {
-              monitor_.begin(t_, [this, tok, l, kind] { return where(tok, l, kind) + ", remap"; });
+              now_.remap = true;
+              monitor_.begin(t_);
               link_bytes = cold_link_bytes();
-              homes_before_ = placement_[s].home;
             }
             const remap_report rep = remappers[s].remap(placement_[s], homes_[s], stage_bytes_[s], *occupancy_, L_,
                                                         sender_links{&cold_link_ids_}, t_);
@@ -472,7 +474,10 @@ class split_run {
     const neuron_mask& actual = truth.mask(l, kind);
     const neuron_mask* computed = &all_active_[static_cast<std::size_t>(kind)];
     const seconds ready = t_;
-    if constexpr (invariants_checked) monitor_.begin(ready, [this, tok, l, kind] { return where(tok, l, kind); });
+    if constexpr (invariants_checked) {
+      now_ = {tok, l, kind, false};
+      monitor_.begin(ready);
+    }
     if constexpr (predicts) {
       prediction_request req;
       req.token = tok;
@@ -546,26 +551,25 @@ class split_run {
            (s % 2 == 0 ? "attention" : "ffn") + ") of " + s_.name + " on " + m_.name;
   }
 
-  // Each neuron the stage computes is counted on exactly one device: the home masks the stage
-  // charges from agree with the placement's per-neuron homes, and the counts add up.
-  void check_computed_once(const neuron_mask& computed, std::size_t s) {
-    by_masks_.assign(devices_.size(), 0);
-    by_homes_.assign(devices_.size(), 0);
-    count_active_by_device(computed, placement_[s], homes_[s], by_masks_);
-    count_active_by_device(computed, placement_[s], by_homes_);
-    std::size_t total = 0;
-    for (std::size_t d = 0; d < by_masks_.size(); ++d) {
-      if (by_masks_[d] != by_homes_[d])
-        throw invariant_violation("computed once: device " + std::to_string(d) + " computes " +
-                                      std::to_string(by_masks_[d]) + " neurons by its home mask but " +
-                                      std::to_string(by_homes_[d]) + " by the placement's homes",
-                                  where_stage(s));
-      total += by_masks_[d];
-    }
-    if (total != computed.count())
-      throw invariant_violation("computed once: the devices compute " + std::to_string(total) + " neurons, the stage " +
-                                    std::to_string(computed.count()),
-                                where_stage(s));
+  // Each neuron the stage computes is counted on exactly one device. The stage counts the
+  // computed neurons per device from the home masks (a & ~cached & home_d, plus a & cached on
+  // the GPU), so every neuron is counted once exactly when the masks partition the layer's
+  // neurons as the placement's homes say: checked from scratch (home_masks::matches) before the
+  // decode and after every remap, the only change of homes; every adjustment must leave the
+  // homes as they were (home_snapshot_). Per stage, O(devices): the masks still hold every
+  // neuron once and the computed set is the layer's size. (Counting the stage's neurons again
+  // per device here doubled the timing-only engine's cost at -O1.)
+  void check_computed_once(const neuron_mask& computed, std::size_t s) const {  // after monitor_.begin
+    const home_masks& h = homes_[s];
+    std::size_t homed = 0;
+    for (std::size_t d = 0; d < h.devices(); ++d) homed += h.homed_on(static_cast<device_index>(d));
+    if (homed != placement_[s].neurons() || h.neurons() != placement_[s].neurons() ||
+        computed.size() != placement_[s].neurons() || placement_[s].cached.size() != placement_[s].neurons())
+      throw invariant_violation("computed once: the home masks hold " + std::to_string(homed) + " of " +
+                                    std::to_string(placement_[s].neurons()) + " neurons (computed mask of " +
+                                    std::to_string(computed.size()) + ", copies mask of " +
+                                    std::to_string(placement_[s].cached.size()) + ")",
+                                monitor_.where());
   }
 
   [[nodiscard]] double cold_link_bytes() const {
@@ -578,10 +582,12 @@ class split_run {
   // equal the occupancy the remapper keeps.
   void check_capacities_from_scratch() {
     cached_count_.assign(placement_.size(), 0);
+    home_snapshot_.clear();
     gpu_cached_bytes_ = 0.0;
     cold_home_bytes_.assign(D_, 0.0);
     for (std::size_t s = 0; s < placement_.size(); ++s) {
       cached_count_[s] = placement_[s].cached.count();
+      home_snapshot_.push_back(placement_[s].home);
       gpu_cached_bytes_ += static_cast<double>(cached_count_[s]) * stage_bytes_[s].value();
       if (!homes_[s].matches(placement_[s]))
         throw invariant_violation("computed once: the home masks differ from the placement's homes", where_stage(s));
@@ -625,6 +631,13 @@ class split_run {
                                     std::to_string(added) + " newly cached neurons of " + to_text(stage_bytes_[ss].value()) +
                                     " B (" + to_text(implied) + " B)",
                                 monitor_.where() + ", adjustment of " + where_stage(ss));
+    const auto& home = placement_[ss].home;
+    const auto& snapshot = home_snapshot_[ss];
+    // memcmp: vectorised by the C library even in a -O1 sanitizer build (std::operator== is not).
+    if (home.size() != snapshot.size() ||
+        std::memcmp(home.data(), snapshot.data(), home.size() * sizeof(device_index)) != 0)
+      throw invariant_violation("computed once: the adjustment changed neuron homes (it may change only the GPU copies)",
+                                monitor_.where() + ", adjustment of " + where_stage(ss));
     const std::size_t count = now.count();
     gpu_cached_bytes_ += (static_cast<double>(count) - static_cast<double>(cached_count_[ss])) * stage_bytes_[ss].value();
     cached_count_[ss] = count;
@@ -635,8 +648,9 @@ class split_run {
   // masks still match the homes, and every cold device fits its homes.
   void check_after_remap(std::size_t s, double link_bytes_before) {
     const auto& home = placement_[s].home;
+    const auto& before = home_snapshot_[s];
     std::size_t moved = 0;
-    for (std::size_t i = 0; i < home.size(); ++i) moved += home[i] != homes_before_[i];
+    for (std::size_t i = 0; i < home.size(); ++i) moved += home[i] != before[i];
     const double charged = cold_link_bytes() - link_bytes_before;
     const double implied = static_cast<double>(moved) * stage_bytes_[s].value();
     if (!detail::same_amount(charged, implied))
@@ -649,11 +663,12 @@ class split_run {
                                 monitor_.where());
     // This stage's homes per cold device, before and after.
     for (std::size_t i = 0; i < home.size(); ++i)
-      if (home[i] != homes_before_[i]) {
-        if (homes_before_[i] >= 1 && homes_before_[i] <= D_) cold_home_bytes_[homes_before_[i] - 1] -= stage_bytes_[s].value();
+      if (home[i] != before[i]) {
+        if (before[i] >= 1 && before[i] <= D_) cold_home_bytes_[before[i] - 1] -= stage_bytes_[s].value();
         if (home[i] >= 1 && home[i] <= D_) cold_home_bytes_[home[i] - 1] += stage_bytes_[s].value();
       }
     check_cold_capacity(monitor_.where());
+    home_snapshot_[s] = home;
   }
 
   static std::size_t layout_neurons(const token_masks& truth) {
@@ -715,11 +730,16 @@ class split_run {
   prediction_metrics metrics_;
   // The invariant checks' state (used when invariants_checked).
   detail::stage_charge_monitor monitor_;
-  std::vector<std::size_t> by_masks_, by_homes_, cached_count_;
+  struct {
+    std::size_t tok = 0, layer = 0;
+    layer_kind kind = layer_kind::attention;
+    bool remap = false;
+  } now_;  // the stage being checked
+  std::vector<std::size_t> cached_count_;
   double gpu_cached_bytes_ = 0.0;
   std::vector<double> cold_home_bytes_;
   neuron_mask cached_before_;
-  std::vector<device_index> homes_before_;
+  std::vector<std::vector<device_index>> home_snapshot_;  // [stage]: the homes the masks were checked against
   seconds t_{}, attention_time_{}, mlp_time_{};
   double decode_activation_seconds_ = 0.0;
   sim_result r_;
