@@ -15,7 +15,7 @@
 //   engine          copies of the profile and the prompt (profile_tokens + input_len tokens),
 //                   the placement problem's frequencies (8 B per neuron, twice with a batch),
 //                   the correlation table (top_k x 2 B per neuron), the placement, home masks
-//                   and window loads (small)
+//                   and window loads (small); in math mode every weight in FP32
 // A recorded trace (workload.trace) is already in memory: only the engine term is added.
 // The process's own baseline (code, Kokkos, CBC's working memory for the ILP) is a constant
 // (host_memory_baseline). The estimate was checked against peak RSS (/usr/bin/time -v) of
@@ -100,6 +100,8 @@ namespace detail {
   e.engine = tokens(w.profile_tokens + w.input_len) + neurons * 8.0 * (w.batch > 1 ? 2.0 : 1.0) +
              neurons * 2.0 * static_cast<double>(sizeof(correlation_table::index)) +
              neurons * 8.0 + neurons / 2.0 + windows * 2.0 * layers * 64.0 * 8.0;
+  // Math mode also holds every weight in FP32 (sim/math_model.hpp, itself capped at 4 GB).
+  if (w.mode == execution_mode::math) e.engine += m.params() * 4.0;
   e.baseline = host_memory_baseline;
   return e;
 }
