@@ -66,6 +66,10 @@ inline constexpr std::size_t tokens = std::size_t{1} << 20;  // input_len, outpu
 // modelled time is the same for the same activations.
 enum class execution_mode { timing_only, math };
 
+// Math mode holds every weight in FP32; models beyond 4 GB of them are refused by name
+// (sim/math_model.hpp, workload.mode), which keeps it to models a test or a laptop can hold.
+inline constexpr double math_mode_max_weight_bytes = 4e9;
+
 struct workload_config {
   model_shape model = model_presets::llama2_70b();
   std::size_t batch = 1;          // sequences decoded together (Hermes Sec V-A: 1..16)

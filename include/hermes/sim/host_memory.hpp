@@ -100,8 +100,9 @@ namespace detail {
   e.engine = tokens(w.profile_tokens + w.input_len) + neurons * 8.0 * (w.batch > 1 ? 2.0 : 1.0) +
              neurons * 2.0 * static_cast<double>(sizeof(correlation_table::index)) +
              neurons * 8.0 + neurons / 2.0 + windows * 2.0 * layers * 64.0 * 8.0;
-  // Math mode also holds every weight in FP32 (sim/math_model.hpp, itself capped at 4 GB).
-  if (w.mode == execution_mode::math) e.engine += m.params() * 4.0;
+  // Math mode also holds every weight in FP32 (sim/math_model.hpp). A model beyond its cap is
+  // refused by that check, which names workload.mode: not counted here, so that it can say so.
+  if (w.mode == execution_mode::math && m.params() * 4.0 <= math_mode_max_weight_bytes) e.engine += m.params() * 4.0;
   e.baseline = host_memory_baseline;
   return e;
 }
