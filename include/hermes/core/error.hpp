@@ -35,6 +35,31 @@ class capacity_exceeded : public error {
   using error::error;
 };
 
+// Thrown when a request is valid but would need more of the host running the simulation than it
+// has (sim/host_memory.hpp: the estimated host memory of a run over HERMES_MEMORY_BUDGET). A bad
+// input (the programs exit 2): the message names the fields that drive the estimate.
+class resource_limit : public invalid_parameter {
+ public:
+  using invalid_parameter::invalid_parameter;
+};
+
+// Thrown when a check of the simulator's own consistency fails (sim/invariants.hpp): an active
+// neuron computed twice, a device over capacity, a ledger interval outside its stage, link bytes
+// that do not match a placement change, a non-finite modelled time. A bug (in the library or in
+// a user's policy), not a bad input: the programs exit 1. what() says what broke and where.
+class invariant_violation : public error {
+ public:
+  invariant_violation(std::string_view what, std::string_view where)
+      : error("invariant violated: " + std::string(what) + " (at " + std::string(where) + ")"),
+        what_(what), where_(where) {}
+  [[nodiscard]] const std::string& violated() const { return what_; }
+  [[nodiscard]] const std::string& where() const { return where_; }
+
+ private:
+  std::string what_;
+  std::string where_;
+};
+
 
 // require_positive("gpu.bandwidth", bw.value()) throws invalid_parameter unless v > 0.
 template <class T>

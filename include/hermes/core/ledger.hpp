@@ -100,6 +100,16 @@ struct resource_record {
   }
 };
 
+// Sees every charge as the ledger books it (sim/invariants.hpp checks the engine's charges with
+// one). `previous_free_at` is when the resource was free before this charge.
+class charge_observer {
+ public:
+  virtual ~charge_observer() = default;
+  virtual void on_charge(std::size_t resource, const resource_record& record, seconds ready,
+                         seconds previous_free_at, seconds start, seconds end, const device_cost& cost,
+                         std::string_view stage) = 0;
+};
+
 class ledger {
  public:
   using resource_id = std::size_t;
@@ -133,6 +143,7 @@ class ledger {
     auto& rec = at(r);
     if (cost.time < seconds{})
       throw error("ledger: negative duration charged to '" + rec.name + "'");
+    const seconds previous = rec.free_at;
     const seconds start = max(ready, rec.free_at);
     const seconds end = start + cost.time;
     rec.free_at = end;
@@ -144,6 +155,7 @@ class ledger {
     ++rec.charges;
     add_stage(rec, stage, cost.time);
     if (keep_intervals_) rec.intervals.push_back(busy_interval{start, end, std::string(stage)});
+    if (observer_) observer_->on_charge(r, rec, ready, previous, start, end, cost, stage);
     return end;
   }
 
@@ -174,6 +186,8 @@ class ledger {
   }
 
   void keep_intervals(bool on) { keep_intervals_ = on; }
+  // Every later charge is also shown to `o` (nullptr: none). The observer must outlive its use.
+  void observe(charge_observer* o) { observer_ = o; }
 
   // Clears all times and counters, keeping the registered resources.
   void reset() {
@@ -203,6 +217,7 @@ class ledger {
 
   std::vector<resource_record> resources_;
   bool keep_intervals_ = false;
+  charge_observer* observer_ = nullptr;
 };
 
 }  // namespace hermes

@@ -47,6 +47,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
@@ -77,6 +78,28 @@ enum class row_buffer_policy { open, closed };
 // ISCA 2020) and Hermes Sec IV-A: the buffer chip reads every rank of its DIMM at once) or the
 // ranks share the channel's bus (a plain DIMM read by a host memory controller).
 enum class rank_data_bus { shared, per_rank };
+
+// Upper bounds of a DRAM organisation, checked by dram_config::validate(). They keep every
+// product of the counts below 2^64 and bound the scheduler's work: simulate_bus visits every
+// bank of a bus at each event, so the banks on one bus are capped (a shared-bus channel with
+// tens of thousands of banks would take minutes per read). Real parts are far below them
+// (DDR4: 4 ranks x 4 bank groups x 4 banks, 2^17 rows of 8 KiB; DDR5: 8 x 4 banks).
+namespace dram_limits {
+inline constexpr std::size_t channels = 16;
+inline constexpr std::size_t dimms_per_channel = 4;
+inline constexpr std::size_t ranks = 16;            // per DIMM
+inline constexpr std::size_t bank_groups = 16;      // per rank
+inline constexpr std::size_t banks_per_group = 16;
+inline constexpr std::size_t banks_per_bus = 1024;  // banks one controller schedules
+inline constexpr std::size_t rows = std::size_t{1} << 24;       // per bank
+inline constexpr std::size_t row_bytes = std::size_t{1} << 20;  // 1 MiB
+inline constexpr std::size_t bus_bytes = 64;
+inline constexpr std::size_t burst_length = 64;
+inline constexpr std::uint64_t capacity = std::uint64_t{1} << 50;  // 1 PiB per memory
+inline constexpr std::size_t read_queue_depth = 4096;
+inline constexpr std::uint32_t cycles = 1'000'000;  // any timing parameter, in clock cycles
+inline constexpr double max_tCK = 1e-6;             // seconds: a clock of at least 1 MHz
+}  // namespace dram_limits
 
 struct dram_organization {
   std::size_t channels = 0;
@@ -143,6 +166,7 @@ struct dram_location {
 namespace detail {
 inline void require_cycles(std::string_view field, std::uint32_t v) {
   if (v == 0) throw invalid_parameter(field, "0", "a number of clock cycles >= 1");
+  require_at_most(field, v, dram_limits::cycles);
 }
 }  // namespace detail
 
@@ -156,14 +180,43 @@ inline void dram_config::validate() const {
   require_count("dram.organization.rows", o.rows);
   require_count("dram.organization.bus_bytes", o.bus_bytes);
   require_count("dram.organization.burst_length", o.burst_length);
+  require_at_most("dram.organization.channels", o.channels, dram_limits::channels);
+  require_at_most("dram.organization.dimms_per_channel", o.dimms_per_channel, dram_limits::dimms_per_channel);
+  require_at_most("dram.organization.ranks", o.ranks, dram_limits::ranks);
+  require_at_most("dram.organization.bank_groups", o.bank_groups, dram_limits::bank_groups);
+  require_at_most("dram.organization.banks_per_group", o.banks_per_group, dram_limits::banks_per_group);
+  require_at_most("dram.organization.rows", o.rows, dram_limits::rows);
+  require_at_most("dram.organization.row_bytes", o.row_bytes, dram_limits::row_bytes);
+  require_at_most("dram.organization.bus_bytes", o.bus_bytes, dram_limits::bus_bytes);
+  require_at_most("dram.organization.burst_length", o.burst_length, dram_limits::burst_length);
+  {
+    // The banks one controller schedules: a channel's, or one rank's with per-rank buses.
+    const std::uint64_t per_bus =
+        checked_mul("dram.organization (banks per bus)",
+                    {rank_bus == rank_data_bus::per_rank ? 1 : o.dimms_per_channel * o.ranks,
+                     o.bank_groups, o.banks_per_group});
+    if (per_bus > dram_limits::banks_per_bus)
+      throw invalid_parameter("dram.organization.bank_groups",
+                              std::to_string(o.bank_groups) + " (" + std::to_string(per_bus) + " banks per bus)",
+                              "at most " + std::to_string(dram_limits::banks_per_bus) +
+                                  " banks per bus: ranks sharing a bus x bank_groups x banks_per_group");
+    const std::uint64_t cap = checked_mul("dram.organization capacity (channels x dimms_per_channel x ranks x "
+                                          "bank_groups x banks_per_group x rows x row_bytes)",
+                                          {o.channels, o.dimms_per_channel, o.ranks, o.bank_groups,
+                                           o.banks_per_group, o.rows, o.row_bytes});
+    if (cap > dram_limits::capacity)
+      throw invalid_parameter("dram.organization.rows", std::to_string(o.rows) + " (capacity " + std::to_string(cap) + " bytes)",
+                              "a capacity of at most 2^50 bytes (channels x dimms_per_channel x ranks x "
+                              "bank_groups x banks_per_group x rows x row_bytes)");
+  }
   if (o.row_bytes == 0 || o.row_bytes % o.burst_bytes() != 0)
     throw invalid_parameter("dram.organization.row_bytes", std::to_string(o.row_bytes),
                             "a positive multiple of the burst size bus_bytes x burst_length = " +
                                 std::to_string(o.burst_bytes()));
 
   const auto& t = timing;
-  if (!(t.tCK > seconds{}))
-    throw invalid_parameter("dram.timing.tCK", to_text(t.tCK), "a clock period > 0 s");
+  if (!(t.tCK > seconds{}) || !(t.tCK.value() <= dram_limits::max_tCK))
+    throw invalid_parameter("dram.timing.tCK", to_text(t.tCK), "a clock period in (0, 1e-6] s");
   detail::require_cycles("dram.timing.tRC", t.tRC);
   detail::require_cycles("dram.timing.tRCD", t.tRCD);
   detail::require_cycles("dram.timing.tCL", t.tCL);
@@ -188,6 +241,7 @@ inline void dram_config::validate() const {
                             "at least tRRD_S = " + std::to_string(t.tRRD_S) + " cycles");
   if (t.refresh) {
     detail::require_cycles("dram.timing.tRFC", t.tRFC);
+    detail::require_cycles("dram.timing.tREFI", t.tREFI);
     if (t.tREFI <= t.tRFC)
       throw invalid_parameter("dram.timing.tREFI", std::to_string(t.tREFI),
                               "more cycles than tRFC = " + std::to_string(t.tRFC) +
@@ -205,6 +259,7 @@ inline void dram_config::validate() const {
                               "each of column, bank_group, bank, rank, row, channel exactly once");
   }
   require_count("dram.read_queue_depth", read_queue_depth);
+  require_at_most("dram.read_queue_depth", read_queue_depth, dram_limits::read_queue_depth);
 }
 
 namespace dram_presets {

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hermes/core/checked.hpp"
 #include "hermes/core/concepts.hpp"
 #include "hermes/core/device_traits.hpp"
 #include "hermes/core/error.hpp"
@@ -58,6 +59,19 @@ struct ndp_activation_unit {
   [[nodiscard]] std::size_t lanes() const { return std::min({exp_units, add_units, mul_units}); }
 };
 
+// Upper bounds of an NDP core's configuration, checked by ndp_dimm_config::validate(): they
+// keep multipliers x values_per_multiplier and the modelled times finite (2^61 multipliers
+// used to wrap the MAC rate to 0 and report a decode time of inf). Hermes Table II: 256 x 8
+// multipliers at 1 GHz, 256 activation lanes.
+namespace ndp_limits {
+inline constexpr std::size_t multipliers = std::size_t{1} << 20;  // 1,048,576 (--multipliers)
+inline constexpr std::size_t values_per_multiplier = 1024;
+inline constexpr std::size_t cycles_per_multiply = 1024;
+inline constexpr std::size_t activation_units = std::size_t{1} << 20;
+inline constexpr std::size_t pipeline_fill_cycles = 1'000'000;
+inline constexpr double clock_hz = 1e11;  // 100 GHz
+}  // namespace ndp_limits
+
 struct ndp_dimm_config {
   std::string name = "ndp-dimm";
   dram_config dram;
@@ -78,14 +92,25 @@ struct ndp_dimm_config {
 
   void validate() const {
     dram.validate();
-    require_positive("ndp_dimm.clock", clock.value());
+    if (!(clock.value() > 0.0 && clock.value() <= ndp_limits::clock_hz))
+      throw invalid_parameter("ndp_dimm.clock", to_text(clock.value()), "a clock in (0, 1e11] Hz");
     require_count("ndp_dimm.gemv.multipliers", gemv.multipliers);
     require_count("ndp_dimm.gemv.values_per_multiplier", gemv.values_per_multiplier);
     require_count("ndp_dimm.gemv.cycles_per_multiply", gemv.cycles_per_multiply);
+    require_at_most("ndp_dimm.gemv.multipliers", gemv.multipliers, ndp_limits::multipliers);
+    require_at_most("ndp_dimm.gemv.values_per_multiplier", gemv.values_per_multiplier,
+                    ndp_limits::values_per_multiplier);
+    require_at_most("ndp_dimm.gemv.cycles_per_multiply", gemv.cycles_per_multiply,
+                    ndp_limits::cycles_per_multiply);
     require_count("ndp_dimm.activation.exp_units", activation.exp_units);
     require_count("ndp_dimm.activation.add_units", activation.add_units);
     require_count("ndp_dimm.activation.mul_units", activation.mul_units);
-    require_positive("ndp_dimm.buffer", buffer.value());
+    require_at_most("ndp_dimm.activation.exp_units", activation.exp_units, ndp_limits::activation_units);
+    require_at_most("ndp_dimm.activation.add_units", activation.add_units, ndp_limits::activation_units);
+    require_at_most("ndp_dimm.activation.mul_units", activation.mul_units, ndp_limits::activation_units);
+    require_at_most("ndp_dimm.pipeline_fill_cycles", pipeline_fill_cycles, ndp_limits::pipeline_fill_cycles);
+    if (!(buffer.value() > 0.0 && std::isfinite(buffer.value())))
+      throw invalid_parameter("ndp_dimm.buffer", to_text(buffer.value()), "a finite size > 0 bytes");
     const bytes dram_capacity = dram.organization.capacity();
     if (!(capacity > bytes{}) || capacity > dram_capacity)
       throw invalid_parameter("ndp_dimm.capacity", to_text(capacity),

@@ -26,6 +26,7 @@
 #include "hermes/activation/token_masks.hpp"
 #include "hermes/activation/trace.hpp"
 #include "hermes/activation/trace_replay.hpp"
+#include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/predict/correlation_table.hpp"
 #include "hermes/sim/bounded_memo.hpp"
@@ -230,7 +231,9 @@ class batch_activations {
     if (w_.batch != 1)
       throw invalid_parameter("workload.batch with --trace", std::to_string(w_.batch),
                               "1 (a recorded trace is one sequence)");
-    const std::size_t need = w_.profile_tokens + w_.input_len + w_.output_len;
+    const std::size_t need =
+        checked_add("profile_tokens + input_len + output_len",
+                    checked_add("profile_tokens + input_len", w_.profile_tokens, w_.input_len), w_.output_len);
     if (run_->tokens() < need)
       throw invalid_parameter("trace tokens", std::to_string(run_->tokens()),
                               "at least profile_tokens + input_len + output_len = " + std::to_string(need));

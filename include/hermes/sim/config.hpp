@@ -8,6 +8,7 @@
 #include <string>
 
 #include "hermes/activation/synthetic_source.hpp"
+#include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/device/gpu.hpp"
@@ -51,10 +52,23 @@ struct hardware_config {
   }
 };
 
+// Upper bounds of a workload's counts, checked by workload_config::validate(): with them every
+// token count the engine adds or multiplies (batch x (input_len + output_len), profile_tokens +
+// input_len + output_len) stays far below 2^64. Whether a run of that size fits the host's
+// memory is checked separately before anything is allocated (sim/host_memory.hpp).
+namespace workload_limits {
+inline constexpr std::size_t batch = 256;
+inline constexpr std::size_t tokens = std::size_t{1} << 20;  // input_len, output_len, profile_tokens each
+}  // namespace workload_limits
+
 // Timing-only: no weights, the device policies account the time (any model size). Math: the
 // layers also compute with Kokkos on seeded random weights (models that fit in memory); the
 // modelled time is the same for the same activations.
 enum class execution_mode { timing_only, math };
+
+// Math mode holds every weight in FP32; models beyond 4 GB of them are refused by name
+// (sim/math_model.hpp, workload.mode), which keeps it to models a test or a laptop can hold.
+inline constexpr double math_mode_max_weight_bytes = 4e9;
 
 struct workload_config {
   model_shape model = model_presets::llama2_70b();
@@ -80,10 +94,15 @@ struct workload_config {
     if (model.layers == 0 || model.hidden == 0 || model.ffn == 0 || model.heads == 0)
       throw invalid_parameter("workload.model", model.name.empty() ? "(unnamed)" : model.name,
                               "a model with layers, hidden, ffn and heads > 0");
+    model.validate("workload.model");
     if (batch == 0) throw invalid_parameter("workload.batch", "0", "1..256 sequences");
-    if (batch > 256) throw invalid_parameter("workload.batch", std::to_string(batch), "1..256 sequences");
+    if (batch > workload_limits::batch)
+      throw invalid_parameter("workload.batch", std::to_string(batch), "1..256 sequences");
     if (input_len == 0) throw invalid_parameter("workload.input_len", "0", "at least 1 token");
     if (output_len == 0) throw invalid_parameter("workload.output_len", "0", "at least 1 token");
+    require_at_most("workload.input_len", input_len, workload_limits::tokens);
+    require_at_most("workload.output_len", output_len, workload_limits::tokens);
+    require_at_most("workload.profile_tokens", profile_tokens, workload_limits::tokens);
     if (model.max_context > 0 && input_len + output_len > model.max_context)
       throw invalid_parameter("workload.input_len + output_len",
                               std::to_string(input_len + output_len),

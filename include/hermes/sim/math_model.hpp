@@ -29,7 +29,7 @@ class math_model {
 
   // Refuses models whose FP32 weights exceed `max_weight_bytes` (math mode holds them all).
   // Math mode holds every weight in FP32; 4 GB keeps it to models a test or a laptop can hold.
-  static constexpr double max_weight_bytes = 4e9;
+  static constexpr double max_weight_bytes = math_mode_max_weight_bytes;
   static void require_fits(const model_shape& m) {
     const bytes need(m.params() * 4.0);
     if (need.value() > max_weight_bytes)

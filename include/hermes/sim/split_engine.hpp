@@ -27,11 +27,17 @@
 // includes the Kokkos math kernels; math_stages (sim/math_model.hpp) computes the same stages
 // with the real layers, which charge through the same functions, so both cost a layer
 // identically (workload.mode picks one in system/hermes_family.hpp, run_split).
+//
+// In Debug and sanitizer builds (HERMES_CHECK_INVARIANTS, sim/invariants.hpp) every stage of
+// every token is checked: each computed neuron on exactly one device, no device over capacity,
+// the ledger's intervals inside their stage, link bytes equal to the placement changes.
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -60,6 +66,8 @@
 #include "hermes/sim/activations.hpp"
 #include "hermes/sim/bounded_memo.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/host_memory.hpp"
+#include "hermes/sim/invariants.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 
@@ -426,6 +434,11 @@ class split_run {
       all_active_[static_cast<std::size_t>(k)].fill();
     }
     active_per_device_.assign(devices_.size(), 0);
+    if constexpr (invariants_checked) {
+      L_.observe(&monitor_);
+      monitor_.describe([this] { return where(now_.tok, now_.layer, now_.kind) + (now_.remap ? ", remap" : ""); });
+      check_capacities_from_scratch();
+    }
     const seconds decode_start = t_;
     for (std::size_t tok = 0; tok < w_.output_len; ++tok) {
       const auto t_act = host_clock::now();
@@ -436,12 +449,20 @@ class split_run {
           const std::size_t s = 2 * l + (kind == layer_kind::ffn ? 1 : 0);
           decode_stage(tok, l, kind, truth, predictor, adjuster);
           if (remappers[s].record(truth.mask(l, kind))) {
+            double link_bytes = 0.0;
+            if constexpr (invariants_checked) {
+              now_.remap = true;
+              monitor_.begin(t_);
+              link_bytes = cold_link_bytes();
+            }
             const remap_report rep = remappers[s].remap(placement_[s], homes_[s], stage_bytes_[s], *occupancy_, L_,
                                                         sender_links{&cold_link_ids_}, t_);
             r_.neurons_remapped += rep.moves.size();
+            if constexpr (invariants_checked) check_after_remap(s, link_bytes);
           }
         }
     }
+    if constexpr (invariants_checked) L_.observe(nullptr);
     r_.host_seconds_activations += decode_activation_seconds_;
     r_.seconds_decode = L_.makespan() - decode_start;
   }
@@ -453,6 +474,10 @@ class split_run {
     const neuron_mask& actual = truth.mask(l, kind);
     const neuron_mask* computed = &all_active_[static_cast<std::size_t>(kind)];
     const seconds ready = t_;
+    if constexpr (invariants_checked) {
+      now_ = {tok, l, kind, false};
+      monitor_.begin(ready);
+    }
     if constexpr (predicts) {
       prediction_request req;
       req.token = tok;
@@ -477,6 +502,7 @@ class split_run {
       count_active_by_device(actual, placement_[s], homes_[s], active_per_device_);
       for (std::size_t j = 0; j < D_; ++j) load[j] += static_cast<double>(active_per_device_[cold_device(j)]);
     }
+    if constexpr (invariants_checked) check_computed_once(*computed, s);
     if (kind == layer_kind::attention) {
       const std::size_t pos = w_.input_len + tok;
       const attention_timing at = stages_->attention(ashape_, w_.batch, l, pos, *computed, placement_[s], homes_[s],
@@ -487,9 +513,15 @@ class split_run {
       // layer (both stages) to the GPU (Sec IV-A.2 step 3, IV-C.1).
       for (std::size_t ss : {s, s + 1}) {
         const layer_kind kk = ss == s ? layer_kind::attention : layer_kind::ffn;
+        double pcie_bytes = 0.0;
+        if constexpr (invariants_checked) {
+          pcie_bytes = L_.resource(pcie_id_).bytes_moved.value();
+          cached_before_ = placement_[ss].cached;
+        }
         const hot_cold_adjustment res =
             adjuster.adjust(placement_[ss], predictor, l, kk, gpu_budget_[ss], stage_bytes_[ss], L_, at.attention_end);
         r_.hot_neurons_promoted += res.promoted.size();
+        if constexpr (invariants_checked) check_after_adjustment(ss, pcie_bytes);
       }
       // The projection output goes back to the cold devices for the MLP.
       t_ = exchange_->transfer(false, bytes(static_cast<double>(w_.batch * m_.hidden) * bpp_ / static_cast<double>(D_)), t_);
@@ -500,6 +532,143 @@ class split_run {
       // The merged layer output is on the cold devices; the GPU fetches it for the next QKV.
       t_ = exchange_->transfer(true, bytes(static_cast<double>(w_.batch * m_.hidden) * bpp_ / static_cast<double>(D_)), ft.end);
     }
+    if constexpr (invariants_checked) {
+      if (!(t_ >= ready))
+        throw invariant_violation("ledger: the stage ends at " + to_text(t_.value()) + " s, before it starts at " +
+                                      to_text(ready.value()) + " s (time not monotone)",
+                                  where(tok, l, kind));
+      monitor_.finish(t_);
+    }
+  }
+
+  // ---- invariants (sim/invariants.hpp), checked when invariants_checked ----
+  [[nodiscard]] std::string where(std::size_t tok, std::size_t l, layer_kind kind) const {
+    return "decode token " + std::to_string(tok) + ", layer " + std::to_string(l) + ", " +
+           (kind == layer_kind::attention ? "attention" : "ffn") + " stage of " + s_.name + " on " + m_.name;
+  }
+  [[nodiscard]] std::string where_stage(std::size_t s) const {
+    return "stage " + std::to_string(s) + " (layer " + std::to_string(s / 2) + ", " +
+           (s % 2 == 0 ? "attention" : "ffn") + ") of " + s_.name + " on " + m_.name;
+  }
+
+  // Each neuron the stage computes is counted on exactly one device. The stage counts the
+  // computed neurons per device from the home masks (a & ~cached & home_d, plus a & cached on
+  // the GPU), so every neuron is counted once exactly when the masks partition the layer's
+  // neurons as the placement's homes say: checked from scratch (home_masks::matches) before the
+  // decode and after every remap, the only change of homes; every adjustment must leave the
+  // homes as they were (home_snapshot_). Per stage, O(devices): the masks still hold every
+  // neuron once and the computed set is the layer's size. (Counting the stage's neurons again
+  // per device here doubled the timing-only engine's cost at -O1.)
+  void check_computed_once(const neuron_mask& computed, std::size_t s) const {  // after monitor_.begin
+    const home_masks& h = homes_[s];
+    std::size_t homed = 0;
+    for (std::size_t d = 0; d < h.devices(); ++d) homed += h.homed_on(static_cast<device_index>(d));
+    if (homed != placement_[s].neurons() || h.neurons() != placement_[s].neurons() ||
+        computed.size() != placement_[s].neurons() || placement_[s].cached.size() != placement_[s].neurons())
+      throw invariant_violation("computed once: the home masks hold " + std::to_string(homed) + " of " +
+                                    std::to_string(placement_[s].neurons()) + " neurons (computed mask of " +
+                                    std::to_string(computed.size()) + ", copies mask of " +
+                                    std::to_string(placement_[s].cached.size()) + ")",
+                                monitor_.where());
+  }
+
+  [[nodiscard]] double cold_link_bytes() const {
+    double b = 0.0;
+    for (const auto id : cold_link_ids_) b += L_.resource(id).bytes_moved.value();
+    return b;
+  }
+
+  // The GPU's copies and the cold devices' homes, counted from scratch, fit their capacities and
+  // equal the occupancy the remapper keeps.
+  void check_capacities_from_scratch() {
+    cached_count_.assign(placement_.size(), 0);
+    home_snapshot_.clear();
+    gpu_cached_bytes_ = 0.0;
+    cold_home_bytes_.assign(D_, 0.0);
+    for (std::size_t s = 0; s < placement_.size(); ++s) {
+      cached_count_[s] = placement_[s].cached.count();
+      home_snapshot_.push_back(placement_[s].home);
+      gpu_cached_bytes_ += static_cast<double>(cached_count_[s]) * stage_bytes_[s].value();
+      if (!homes_[s].matches(placement_[s]))
+        throw invariant_violation("computed once: the home masks differ from the placement's homes", where_stage(s));
+      for (std::size_t j = 0; j < D_; ++j)
+        cold_home_bytes_[j] += static_cast<double>(homes_[s].homed_on(cold_device(j))) * stage_bytes_[s].value();
+    }
+    check_gpu_capacity("after the offline placement");
+    check_cold_capacity("after the offline placement");
+  }
+  void check_gpu_capacity(const std::string& where) const {
+    if (gpu_cached_bytes_ > mem_.gpu_for_neurons.value() * (1.0 + 1e-12))
+      throw invariant_violation("capacity: the GPU holds " + to_text(gpu_cached_bytes_) + " B of neuron copies, more than the " +
+                                    to_text(mem_.gpu_for_neurons.value()) + " B left for them",
+                                where);
+  }
+  void check_cold_capacity(const std::string& where) const {
+    for (std::size_t j = 0; j < D_; ++j) {
+      const double used = occupancy_->used(cold_device(j)).value();
+      if (!detail::same_amount(used, cold_home_bytes_[j]))
+        throw invariant_violation("capacity: cold device " + std::to_string(cold_device(j)) + " homes " + to_text(cold_home_bytes_[j]) +
+                                      " B of neurons but its occupancy says " + to_text(used) + " B",
+                                  where);
+      if (cold_home_bytes_[j] > occupancy_->capacity().value() * (1.0 + 1e-12))
+        throw invariant_violation("capacity: cold device " + std::to_string(cold_device(j)) + " homes " + to_text(cold_home_bytes_[j]) +
+                                      " B of neurons, more than its " + to_text(occupancy_->capacity().value()) + " B",
+                                  where);
+    }
+  }
+
+  // An adjustment of stage ss: the GPU copies still fit, and PCIe carried exactly the newly
+  // cached neurons.
+  void check_after_adjustment(std::size_t ss, double pcie_bytes_before) {
+    const neuron_mask& now = placement_[ss].cached;
+    std::size_t added = 0;
+    for (std::size_t k = 0; k < now.words().size(); ++k)
+      added += static_cast<std::size_t>(std::popcount(now.words()[k] & ~cached_before_.words()[k]));
+    const double charged = L_.resource(pcie_id_).bytes_moved.value() - pcie_bytes_before;
+    const double implied = static_cast<double>(added) * stage_bytes_[ss].value();
+    if (!detail::same_amount(charged, implied))
+      throw invariant_violation("link bytes: the adjustment charged " + to_text(charged) + " B on PCIe for " +
+                                    std::to_string(added) + " newly cached neurons of " + to_text(stage_bytes_[ss].value()) +
+                                    " B (" + to_text(implied) + " B)",
+                                monitor_.where() + ", adjustment of " + where_stage(ss));
+    const auto& home = placement_[ss].home;
+    const auto& snapshot = home_snapshot_[ss];
+    // memcmp: vectorised by the C library even in a -O1 sanitizer build (std::operator== is not).
+    if (home.size() != snapshot.size() ||
+        std::memcmp(home.data(), snapshot.data(), home.size() * sizeof(device_index)) != 0)
+      throw invariant_violation("computed once: the adjustment changed neuron homes (it may change only the GPU copies)",
+                                monitor_.where() + ", adjustment of " + where_stage(ss));
+    const std::size_t count = now.count();
+    gpu_cached_bytes_ += (static_cast<double>(count) - static_cast<double>(cached_count_[ss])) * stage_bytes_[ss].value();
+    cached_count_[ss] = count;
+    check_gpu_capacity(monitor_.where() + ", adjustment of " + where_stage(ss));
+  }
+
+  // A remap of stage s: the cold links carried exactly the neurons whose home changed, the home
+  // masks still match the homes, and every cold device fits its homes.
+  void check_after_remap(std::size_t s, double link_bytes_before) {
+    const auto& home = placement_[s].home;
+    const auto& before = home_snapshot_[s];
+    std::size_t moved = 0;
+    for (std::size_t i = 0; i < home.size(); ++i) moved += home[i] != before[i];
+    const double charged = cold_link_bytes() - link_bytes_before;
+    const double implied = static_cast<double>(moved) * stage_bytes_[s].value();
+    if (!detail::same_amount(charged, implied))
+      throw invariant_violation("link bytes: the remap charged " + to_text(charged) + " B on the cold devices' links for " +
+                                    std::to_string(moved) + " neurons moved of " + to_text(stage_bytes_[s].value()) +
+                                    " B (" + to_text(implied) + " B)",
+                                monitor_.where());
+    if (!homes_[s].matches(placement_[s]))
+      throw invariant_violation("computed once: the home masks differ from the placement's homes after the remap",
+                                monitor_.where());
+    // This stage's homes per cold device, before and after.
+    for (std::size_t i = 0; i < home.size(); ++i)
+      if (home[i] != before[i]) {
+        if (before[i] >= 1 && before[i] <= D_) cold_home_bytes_[before[i] - 1] -= stage_bytes_[s].value();
+        if (home[i] >= 1 && home[i] <= D_) cold_home_bytes_[home[i] - 1] += stage_bytes_[s].value();
+      }
+    check_cold_capacity(monitor_.where());
+    home_snapshot_[s] = home;
   }
 
   static std::size_t layout_neurons(const token_masks& truth) {
@@ -559,6 +728,18 @@ class split_run {
   std::vector<seconds> cold_busy_at_decode_;
   prediction pred_;
   prediction_metrics metrics_;
+  // The invariant checks' state (used when invariants_checked).
+  detail::stage_charge_monitor monitor_;
+  struct {
+    std::size_t tok = 0, layer = 0;
+    layer_kind kind = layer_kind::attention;
+    bool remap = false;
+  } now_;  // the stage being checked
+  std::vector<std::size_t> cached_count_;
+  double gpu_cached_bytes_ = 0.0;
+  std::vector<double> cold_home_bytes_;
+  neuron_mask cached_before_;
+  std::vector<std::vector<device_index>> home_snapshot_;  // [stage]: the homes the masks were checked against
   seconds t_{}, attention_time_{}, mlp_time_{};
   double decode_activation_seconds_ = 0.0;
   sim_result r_;
@@ -573,7 +754,10 @@ template <class Stages = timing_stages, class System, class ColdConfig>
                                           const cold_devices<ColdConfig>& cold) {
   w.validate();
   h.validate();
-  return detail::split_run<System, Stages>(s, w, h, cold).run();
+  require_host_memory(w, h);
+  sim_result r = detail::split_run<System, Stages>(s, w, h, cold).run();
+  require_finite_result(r);
+  return r;
 }
 
 }  // namespace hermes

@@ -15,6 +15,8 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/text.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/host_memory.hpp"
+#include "hermes/sim/invariants.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/baselines.hpp"
 #include "hermes/system/hermes_family.hpp"
@@ -114,8 +116,18 @@ inline const system_entry& find_system(std::string_view name) {
   throw invalid_parameter("system", std::string(name), "one of: " + valid);
 }
 
+// Runs the system called `name`. Before anything is allocated the workload and hardware are
+// validated and the run's host memory is estimated against the budget (sim/host_memory.hpp:
+// resource_limit when it does not fit); a result whose modelled times are not finite is an
+// invariant_violation, never returned.
 inline sim_result run_system(std::string_view name, const workload_config& w, const hardware_config& h) {
-  return find_system(name).run(w, h);
+  const system_entry& s = find_system(name);
+  w.validate();
+  h.validate();
+  require_host_memory(w, h);
+  sim_result r = s.run(w, h);
+  require_finite_result(r);
+  return r;
 }
 
 }  // namespace hermes
