@@ -155,13 +155,18 @@ std::vector<std::string> read_prompts(const std::filesystem::path& path) {
   if (const std::string why = hermes::input_file_problem(path, hermes::input_caps::text); !why.empty())
     throw hermes::invalid_parameter("--prompts", path.string(), "a text file of prompts (it " + why + ")");
   std::ifstream in(path);
-  if (!in) throw hermes::error("cannot open the prompt file " + path.string());
+  if (!in) throw hermes::input_file_error("--prompts " + path.string() + ": cannot open for reading");
   std::vector<std::string> prompts{std::string()};
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line.front() == '#') continue;
     prompts.push_back(line);
   }
+  // A prompt file without a prompt is a mistake (the wrong file, a file of comments), not a
+  // request for the BOS run alone.
+  if (prompts.size() == 1)
+    throw hermes::invalid_parameter("--prompts", path.string(),
+                                    "a file with at least one prompt (a line that is neither empty nor a '#' comment)");
   return prompts;
 }
 

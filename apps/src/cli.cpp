@@ -396,7 +396,13 @@ std::shared_ptr<const activation_trace> load_config_trace(const sim_config& c, c
 sim_result run_config(const sim_config& c, std::shared_ptr<const activation_trace> trace) {
   workload_config w = c.workload;
   if (!c.trace.empty()) w.trace = trace ? std::move(trace) : load_config_trace(c);
-  return run_system(c.system, w, c.hardware);
+  try {
+    return run_system(c.system, w, c.hardware);
+  } catch (const resource_limit& e) {
+    // The library names the configuration's fields; on the command line they are flags.
+    throw usage_error(std::string(e.what()) +
+                      " (flags: --batch, --input-len, --output-len, --profile-tokens, --model)");
+  }
 }
 
 namespace detail {

@@ -337,7 +337,7 @@ std::optional<int> command_line::parse(int argc, char** argv, std::ostream& out,
 bool is_bad_input(const std::exception& e) {
   return dynamic_cast<const usage_error*>(&e) != nullptr || dynamic_cast<const config_error*>(&e) != nullptr ||
          dynamic_cast<const invalid_parameter*>(&e) != nullptr ||
-         dynamic_cast<const sweep_point_error*>(&e) != nullptr || dynamic_cast<const trace_file_error*>(&e) != nullptr;
+         dynamic_cast<const sweep_point_error*>(&e) != nullptr || dynamic_cast<const input_file_error*>(&e) != nullptr;
 }
 
 int run_guarded(const std::function<std::string()>& program, std::ostream& err, const std::function<int()>& body) {

@@ -50,6 +50,7 @@ TEST_CASE("frequency_profile: bad CSV input names the line and the problem", "[a
   CHECK_THROWS_WITH(read("layer,kind,neuron\n"), Catch::Contains("p.csv:1") && Catch::Contains("header"));
   CHECK_THROWS_WITH(read(header + "0,ffn,0,1.5\n", one), Catch::Contains("p.csv:2") && Catch::Contains("outside [0, 1]"));
   CHECK_THROWS_WITH(read(header + "0,ffn,0,-0.1\n", one), Catch::Contains("p.csv:2"));
+  CHECK_THROWS_AS(read(header + "0,ffn,0,-0.1\n", one), input_file_error);  // bad input: exit 2 in the programs
   CHECK_THROWS_WITH(read(header + "0,attention,0,0.5\n0,mlp,0,0.5\n", one), Catch::Contains("p.csv:3") && Catch::Contains("\"mlp\""));
   CHECK_THROWS_WITH(read(header + "0,ffn,0,abc\n", one), Catch::Contains("p.csv:2") && Catch::Contains("not a number"));
   CHECK_THROWS_WITH(read(header + "0,ffn,0\n", one), Catch::Contains("3 fields"));

@@ -136,13 +136,13 @@ TEST_CASE("cli: bad input exits with 2 and names the flag", "[sim][cli]") {
   rejected({"--dimms", "0"}, "--dimms '0': expected an integer in 1..64");
   rejected({"--batch", "0"}, "--batch '0': expected an integer in 1..256");
   rejected({"--batch", "-2"}, "--batch '-2': expected an integer in 1..256");
-  rejected({"--multipliers", "0"}, "--multipliers '0': expected an integer in 1..65536");
+  rejected({"--multipliers", "0"}, "--multipliers '0': expected an integer in 1..1048576");
   rejected({"--jobs", "0"}, "--jobs '0': expected an integer in 1..256");
   rejected({"--jobs", "many"}, "--jobs 'many': expected an integer in 1..256");
-  rejected({"--input-len", "4.5"}, "--input-len '4.5': expected an integer in 1..32768");
+  rejected({"--input-len", "4.5"}, "--input-len '4.5': expected an integer in 1..1048576");
   rejected({"--multipliers", "99999999999999999999"},
-           "--multipliers '99999999999999999999': expected an integer in 1..65536");
-  rejected({"--output-len", ""}, "--output-len '': expected an integer in 1..32768");
+           "--multipliers '99999999999999999999': expected an integer in 1..1048576");
+  rejected({"--output-len", ""}, "--output-len '': expected an integer in 1..1048576");
   rejected({"--input-len", "4000"},
            "--input-len 4000 + --output-len 128 = 4128 tokens: expected at most the context of LLaMA2-70B (4096 tokens)");
   rejected({"--model", "OPT-13B", "--output-len", "2000"}, "context of OPT-13B (2048 tokens)");
@@ -167,9 +167,9 @@ TEST_CASE("cli: every count has an upper bound, stated in --help; a sweep grid i
     CHECK(o.out.empty());
     CHECK(o.err.find(message) != std::string::npos);
   };
-  rejected({"--multipliers", "65537"}, "hermes-sim: --multipliers '65537': expected an integer in 1..65536\n");
-  rejected({"--profile-tokens", "16385"}, "--profile-tokens '16385': expected an integer in 1..16384");
-  rejected({"--output-len", "32769"}, "--output-len '32769': expected an integer in 1..32768");
+  rejected({"--multipliers", "1048577"}, "hermes-sim: --multipliers '1048577': expected an integer in 1..1048576\n");
+  rejected({"--profile-tokens", "1048577"}, "--profile-tokens '1048577': expected an integer in 1..1048576");
+  rejected({"--output-len", "1048577"}, "--output-len '1048577': expected an integer in 1..1048576");
   rejected({"--seed", "18446744073709551616"},
            "--seed '18446744073709551616': expected an integer in 0..18446744073709551615");
   rejected({"reproduce", "--jobs", "257"}, "hermes-sim reproduce: --jobs '257': expected an integer in 1..256\n");
@@ -177,7 +177,7 @@ TEST_CASE("cli: every count has an upper bound, stated in --help; a sweep grid i
   rejected({"--batch", "4", "sweep"}, "hermes-sim sweep: --batch: an option of a single run, given before sweep");
   const auto help = cli({"--help"});
   CHECK(help.code == 0);
-  for (const char* bound : {"1..256", "1..64", "1..65536", "1..32768", "1..16384", "0..18446744073709551615"})
+  for (const char* bound : {"1..256", "1..64", "1..1048576", "1..1048576", "1..1048576", "0..18446744073709551615"})
     CHECK(help.out.find(bound) != std::string::npos);
   const auto sweep_help = cli({"sweep", "--help"});
   CHECK(sweep_help.code == 0);

@@ -155,6 +155,8 @@ TEST_CASE("broken checkpoints are rejected with what was expected and found",
     const auto p = dir.write("short.bin", std::vector<char>(real.begin(), real.begin() + 10));
     CHECK_THAT(error_of([&] { hermes::load_llama2c(p); }),
                Contains("truncated header") && Contains("expected 28") && Contains("found 10"));
+    // A damaged file is an input_file_error: the programs report it as bad input (exit 2).
+    CHECK_THROWS_AS(hermes::load_llama2c(p), hermes::input_file_error);
   }
   SECTION("dim not divisible by n_heads") {
     const auto p = dir.write("heads.bin", synthetic({64, 172, 5, 7, 7, 512, 512}, 16));

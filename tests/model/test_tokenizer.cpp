@@ -189,6 +189,7 @@ TEST_CASE("broken tokenizer files are rejected", "[model][tokenizer]") {
     const auto p = dir.write("cut.bin", std::vector<char>(bytes.begin(), bytes.end() - 3));
     CHECK_THAT(error_of([&] { tokenizer::load(p, 512); }),
                Contains("token 511 of 512") && Contains("found"));
+    CHECK_THROWS_AS(tokenizer::load(p, 512), hermes::input_file_error);
   }
   SECTION("a vocabulary larger than the file") {
     CHECK_THAT(error_of([&] { tokenizer::load(tok_path, 513); }),

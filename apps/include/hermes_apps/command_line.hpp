@@ -27,6 +27,8 @@
 #include <CLI/CLI.hpp>
 
 #include "hermes/core/error.hpp"
+#include "hermes/device/ndp_dimm.hpp"
+#include "hermes/sim/config.hpp"
 #include "hermes_apps/exit_codes.hpp"
 
 namespace hermes::apps {
@@ -37,9 +39,10 @@ namespace limits {
 inline constexpr std::uint64_t batch = 256;              // hermes-sim --batch, sweep/reproduce --batches
 inline constexpr std::uint64_t dimms = 64;               // --dimms
 inline constexpr std::uint64_t jobs = 256;               // --jobs (threads)
-inline constexpr std::uint64_t multipliers = 65536;      // --multipliers (GEMV multipliers per NDP core)
-inline constexpr std::uint64_t sequence_tokens = 32768;  // hermes-sim --input-len, --output-len
-inline constexpr std::uint64_t profile_tokens = 16384;   // hermes-sim --profile-tokens
+// The library's own bounds, so that a flag and a --config key allow the same values.
+inline constexpr std::uint64_t multipliers = ndp_limits::multipliers;        // --multipliers (per NDP core)
+inline constexpr std::uint64_t sequence_tokens = workload_limits::tokens;    // hermes-sim --input-len, --output-len
+inline constexpr std::uint64_t profile_tokens = workload_limits::tokens;     // hermes-sim --profile-tokens
 inline constexpr std::uint64_t sweep_points = 100000;    // product of a sweep's axis lengths
 inline constexpr std::uint64_t list_items = 64;          // items of one list flag (reproduce --batches, trace --targets)
 inline constexpr std::uint64_t steps = 65536;            // hermes-generate/hermes-trace forward passes (and the model's seq_len)

@@ -102,8 +102,8 @@ class frequency_profile {
     std::vector<row> rows;
     std::string text;
     std::size_t line_no = 0;
-    const auto fail = [&](const std::string& what) -> error {
-      return error(std::string(source) + ":" + std::to_string(line_no) + ": " + what);
+    const auto fail = [&](const std::string& what) -> input_file_error {
+      return input_file_error(std::string(source) + ":" + std::to_string(line_no) + ": " + what);
     };
     bool header_seen = false;
     while (std::getline(is, text)) {
@@ -143,7 +143,7 @@ class frequency_profile {
       if (!(r.f >= 0.0 && r.f <= 1.0)) throw fail("frequency " + preview(cells[3]) + " is outside [0, 1]");
       rows.push_back(r);
     }
-    if (!header_seen) throw error(std::string(source) + ": empty, expected the header \"layer,kind,neuron,frequency\"");
+    if (!header_seen) throw input_file_error(std::string(source) + ": empty, expected the header \"layer,kind,neuron,frequency\"");
 
     trace_layout layout{};
     if (expected) {
@@ -166,7 +166,7 @@ class frequency_profile {
           {layout.layers, checked_add<std::uint64_t>(std::string(source) + ": attention + FFN neurons the rows name",
                                                      layout.attention_neurons, layout.ffn_neurons)});
       if (neurons > rows.size())
-        throw error(std::string(source) + ": the rows name up to layer " + std::to_string(layout.layers - 1) +
+        throw input_file_error(std::string(source) + ": the rows name up to layer " + std::to_string(layout.layers - 1) +
                     ", attention neuron " + std::to_string(layout.attention_neurons) + " and FFN neuron " +
                     std::to_string(layout.ffn_neurons) + " (counting from 1), " + std::to_string(neurons) +
                     " neurons, but there are only " + std::to_string(rows.size()) +
@@ -193,7 +193,7 @@ class frequency_profile {
         const auto& seen = seen_on[p.index(l, k)];
         for (std::size_t i = 0; i < seen.size(); ++i)
           if (!seen[i])
-            throw error(std::string(source) + ": layer " + std::to_string(l) + " " + std::string(to_string(k)) +
+            throw input_file_error(std::string(source) + ": layer " + std::to_string(l) + " " + std::string(to_string(k)) +
                         " neuron " + std::to_string(i) + " is missing (every neuron needs a row)");
       }
     return p;

@@ -70,11 +70,11 @@ inline std::size_t token_bytes(const trace_layout& l) {
 }  // namespace trace_format
 
 // What a trace file failed, and the byte offset where (the start of the offending field).
-class trace_file_error : public error {
+class trace_file_error : public input_file_error {
  public:
   enum class check { magic, version, header, shape, truncated, trailing_bytes, checksum, padding_bits };
   trace_file_error(check c, std::size_t offset, const std::string& what)
-      : error(what), check_(c), offset_(offset) {}
+      : input_file_error(what), check_(c), offset_(offset) {}
   [[nodiscard]] check failed_check() const { return check_; }
   [[nodiscard]] std::size_t byte_offset() const { return offset_; }
 
@@ -253,15 +253,15 @@ inline activation_trace load_trace(const std::string& path, std::optional<trace_
   // A directory opens as a stream on Linux, and reading it throws std::ios_base::failure from
   // the stream buffer: name it instead.
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw error("load_trace: " + path + " is a directory, not a trace file");
+  if (std::filesystem::is_directory(path, ec)) throw input_file_error("load_trace: " + path + " is a directory, not a trace file");
   if (const std::string why = input_file_problem(path, input_caps::trace); !why.empty())
-    throw error("load_trace: " + path + " " + why);
+    throw input_file_error("load_trace: " + path + " " + why);
   std::ifstream is(path, std::ios::binary);
-  if (!is) throw error("load_trace: cannot open " + path);
+  if (!is) throw input_file_error("load_trace: cannot open " + path);
   try {
     return read_trace(is, path, expected);
   } catch (const std::ios_base::failure& e) {
-    throw error("load_trace: cannot read " + path + ": " + e.what());
+    throw input_file_error("load_trace: cannot read " + path + ": " + e.what());
   }
 }
 

@@ -29,6 +29,14 @@ class invalid_parameter : public error {
   std::string field_;
 };
 
+// Thrown when an input file cannot be used: it is missing, unreadable, truncated, or its
+// contents are not a valid file of its kind (a damaged checkpoint, tokenizer, trace or CSV). The
+// message names the file and, where it can, the offset or line and what was expected there.
+class input_file_error : public error {
+ public:
+  using error::error;
+};
+
 // Thrown when a model or working set does not fit the memory of a system.
 class capacity_exceeded : public error {
  public:

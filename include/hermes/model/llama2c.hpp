@@ -195,9 +195,9 @@ inline llama2c_checkpoint read_llama2c(std::istream& in, std::uint64_t file_size
   std::int32_t header[7] = {};
   constexpr std::uint64_t header_bytes = sizeof(header);
   if (file_size < header_bytes)
-    throw error(where + ": truncated header: expected " + std::to_string(header_bytes) +
+    throw input_file_error(where + ": truncated header: expected " + std::to_string(header_bytes) +
                 " bytes (7 x int32), found " + std::to_string(file_size));
-  if (!in.read(reinterpret_cast<char*>(header), header_bytes)) throw error(where + ": read error in the header");
+  if (!in.read(reinterpret_cast<char*>(header), header_bytes)) throw input_file_error(where + ": read error in the header");
 
   llama2c_checkpoint ck;
   ck.config = make_llama2c_config(header, where);
@@ -214,14 +214,14 @@ inline llama2c_checkpoint read_llama2c(std::istream& in, std::uint64_t file_size
     const std::uint64_t n = sizes[k];
     const std::uint64_t end = hermes::checked_add<std::uint64_t>(where + ": file size the header implies", expected, n);
     if (end > file_size)
-      throw error(where + ": truncated in tensor " + t.name + " [" + detail::dims_text(t.dims) +
+      throw input_file_error(where + ": truncated in tensor " + t.name + " [" + detail::dims_text(t.dims) +
                   "]: expected " + std::to_string(n) + " bytes at offset " +
                   std::to_string(expected) + ", found " + std::to_string(file_size - expected) +
                   " (file has " + std::to_string(file_size) + " bytes)");
     expected = end;
   }
   if (file_size != expected)
-    throw error(where + ": file has " + std::to_string(file_size) + " bytes but the header (" +
+    throw input_file_error(where + ": file has " + std::to_string(file_size) + " bytes but the header (" +
                 "dim " + std::to_string(ck.config.dim) + ", hidden_dim " +
                 std::to_string(ck.config.hidden_dim) + ", n_layers " +
                 std::to_string(ck.config.n_layers) + ", vocab_size " +
@@ -233,11 +233,11 @@ inline llama2c_checkpoint read_llama2c(std::istream& in, std::uint64_t file_size
   auto read_into = [&](float* dst, const detail::llama2c_tensor_extent& t) {
     const std::uint64_t n = detail::tensor_bytes(t, where);
     if (!in.read(reinterpret_cast<char*>(dst), static_cast<std::streamsize>(n)))
-      throw error(where + ": read error in tensor " + t.name);
+      throw input_file_error(where + ": read error in tensor " + t.name);
   };
   auto skip = [&](const detail::llama2c_tensor_extent& t) {
     in.seekg(static_cast<std::streamoff>(detail::tensor_bytes(t, where)), std::ios::cur);
-    if (!in) throw error(where + ": seek error past tensor " + t.name);
+    if (!in) throw input_file_error(where + ": seek error past tensor " + t.name);
   };
   auto alloc = [](const char* name) { return Kokkos::view_alloc(std::string(name), Kokkos::WithoutInitializing); };
 
@@ -277,12 +277,12 @@ inline llama2c_checkpoint read_llama2c(std::istream& in, std::uint64_t file_size
 inline llama2c_checkpoint load_llama2c(const std::filesystem::path& path) {
   const std::string where = "llama2.c checkpoint '" + path.string() + "'";
   if (const std::string why = input_file_problem(path, input_caps::checkpoint); !why.empty())
-    throw error(where + ": " + why);
+    throw input_file_error(where + ": " + why);
   std::error_code ec;
   const auto file_size = std::filesystem::file_size(path, ec);
-  if (ec) throw error(where + ": cannot open (" + ec.message() + ")");
+  if (ec) throw input_file_error(where + ": cannot open (" + ec.message() + ")");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw error(where + ": cannot open for reading");
+  if (!in) throw input_file_error(where + ": cannot open for reading");
   return read_llama2c(in, file_size, where);
 }
 

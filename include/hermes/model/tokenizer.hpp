@@ -45,12 +45,12 @@ class tokenizer {
     const std::string where = "tokenizer '" + path.string() + "'";
     check_vocab_size(where, vocab_size);
     if (const std::string why = input_file_problem(path, input_caps::tokenizer); !why.empty())
-      throw error(where + ": " + why);
+      throw input_file_error(where + ": " + why);
     std::error_code ec;
     const auto file_size = std::filesystem::file_size(path, ec);
-    if (ec) throw error(where + ": cannot open (" + ec.message() + ")");
+    if (ec) throw input_file_error(where + ": cannot open (" + ec.message() + ")");
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw error(where + ": cannot open for reading");
+    if (!in) throw input_file_error(where + ": cannot open for reading");
     return read(in, file_size, vocab_size, where);
   }
 
@@ -63,11 +63,11 @@ class tokenizer {
     std::uint64_t offset = 0;
     auto read_exact = [&](void* dst, std::uint64_t n, const std::string& what) {
       if (size - offset < n)
-        throw error(where + ": truncated in " + what + ": expected " + std::to_string(n) +
+        throw input_file_error(where + ": truncated in " + what + ": expected " + std::to_string(n) +
                     " bytes at offset " + std::to_string(offset) + ", found " +
                     std::to_string(size - offset));
       in.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
-      if (!in) throw error(where + ": read error in " + what);
+      if (!in) throw input_file_error(where + ": read error in " + what);
       offset += n;
     };
 
@@ -80,7 +80,7 @@ class tokenizer {
     // Each token is at least its float32 score and int32 length.
     const std::uint64_t table_min = checked_mul<std::uint64_t>(where + ": vocab_size x 8 bytes", vocab_size, 8);
     if (size - offset < table_min)
-      throw error(where + ": truncated: " + std::to_string(vocab_size) + " tokens need at least " +
+      throw input_file_error(where + ": truncated: " + std::to_string(vocab_size) + " tokens need at least " +
                   std::to_string(table_min) + " bytes after the header, the file has " +
                   std::to_string(size - offset));
     t.max_token_length_ = static_cast<std::size_t>(max_len);
@@ -96,19 +96,19 @@ class tokenizer {
         throw invalid_parameter(where + ": " + what + " length", std::to_string(len),
                                 "0 .. max_token_length = " + std::to_string(max_len));
       if (size - offset < static_cast<std::uint64_t>(len))
-        throw error(where + ": truncated in " + what + " (" + std::to_string(len) +
+        throw input_file_error(where + ": truncated in " + what + " (" + std::to_string(len) +
                     " bytes): expected " + std::to_string(len) + " bytes at offset " +
                     std::to_string(offset) + ", found " + std::to_string(size - offset));
       std::string piece(static_cast<std::size_t>(len), '\0');
       read_exact(piece.data(), piece.size(), what + " (" + std::to_string(len) + " bytes)");
       // llama2.c handles pieces as C strings; a NUL inside would silently cut the piece short.
       if (piece.find('\0') != std::string::npos)
-        throw error(where + ": " + what + " contains a NUL byte; pieces are C strings");
+        throw input_file_error(where + ": " + what + " contains a NUL byte; pieces are C strings");
       t.scores_[i] = score;
       t.pieces_[i] = std::move(piece);
     }
     if (offset != size)
-      throw error(where + ": " + std::to_string(size - offset) + " bytes follow the " +
+      throw input_file_error(where + ": " + std::to_string(size - offset) + " bytes follow the " +
                   std::to_string(vocab_size) + " tokens the model expects (file has " +
                   std::to_string(size) + " bytes, " + std::to_string(offset) +
                   " consumed): the tokenizer belongs to a different vocabulary");
@@ -137,7 +137,7 @@ class tokenizer {
     if (!text.empty()) {
       const int space = find(" ");
       if (space < 0)
-        throw error("tokenizer: the vocabulary has no \" \" piece, which encoding needs as the "
+        throw input_file_error("tokenizer: the vocabulary has no \" \" piece, which encoding needs as the "
                     "dummy prefix");
       tokens.push_back(space);
     }
@@ -157,7 +157,7 @@ class tokenizer {
       } else {
         for (unsigned char b : code_point) {
           if (static_cast<std::size_t>(byte_token(b)) >= pieces_.size())
-            throw error("tokenizer: byte " + std::to_string(b) + " has no token (byte fallback "
+            throw input_file_error("tokenizer: byte " + std::to_string(b) + " has no token (byte fallback "
                         "needs token 3 + byte < vocab_size = " + std::to_string(pieces_.size()) +
                         ")");
           tokens.push_back(byte_token(b));
