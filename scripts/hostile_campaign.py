@@ -142,8 +142,14 @@ def run_one(build, case, root):
     elif "bad_alloc" in text or "out of memory" in text.lower():
         kind = "exhaustion"
     else:
+        # A rejected or failed run must leave the existing output as it was (a successful run
+        # may replace it: some runs name keep.csv as their output).
         with open(os.path.join(d, "keep.csv"), "rb") as f:
-            if f.read() != SENTINEL:
+            if code != 0 and f.read() != SENTINEL:
+                kind = "lost output"
+        # Outputs named /dev/null or /dev/full are written in place, never replaced by a file.
+        for dev in ("/dev/null", "/dev/full"):
+            if not stat.S_ISCHR(os.stat(dev).st_mode):
                 kind = "lost output"
         after = listing(d)
         if any(".tmp" in k or k.startswith(".") for k in after if k not in before):

@@ -151,7 +151,7 @@ struct workload_flags {
     cl.option(on, "--config", config, "FILE",
               "hardware and workload from a JSON file (see --print-config); the other flags override it, whatever "
               "their order",
-              "a JSON configuration file");
+              "a JSON configuration file", apps::text_of_at_most(4096, "a JSON configuration file"));
   }
   // The presets, then the --config file, then the flags.
   [[nodiscard]] sim_config apply() const {
@@ -223,7 +223,7 @@ class sim_parser {
 
     reproduce_ = cl_.subcommand("reproduce", repro::reproduce_usage, reproduce_footer);
     cl_.option(*reproduce_, "--out", repro_out_, "DIR", "write DIR/reproduction.md and DIR/reproduction/ (default docs)",
-               "a directory");
+               "a directory", apps::text_of_at_most(4096, "a directory name"));
     cl_.option(*reproduce_, "--batches", repro_batches_, "LIST",
                "batch sizes of the \"mean over batch 1..16\" rows, each 1..256, at most " +
                    std::to_string(apps::limits::list_items) + " (default 1,2,4,8,16)",

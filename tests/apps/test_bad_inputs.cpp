@@ -285,6 +285,7 @@ TEST_CASE("bad inputs: hermes-sim input files", "[apps][bad-inputs]") {
       {"hermes-sim", {"--config", "{dir}/nan.json"}, "nan.json"},
       {"hermes-sim", {"--config", "{dir}/dup-system.json"}, "NoSuchSystem"},
       {"hermes-sim", {"--config"}, "--config"},
+      {"hermes-sim", {"--config", ""}, "--config"},
       {"hermes-sim", {"--trace", "{dir}/no-such.trace"}, "no-such.trace"},
       {"hermes-sim", {"--trace", "{dir}/fifo"}, "fifo"},
       {"hermes-sim", {"--trace", "/dev/zero"}, "/dev/zero"},
@@ -331,6 +332,8 @@ TEST_CASE("bad inputs: hermes-sim sweep and reproduce", "[apps][bad-inputs]") {
       {"hermes-sim", {"reproduce", "--batches", "0"}, "--batches"},
       {"hermes-sim", {"reproduce", "--out", "{dir}/keep.csv"}, "--out"},
       {"hermes-sim", {"reproduce", "--no-such-flag"}, "--no-such-flag"},
+      {"hermes-sim", {"reproduce", "--out", ""}, "--out"},
+      {"hermes-sim", {"reproduce", "--data", "{dir}/fifo"}, "--data"},
   });
 }
 

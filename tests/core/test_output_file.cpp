@@ -50,3 +50,31 @@ TEST_CASE("output_file: a target that cannot be written is an error naming it", 
   const auto missing = dir.file("no-such-folder") / "out.csv";
   CHECK_THROWS_WITH(hermes::output_file(missing), Catch::Contains("no-such-folder"));
 }
+
+TEST_CASE("output_file: a device or a pipe is written in place, never replaced by a file", "[core][output]") {
+  namespace fs = std::filesystem;
+  // /dev/null takes the bytes and stays a device.
+  hermes::write_file("/dev/null", "discarded\n");
+  CHECK(fs::is_character_file("/dev/null"));
+  // /dev/full refuses them: an error at commit, and the device node is still there (renaming a
+  // temporary file over it would need write access to /dev and replace the node).
+  {
+    hermes::output_file f("/dev/full");
+    f.stream() << std::string(1 << 16, 'x');
+    CHECK_THROWS_WITH(f.commit(), Catch::Contains("/dev/full") && Catch::Contains("writing failed"));
+  }
+  CHECK(fs::is_character_file("/dev/full"));
+}
+
+TEST_CASE("output_file: through a symbolic link the file it names is replaced, the link stays", "[core][output]") {
+  namespace fs = std::filesystem;
+  hermes::test::scratch_dir dir("output-link");
+  const auto real = dir.file("real.csv");
+  const auto link = dir.file("link.csv");
+  std::ofstream(real) << "old\n";
+  fs::create_symlink(real, link);
+  hermes::write_file(link, "new\n");
+  CHECK(fs::is_symlink(link));
+  CHECK(read(real) == "new\n");
+  CHECK(entries(dir.path()) == 2);
+}

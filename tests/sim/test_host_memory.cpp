@@ -3,6 +3,10 @@
 // before anything said no; --profile-tokens and synthetic token counts likewise.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -102,6 +106,38 @@ TEST_CASE("host memory: a run over the budget is refused before it allocates, na
 
 // Prints the estimates of the configurations whose peak RSS docs/errors.md compares (run by hand:
 // test_sim_host_memory "[.measure]").
+TEST_CASE("host memory: the default budget follows the process's address-space limit", "[sim][host_memory]") {
+  // A container, a job scheduler or `ulimit -v` gives a process less than the machine has: the
+  // budget is three quarters of the smallest limit. Checked in a child process whose
+  // address-space limit is lowered to 4 GiB (not under AddressSanitizer, whose shadow memory
+  // needs terabytes of address space).
+#if defined(__SANITIZE_ADDRESS__)
+  SUCCEED("skipped under AddressSanitizer");
+#else
+  const memory_limit machine = process_memory_limit();
+  if (machine.bytes <= 8.0 * GiB) {
+    SUCCEED("this machine has 8 GiB or less: nothing to lower");
+    return;
+  }
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::unsetenv("HERMES_MEMORY_BUDGET");
+    rlimit r{};
+    ::getrlimit(RLIMIT_AS, &r);
+    r.rlim_cur = static_cast<rlim_t>(4.0 * GiB);
+    if (::setrlimit(RLIMIT_AS, &r) != 0) ::_exit(3);
+    const host_memory_budget b = default_host_memory_budget();
+    const bool ok = b.bytes == 3.0 * GiB && b.source.find("ulimit -v") != std::string::npos;
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+#endif
+}
+
 TEST_CASE("host memory: estimates of the measured configurations", "[.measure]") {
   const auto show = [](const char* what, workload_config w) {
     const auto e = estimate_host_memory(w);

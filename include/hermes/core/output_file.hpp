@@ -2,7 +2,9 @@
 // Files written whole or not at all. An output_file writes to a temporary file in the target's
 // folder and renames it over the target only in commit(), after a checked flush and close: a
 // run that fails, is interrupted or is rejected halfway leaves the previous file as it was, and
-// a full disk is an error naming the file, never a silently truncated result.
+// a full disk is an error naming the file, never a silently truncated result. Through a
+// symbolic link, the file it names is replaced (the link stays); a device or a pipe (/dev/null,
+// /dev/stdout, a process substitution) is written in place, never replaced by a file.
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -23,10 +25,24 @@ namespace hermes {
 class output_file {
  public:
   explicit output_file(std::filesystem::path target, std::ios::openmode mode = std::ios::out)
-      : target_(std::move(target)), temporary_(temporary_for(target_)) {
+      : target_(std::move(target)) {
+    namespace fs = std::filesystem;
     std::error_code ec;
-    if (std::filesystem::is_directory(target_, ec))
-      throw error(target_.string() + ": is a directory, expected a file to write");
+    const fs::file_status st = fs::status(target_, ec);  // through symbolic links
+    if (fs::is_directory(st)) throw error(target_.string() + ": is a directory, expected a file to write");
+    if (fs::exists(st) && !fs::is_regular_file(st)) {
+      // A device (/dev/null, /dev/stdout) or a pipe (a shell's process substitution) has no
+      // previous contents to keep, and renaming a file over it would replace the device node:
+      // such a target is written in place, still with a checked flush and close.
+      direct_ = true;
+      stream_.open(target_, mode | std::ios::out);
+      if (!stream_) throw error(target_.string() + ": cannot open for writing (" + std::strerror(errno) + ")");
+      return;
+    }
+    // Through a symbolic link the file it names is replaced, not the link.
+    destination_ = fs::is_symlink(fs::symlink_status(target_, ec)) ? fs::canonical(target_, ec) : target_;
+    if (ec || destination_.empty()) destination_ = target_;
+    temporary_ = temporary_for(destination_);
     stream_.open(temporary_, mode | std::ios::out | std::ios::trunc);
     if (!stream_)
       throw error(target_.string() + ": cannot write in its folder (" + std::strerror(errno) + ")");
@@ -36,6 +52,7 @@ class output_file {
   ~output_file() {
     if (committed_) return;
     stream_.close();
+    if (direct_) return;
     std::error_code ec;
     std::filesystem::remove(temporary_, ec);  // the target keeps its previous contents
   }
@@ -49,10 +66,15 @@ class output_file {
     stream_.flush();
     const bool written = static_cast<bool>(stream_);
     stream_.close();
+    if (direct_) {
+      if (!written || stream_.fail()) throw error(target_.string() + ": writing failed (" + std::strerror(errno) + ")");
+      committed_ = true;
+      return;
+    }
     if (!written || stream_.fail())
       throw error(target_.string() + ": writing failed (" + std::strerror(errno) + "); the previous file, if any, is unchanged");
     std::error_code ec;
-    std::filesystem::rename(temporary_, target_, ec);
+    std::filesystem::rename(temporary_, destination_, ec);
     if (ec) throw error(target_.string() + ": cannot replace it (" + ec.message() + ")");
     committed_ = true;
   }
@@ -64,9 +86,10 @@ class output_file {
     t += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     return t;
   }
-  std::filesystem::path target_, temporary_;
+  std::filesystem::path target_, destination_, temporary_;
   std::ofstream stream_;
   bool committed_ = false;
+  bool direct_ = false;  // a device or a pipe, written in place
 };
 
 // Writes `content` to `target` whole or not at all.

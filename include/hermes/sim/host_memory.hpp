@@ -23,8 +23,10 @@
 //
 // The budget: HERMES_MEMORY_BUDGET if set (bytes: "8000000000", or with a unit: "8GB", "7.5GiB",
 // "512MiB"; kB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024), otherwise the machine's
-// physical memory (sysconf(_SC_PHYS_PAGES) x page size) minus a quarter of it, left to the
-// system and the other processes.
+// physical memory (sysconf(_SC_PHYS_PAGES) x page size), or the process's address-space limit
+// or control group's memory limit when smaller, minus a quarter of it, left to the system and
+// the other processes.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -149,6 +152,30 @@ namespace detail {
   return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
 }
 
+// The memory this process may use, in bytes, and what sets it: the smallest of the machine's
+// physical memory, the address-space limit (ulimit -v, RLIMIT_AS) and the memory limit of the
+// control group the process runs in (a container's or a job scheduler's: cgroup v2 memory.max,
+// or v1 memory.limit_in_bytes). 0 bytes when none of them is known.
+struct memory_limit {
+  double bytes = 0.0;
+  std::string what;
+};
+[[nodiscard]] inline memory_limit process_memory_limit() {
+  memory_limit m{physical_memory(), "the machine's"};
+  const auto lower = [&m](double v, const char* what) {
+    if (v > 0.0 && std::isfinite(v) && (m.bytes <= 0.0 || v < m.bytes)) m = {v, what};
+  };
+  if (rlimit r{}; ::getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY)
+    lower(static_cast<double>(r.rlim_cur), "the address-space limit's (ulimit -v)");
+  for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    std::ifstream in(path);
+    std::string text;
+    if (in >> text && !text.empty() && std::isdigit(static_cast<unsigned char>(text[0])) && text.size() < 20)
+      lower(std::strtod(text.c_str(), nullptr), "the control group's (memory.max)");
+  }
+  return m;
+}
+
 // The budget a run's estimate must fit, and where it comes from (for messages).
 struct host_memory_budget {
   double bytes = 0.0;  // 0: no limit (the system does not report its memory)
@@ -158,9 +185,9 @@ struct host_memory_budget {
 [[nodiscard]] inline host_memory_budget default_host_memory_budget() {
   if (const char* env = std::getenv("HERMES_MEMORY_BUDGET"); env != nullptr)
     return {parse_byte_size("HERMES_MEMORY_BUDGET", env), std::string("HERMES_MEMORY_BUDGET=") + env};
-  const double physical = physical_memory();
-  return {physical - physical / 4.0,
-          "three quarters of the machine's " + gigabytes(bytes(physical)) +
+  const memory_limit limit = process_memory_limit();
+  return {limit.bytes - limit.bytes / 4.0,
+          "three quarters of " + limit.what + " " + gigabytes(bytes(limit.bytes)) +
               " of memory; HERMES_MEMORY_BUDGET overrides it"};
 }
 
