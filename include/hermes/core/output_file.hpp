@@ -67,12 +67,12 @@ class output_file {
     const bool written = static_cast<bool>(stream_);
     stream_.close();
     if (direct_) {
-      if (!written || stream_.fail()) throw error(target_.string() + ": writing failed (" + std::strerror(errno) + ")");
+      if (!written || stream_.fail()) throw error(target_.string() + ": writing failed (" + write_failure() + ")");
       committed_ = true;
       return;
     }
     if (!written || stream_.fail())
-      throw error(target_.string() + ": writing failed (" + std::strerror(errno) + "); the previous file, if any, is unchanged");
+      throw error(target_.string() + ": writing failed (" + write_failure() + "); the previous file, if any, is unchanged");
     std::error_code ec;
     std::filesystem::rename(temporary_, destination_, ec);
     if (ec) throw error(target_.string() + ": cannot replace it (" + ec.message() + ")");
@@ -80,6 +80,15 @@ class output_file {
   }
 
  private:
+  // Why a write failed. A stream does not keep the error of the write that failed, and errno
+  // may have been changed since by other calls: it is named only when it is an error a write
+  // reports.
+  static std::string write_failure() {
+    const int e = errno;
+    if (e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || e == EPIPE || e == EACCES || e == EROFS)
+      return std::strerror(e);
+    return "the disk or device did not take all the bytes";
+  }
   static std::filesystem::path temporary_for(const std::filesystem::path& target) {
     static std::atomic<unsigned> counter{0};
     std::filesystem::path t = target;
