@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
@@ -190,4 +191,18 @@ TEST_CASE("trace file: header sizes beyond the documented caps are refused", "[a
     CHECK(t.tokens() == 0);
     CHECK(t.layout().ffn_neurons == (1u << 24));
   }
+}
+
+TEST_CASE("trace file: a trace whose decoded masks exceed the memory budget is refused before decoding",
+          "[activation][trace_file]") {
+  // Each mask costs its object and heap block beside its words, several times the file's bytes
+  // for a small layout: checked against HERMES_MEMORY_BUDGET (core/memory_budget.hpp).
+  const auto bytes_of = encode_trace(sample(6));
+  ::setenv("HERMES_MEMORY_BUDGET", "1kB", 1);
+  CHECK_THROWS_AS(decode_trace(bytes_of, "big.trace"), resource_limit);
+  CHECK_THROWS_WITH(decode_trace(bytes_of, "big.trace"),
+                    Catch::Contains("big.trace") && Catch::Contains("6 tokens") && Catch::Contains("HERMES_MEMORY_BUDGET"));
+  ::setenv("HERMES_MEMORY_BUDGET", "1MB", 1);
+  CHECK(decode_trace(bytes_of, "big.trace").tokens() == 6);
+  ::unsetenv("HERMES_MEMORY_BUDGET");
 }

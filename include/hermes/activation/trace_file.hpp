@@ -35,6 +35,7 @@
 #include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/input_file.hpp"
+#include "hermes/core/memory_budget.hpp"
 #include "hermes/core/output_file.hpp"
 
 namespace hermes {
@@ -223,6 +224,22 @@ inline activation_trace decode_trace(const std::vector<unsigned char>& b, std::s
                            src + ": bad checksum: FNV-1a-64 of bytes [0, " + std::to_string(payload_end) + ") is " +
                                std::to_string(computed) + " but byte " + std::to_string(payload_end) + " stores " +
                                std::to_string(stored) + " (the file is corrupt)");
+
+  // The decoded trace in memory: per mask its object (32 B) and its heap block's header (16 B)
+  // beside its words, while the file's bytes are still held. A small layout takes several times
+  // the file's size; refused before anything is allocated when that exceeds the memory budget
+  // (core/memory_budget.hpp, docs/errors.md "Memory").
+  {
+    const double masks = static_cast<double>(tokens) * static_cast<double>(layout.layers) * 2.0;
+    const double decoded = masks * 48.0 + static_cast<double>(tokens) * static_cast<double>(token_bytes);
+    const host_memory_budget budget = default_host_memory_budget();
+    if (budget.bytes > 0.0 && decoded + static_cast<double>(b.size()) > budget.bytes)
+      throw resource_limit(src, std::to_string(tokens) + " tokens of " + std::to_string(layout.layers) + " layers (" +
+                                    gigabytes(bytes(decoded)) + " decoded, beside the file's " +
+                                    gigabytes(bytes(static_cast<double>(b.size()))) + ")",
+                           "a trace that fits the memory budget of " + gigabytes(bytes(budget.bytes)) + " (" +
+                               budget.source + ")");
+  }
 
   activation_trace trace(layout);
   std::size_t offset = trace_format::header_bytes;
