@@ -72,10 +72,7 @@ struct command {
   command() {
     namespace apps = hermes::apps;
     CLI::App& a = cl.app();
-    cl.option(a, "--checkpoint", checkpoint, "PATH", "llama2.c checkpoint (default: DATA/stories260K/stories260K.bin)",
-              "a checkpoint file", apps::existing_file(hermes::input_caps::checkpoint));
-    cl.option(a, "--tokenizer", tokenizer, "PATH", "llama2.c tokenizer (default: DATA/stories260K/tok512.bin)",
-              "a tokenizer file", apps::existing_file(hermes::input_caps::tokenizer));
+    cl.llama2c_files(a, checkpoint, tokenizer);
     cl.option(a, "--steps", o.steps, "N",
               "forward passes, 1 .. the model's seq_len (at most " + std::to_string(limits::steps) + "; default 200)",
               apps::integer_range(1, limits::steps), apps::count_in(1, limits::steps));

@@ -79,10 +79,7 @@ struct command {
   command() {
     namespace apps = hermes::apps;
     CLI::App& a = cl.app();
-    cl.option(a, "--checkpoint", checkpoint, "PATH", "llama2.c checkpoint (default: DATA/stories260K/stories260K.bin)",
-              "a checkpoint file", apps::existing_file(hermes::input_caps::checkpoint));
-    cl.option(a, "--tokenizer", tokenizer, "PATH", "llama2.c tokenizer (default: DATA/stories260K/tok512.bin)",
-              "a tokenizer file", apps::existing_file(hermes::input_caps::tokenizer));
+    cl.llama2c_files(a, checkpoint, tokenizer);
     cl.option(a, "--prompts", prompts, "FILE",
               "one prompt per line, '#' comments (default: DATA/stories260K/prompts.txt)", "a text file of prompts",
               apps::existing_file(hermes::input_caps::text));

@@ -27,6 +27,7 @@
 #include <CLI/CLI.hpp>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/input_file.hpp"
 #include "hermes/device/ndp_dimm.hpp"
 #include "hermes/sim/config.hpp"
 #include "hermes_apps/exit_codes.hpp"
@@ -114,6 +115,13 @@ class command_line {
     if (check) o->transform(*check);  // transform: a name validator rewrites the value
     expected_[o] = expected;
     return o;
+  }
+  // --checkpoint and --tokenizer, a llama2.c model's two files (hermes-generate, hermes-trace).
+  void llama2c_files(CLI::App& on, std::string& checkpoint, std::string& tokenizer) {
+    option(on, "--checkpoint", checkpoint, "PATH", "llama2.c checkpoint (default: DATA/stories260K/stories260K.bin)",
+           "a checkpoint file", existing_file(input_caps::checkpoint));
+    option(on, "--tokenizer", tokenizer, "PATH", "llama2.c tokenizer (default: DATA/stories260K/tok512.bin)",
+           "a tokenizer file", existing_file(input_caps::tokenizer));
   }
   CLI::Option* flag(CLI::App& on, const std::string& name, bool& into, const std::string& description) {
     return on.add_flag(name, into, description);

@@ -5,8 +5,11 @@
 // own field name; the caps are per kind of file (the constants below, docs/user-guide.md).
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <system_error>
+
+#include "hermes/core/error.hpp"
 
 namespace hermes {
 
@@ -40,6 +43,25 @@ inline constexpr std::uint64_t checkpoint = 256ull << 30;     // a llama2.c chec
     return "is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) +
            " bytes such a file may have";
   return "";
+}
+
+// A binary input file, checked (input_file_problem) and opened, with its size. Throws
+// input_file_error naming `where` ("tokenizer 'tok.bin'") and the problem.
+struct opened_input {
+  std::ifstream stream;
+  std::uintmax_t size = 0;
+};
+[[nodiscard]] inline opened_input open_input_file(const std::filesystem::path& path, std::uint64_t max_bytes,
+                                                  const std::string& where) {
+  if (const std::string why = input_file_problem(path, max_bytes); !why.empty())
+    throw input_file_error(where + ": " + why);
+  std::error_code ec;
+  opened_input f;
+  f.size = std::filesystem::file_size(path, ec);
+  if (ec) throw input_file_error(where + ": cannot open (" + ec.message() + ")");
+  f.stream.open(path, std::ios::binary);
+  if (!f.stream) throw input_file_error(where + ": cannot open for reading");
+  return f;
 }
 
 }  // namespace hermes

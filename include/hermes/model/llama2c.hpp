@@ -276,14 +276,8 @@ inline llama2c_checkpoint read_llama2c(std::istream& in, std::uint64_t file_size
 // Loads a llama2.c checkpoint. Throws hermes::error naming the file and the problem.
 inline llama2c_checkpoint load_llama2c(const std::filesystem::path& path) {
   const std::string where = "llama2.c checkpoint '" + path.string() + "'";
-  if (const std::string why = input_file_problem(path, input_caps::checkpoint); !why.empty())
-    throw input_file_error(where + ": " + why);
-  std::error_code ec;
-  const auto file_size = std::filesystem::file_size(path, ec);
-  if (ec) throw input_file_error(where + ": cannot open (" + ec.message() + ")");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw input_file_error(where + ": cannot open for reading");
-  return read_llama2c(in, file_size, where);
+  opened_input f = open_input_file(path, input_caps::checkpoint, where);
+  return read_llama2c(f.stream, f.size, where);
 }
 
 }  // namespace hermes

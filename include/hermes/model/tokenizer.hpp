@@ -44,14 +44,8 @@ class tokenizer {
   static tokenizer load(const std::filesystem::path& path, std::size_t vocab_size) {
     const std::string where = "tokenizer '" + path.string() + "'";
     check_vocab_size(where, vocab_size);
-    if (const std::string why = input_file_problem(path, input_caps::tokenizer); !why.empty())
-      throw input_file_error(where + ": " + why);
-    std::error_code ec;
-    const auto file_size = std::filesystem::file_size(path, ec);
-    if (ec) throw input_file_error(where + ": cannot open (" + ec.message() + ")");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw input_file_error(where + ": cannot open for reading");
-    return read(in, file_size, vocab_size, where);
+    opened_input f = open_input_file(path, input_caps::tokenizer, where);
+    return read(f.stream, f.size, vocab_size, where);
   }
 
   // Reads `vocab_size` tokens from the `size` bytes of `in` (a tokenizer file's whole content).
