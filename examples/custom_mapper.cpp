@@ -59,7 +59,7 @@ inline int compare_mappers(const hermes::workload_config& w, const hermes::hardw
   std::printf("%s, batch %zu, %zu + %zu tokens\n", w.model.name.c_str(), w.batch, w.input_len, w.output_len);
   std::printf("%-24s %20s %10s %16s %14s\n", "system", "placement", "tokens/s", "objective (ms)", "gap to bound");
   for (const auto& r : results)
-    std::printf("%-24s %20s %10.3g %16.4g %13.2f%%\n", r.system.c_str(), r.placement_method.c_str(), r.tokens_per_second,
+    std::printf("%-24s %20s %10.3g %16.4g %13.2f%%\n", r.system.c_str(), r.placement_method.c_str(), r.decode_tokens_per_second,
                 1e3 * r.placement_objective.value(), 100.0 * r.placement_gap);
   return results[1].supported && results[1].placement_method == "custom" ? 0 : 1;
 }

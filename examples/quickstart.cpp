@@ -35,6 +35,6 @@ int main() {
   w.output_len = 16;  // keep the tour short (hermes-sim decodes the paper's 128)
   const sim_result r = run_system("Hermes", w, hardware_config{});
   std::printf("%s on %s: %.2f tokens/s (predictor accuracy %.3f)\n", r.system.c_str(),
-              r.model.c_str(), r.tokens_per_second, r.prediction_accuracy);
+              r.model.c_str(), r.decode_tokens_per_second, r.prediction_accuracy);
   return 0;
 }

@@ -300,7 +300,7 @@ TEST_CASE("cli: --json is one object with the side-by-side runs in \"baselines\"
   REQUIRE(o.code == 0);
   const auto j = nlohmann::json::parse(o.out);  // exactly one JSON document
   const auto check_shape = [](const nlohmann::json& r) {
-    for (const char* k : {"model", "system", "batch", "tokens_per_second", "seconds_prefill", "seconds_decode",
+    for (const char* k : {"model", "system", "batch", "decode_tokens_per_second", "seconds_prefill", "seconds_decode",
                           "breakdown", "supported", "reason"})
       CHECK(r.contains(k));
     CHECK(r["breakdown"].is_object());
@@ -312,7 +312,7 @@ TEST_CASE("cli: --json is one object with the side-by-side runs in \"baselines\"
   CHECK(j["system"] == "Hermes");
   CHECK(j["batch"] == 1);
   CHECK(j["supported"] == true);
-  CHECK(j["tokens_per_second"].get<double>() > 0.0);
+  CHECK(j["decode_tokens_per_second"].get<double>() > 0.0);
   REQUIRE(j["baselines"].is_array());
   const auto expected = hermes::cli::main_baselines("Hermes");
   REQUIRE(j["baselines"].size() == expected.size());
@@ -349,7 +349,7 @@ TEST_CASE("cli: the default output is a side-by-side table", "[sim][cli]") {
   INFO(o.err);
   REQUIRE(o.code == 0);
   CHECK(o.out.rfind("hermes-sim: stories260K, RTX4090 + 8 NDP-DIMMs", 0) == 0);
-  for (const char* row : {"tokens/s (decode)", "prefill (s)", "decode (s)", "GPU compute", "NDP compute, busiest", "host CPU compute",
+  for (const char* row : {"tokens/s (end to end)", "tokens/s (decode)", "prefill (s)", "decode (s)", "GPU compute", "NDP compute, busiest", "host CPU compute",
                           "PCIe activations", "DIMM-link", "sync (PCIe latency)", "predictor (host)",
                           "DIMM load imbalance", "predictor accuracy (%)", "placement gap (%)"})
     CHECK(o.out.find(row) != std::string::npos);

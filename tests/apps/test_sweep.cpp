@@ -59,7 +59,7 @@ hermes::sim_result fake_run(const hermes::sim_config& c) {
   r.batch = c.workload.batch;
   r.input_len = c.workload.input_len;
   r.output_len = c.workload.output_len;
-  r.tokens_per_second = static_cast<double>(c.workload.batch * c.hardware.dimm.gemv.multipliers);
+  r.decode_tokens_per_second = static_cast<double>(c.workload.batch * c.hardware.dimm.gemv.multipliers);
   r.breakdown.gpu_compute = hermes::seconds(0.25);
   r.has_prediction = c.system == "Hermes";
   r.prediction_accuracy = 0.5;
@@ -119,12 +119,12 @@ TEST_CASE("sweep: the CSV has a header and one row per point, unsupported and fa
   const std::vector<std::string> leading = {"model", "system", "gpu", "dimms", "multipliers",
                                             "batch", "input_len", "output_len", "supported", "reason"};
   CHECK(std::vector<std::string>(header.begin(), header.begin() + 10) == leading);
-  for (const char* c : {"tokens_per_second", "seconds_prefill", "seconds_decode", "breakdown_gpu_compute",
+  for (const char* c : {"decode_tokens_per_second", "seconds_prefill", "seconds_decode", "breakdown_gpu_compute",
                         "breakdown_pcie", "breakdown_sync", "cold_load_imbalance", "prediction_accuracy",
                         "placement_gap"})
     CHECK(std::find(header.begin(), header.end(), c) != header.end());
 
-  const auto tps = column(header, "tokens_per_second");
+  const auto tps = column(header, "decode_tokens_per_second");
   const auto acc = column(header, "prediction_accuracy");
   const auto gpu = column(header, "breakdown_gpu_compute");
   // Row 2 (index 2 after the header): OPT-13B, Hermes, batch 1, 8 DIMMs, 128 multipliers.
@@ -159,7 +159,7 @@ TEST_CASE("sweep: the CSV has a header and one row per point, unsupported and fa
   REQUIRE(jlines.size() == 16);
   const auto j2 = nlohmann::json::parse(jlines[1]);
   CHECK(j2["multipliers"] == 128);
-  CHECK(j2["tokens_per_second"] == 128.0);
+  CHECK(j2["decode_tokens_per_second"] == 128.0);
 }
 
 TEST_CASE("sweep: every point is checked before the first run", "[sim][sweep]") {

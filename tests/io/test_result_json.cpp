@@ -19,7 +19,7 @@ TEST_CASE("result JSON: scalars always, prediction and placement only when the r
   CHECK_FALSE(j.contains("window_loads"));
 
   r.supported = true;
-  r.tokens_per_second = 12.5;
+  r.decode_tokens_per_second = 12.5;
   r.seconds_decode = seconds(2.0);
   r.has_prediction = true;
   r.prediction_recall = 0.9;
@@ -29,7 +29,7 @@ TEST_CASE("result JSON: scalars always, prediction and placement only when the r
   r.placement_gap = 1e-4;
   r.placement_cbc_ran = true;
   j = to_json(r);
-  CHECK(j["tokens_per_second"] == 12.5);
+  CHECK(j["decode_tokens_per_second"] == 12.5);
   CHECK(j["seconds_decode"] == 2.0);
   CHECK(j["prediction"]["recall"] == 0.9);
   CHECK(j["prediction"]["table_bytes"] == 4096.0);

@@ -17,8 +17,8 @@ TEST_CASE("split engine: Hermes runs and reports a consistent result", "[sim][he
   const auto r = run_system("Hermes", tiny_workload(), small_gpu());
   REQUIRE(r.supported);
   CHECK(r.system == "Hermes");
-  CHECK(r.tokens_per_second > 0.0);
-  CHECK(r.tokens_per_second == Approx(16.0 / r.seconds_decode.value()));
+  CHECK(r.decode_tokens_per_second > 0.0);
+  CHECK(r.decode_tokens_per_second == Approx(16.0 / r.seconds_decode.value()));
   CHECK(r.seconds_prefill > 0_s);
   CHECK(r.breakdown.gpu_compute > 0_s);
   CHECK(r.breakdown.near_memory_compute > 0_s);
@@ -88,7 +88,7 @@ TEST_CASE("split engine: sparsity and placement matter the way the design says",
   const auto partition = run_system("Hermes-partition", w, h);
   REQUIRE(base.supported);
   // Computing only the predicted-active neurons beats computing all of them.
-  CHECK(hermes.tokens_per_second > base.tokens_per_second);
+  CHECK(hermes.decode_tokens_per_second > base.decode_tokens_per_second);
   CHECK_FALSE(base.has_prediction);
   // A profile-driven placement beats a random one on MLP latency.
   CHECK(partition.mlp_latency_per_token < random.mlp_latency_per_token);
@@ -113,7 +113,7 @@ TEST_CASE("split engine: a model that does not fit is reported, not simulated", 
   const auto r = run_system("Hermes", w, h);
   CHECK_FALSE(r.supported);
   CHECK_THAT(r.reason, Catch::Contains("Falcon-40B") && Catch::Contains("2 x"));
-  CHECK(r.tokens_per_second == 0.0);
+  CHECK(r.decode_tokens_per_second == 0.0);
 
   hardware_config tiny_gpu;
   tiny_gpu.gpu.memory_capacity = bytes(2e9);  // LLaMA2-70B's Wo alone is 10.7 GB
@@ -153,7 +153,7 @@ TEST_CASE("split engine: batches compute the union of the sequences' neurons", "
   const auto four = run_system("Hermes-partition", w, small_gpu());
   REQUIRE(four.supported);
   CHECK(four.true_density > one.true_density);       // the union of 4 inputs is denser
-  CHECK(four.tokens_per_second > one.tokens_per_second);  // but weights are read once per batch
+  CHECK(four.decode_tokens_per_second > one.decode_tokens_per_second);  // but weights are read once per batch
 }
 
 TEST_CASE("split engine: math mode computes and models the same time as timing-only", "[sim][math]") {

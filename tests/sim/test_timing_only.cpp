@@ -31,6 +31,6 @@ TEST_CASE("timing only: the engine runs a system without the math kernels or CBC
   REQUIRE(r.supported);
   CHECK(r.system == "greedy Hermes");
   CHECK(r.placement_method == "greedy");
-  CHECK(r.tokens_per_second > 0.0);
+  CHECK(r.decode_tokens_per_second > 0.0);
   CHECK(r.has_prediction);
 }

@@ -93,7 +93,7 @@ TEST_CASE("Accelerate: offloaded layers are copied (pageable) then computed, not
   const double copies = 2 * 98304 / 5e7;
   const double expected = 3 * (toy_layer_bytes(5) + toy_layer_bytes(6)) / 1e9 + 2 * copies;
   CHECK(r.seconds_decode.value() == Approx(expected).epsilon(1e-9));
-  CHECK(r.tokens_per_second == Approx(2 / expected).epsilon(1e-9));
+  CHECK(r.decode_tokens_per_second == Approx(2 / expected).epsilon(1e-9));
   // The stage split adds up to the decode time (copies count to the attention stage).
   CHECK((r.attention_latency_per_token + r.mlp_latency_per_token).value() * 2 == Approx(expected).epsilon(1e-9));
   CHECK(r.breakdown.pcie_weights.value() > 0.0);
@@ -129,7 +129,7 @@ TEST_CASE("FlexGen: per layer max(next layer's weight load, compute) with wg fro
   const double step = 3 * (327.68e-6 + 163.84e-6);
   const double expected = 2 * step - 163.84e-6 + 66688e-9;
   CHECK(r.seconds_decode.value() == Approx(expected).epsilon(1e-9));
-  CHECK(r.tokens_per_second == Approx(2 / expected).epsilon(1e-9));
+  CHECK(r.decode_tokens_per_second == Approx(2 / expected).epsilon(1e-9));
 }
 
 TEST_CASE("FlexGen: the policy search keeps the faster feasible KV placement", "[baselines]") {
@@ -143,7 +143,7 @@ TEST_CASE("FlexGen: the policy search keeps the faster feasible KV placement", "
   host_kv.kv_home = kv_cache_home::host;
   const sim_result a = run_flexgen(w, h, gpu_kv), b = run_flexgen(w, h, host_kv), best = run_flexgen(w, h);
   REQUIRE(best.supported);
-  CHECK(best.tokens_per_second == Approx(std::max(a.tokens_per_second, b.tokens_per_second)));
+  CHECK(best.decode_tokens_per_second == Approx(std::max(a.decode_tokens_per_second, b.decode_tokens_per_second)));
   // The KV cache on the host frees GPU memory for weights.
   CHECK(plan_flexgen(w, h, kv_cache_home::host).weights_on_gpu > plan_flexgen(w, h, kv_cache_home::gpu).weights_on_gpu);
 }
@@ -217,8 +217,8 @@ TEST_CASE("Offloading baselines get faster with more PCIe bandwidth", "[baseline
   hardware_config slow, fast;
   slow.pcie.bandwidth = bandwidth(16e9);
   fast.pcie.bandwidth = bandwidth(32e9);
-  CHECK(run_accelerate(w, fast).tokens_per_second > run_accelerate(w, slow).tokens_per_second);
-  CHECK(run_flexgen(w, fast).tokens_per_second > run_flexgen(w, slow).tokens_per_second);
+  CHECK(run_accelerate(w, fast).decode_tokens_per_second > run_accelerate(w, slow).decode_tokens_per_second);
+  CHECK(run_flexgen(w, fast).decode_tokens_per_second > run_flexgen(w, slow).decode_tokens_per_second);
 }
 
 TEST_CASE("FlexGen generates more tokens per second with a larger batch", "[baselines]") {
@@ -230,8 +230,8 @@ TEST_CASE("FlexGen generates more tokens per second with a larger batch", "[base
     w.batch = batch;
     const sim_result r = run_flexgen(w, hardware_config{});
     REQUIRE(r.supported);
-    CHECK(r.tokens_per_second > previous);
-    previous = r.tokens_per_second;
+    CHECK(r.decode_tokens_per_second > previous);
+    previous = r.decode_tokens_per_second;
   }
 }
 

@@ -19,7 +19,7 @@ namespace hermes {
   j["output_len"] = r.output_len;
   j["supported"] = r.supported;
   j["reason"] = r.reason;
-  j["tokens_per_second"] = r.tokens_per_second;
+  j["decode_tokens_per_second"] = r.decode_tokens_per_second;
   j["end_to_end_tokens_per_second"] = r.end_to_end_tokens_per_second;
   j["seconds_prefill"] = r.seconds_prefill.value();
   j["seconds_decode"] = r.seconds_decode.value();
@@ -33,7 +33,11 @@ namespace hermes {
     j["prediction"] = {{"accuracy", r.prediction_accuracy},   {"recall", r.prediction_recall},
                        {"precision", r.prediction_precision}, {"predicted_density", r.predicted_density},
                        {"true_density", r.true_density},      {"table_bytes", r.predictor_table.value()},
+                       {"attention_accuracy", r.attention_accuracy},
                        {"attention_recall", r.attention_recall}, {"attention_precision", r.attention_precision},
+                       {"attention_true_density", r.attention_true_density},
+                       {"attention_predicted_density", r.attention_predicted_density},
+                       {"ffn_accuracy", r.ffn_accuracy},
                        {"ffn_recall", r.ffn_recall},          {"ffn_precision", r.ffn_precision},
                        {"ffn_true_density", r.ffn_true_density}, {"ffn_predicted_density", r.ffn_predicted_density}};
   }

@@ -60,7 +60,7 @@ inline void require_finite_result(const sim_result& r) {
   };
   check("seconds_prefill", r.seconds_prefill.value());
   check("seconds_decode", r.seconds_decode.value());
-  check("tokens_per_second", r.tokens_per_second);
+  check("decode_tokens_per_second", r.decode_tokens_per_second);
   check("end_to_end_tokens_per_second", r.end_to_end_tokens_per_second);
   check("attention_latency_per_token", r.attention_latency_per_token.value());
   check("mlp_latency_per_token", r.mlp_latency_per_token.value());

@@ -117,8 +117,9 @@ struct sim_result {
 
   seconds seconds_prefill{};
   seconds seconds_decode{};
-  double tokens_per_second = 0.0;      // generated tokens (all sequences) / decode time
-  double end_to_end_tokens_per_second = 0.0;  // generated tokens / (prefill + decode)
+  // Throughput. The paper's metric is the end-to-end one (Sec V-A4); reports and speedups use it.
+  double end_to_end_tokens_per_second = 0.0;  // generated tokens (all sequences) / (prefill + decode)
+  double decode_tokens_per_second = 0.0;      // generated tokens / decode time, prefill excluded
   time_breakdown breakdown{};
 
   // Per generated token, averaged: the time of the attention (QKV..projection) and MLP stages
@@ -137,9 +138,10 @@ struct sim_result {
   double predicted_density = 0.0;
   double true_density = 0.0;
   bytes predictor_table{};
-  double attention_recall = 0.0, attention_precision = 0.0;
-  double ffn_recall = 0.0, ffn_precision = 0.0;
+  double attention_accuracy = 0.0, attention_recall = 0.0, attention_precision = 0.0;
+  double ffn_accuracy = 0.0, ffn_recall = 0.0, ffn_precision = 0.0;
   double ffn_true_density = 0.0, ffn_predicted_density = 0.0;
+  double attention_true_density = 0.0, attention_predicted_density = 0.0;  // QKV-input neurons
 
   // Offline placement (systems that place neurons).
   bool has_placement = false;
@@ -187,12 +189,16 @@ inline void record_prediction(sim_result& r, const prediction_metrics& m, bytes 
   r.predictor_table = table;
   const auto& fa = m.of(layer_kind::attention);
   const auto& ff = m.of(layer_kind::ffn);
+  r.attention_accuracy = fa.accuracy();
   r.attention_recall = fa.recall();
   r.attention_precision = fa.precision();
+  r.ffn_accuracy = ff.accuracy();
   r.ffn_recall = ff.recall();
   r.ffn_precision = ff.precision();
   r.ffn_true_density = ff.true_density();
   r.ffn_predicted_density = ff.predicted_density();
+  r.attention_true_density = fa.true_density();
+  r.attention_predicted_density = fa.predicted_density();
 }
 
 }  // namespace hermes

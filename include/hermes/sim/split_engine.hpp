@@ -679,7 +679,7 @@ class split_run {
   // ---- results: throughput, and the busy time of every resource from the ledger ----
   void report(const Predictor& predictor) {
     const double generated = static_cast<double>(w_.batch * w_.output_len);
-    r_.tokens_per_second = generated / r_.seconds_decode.value();
+    r_.decode_tokens_per_second = generated / r_.seconds_decode.value();
     r_.end_to_end_tokens_per_second = generated / (r_.seconds_decode + r_.seconds_prefill).value();
     r_.attention_latency_per_token = attention_time_ / static_cast<double>(w_.output_len);
     r_.mlp_latency_per_token = mlp_time_ / static_cast<double>(w_.output_len);

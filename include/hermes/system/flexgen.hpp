@@ -202,7 +202,7 @@ struct flexgen_policy {
       continue;
     }
     sim_result r = run_flexgen_policy(w, h, p, o.name);
-    if (!best || r.tokens_per_second > best->tokens_per_second) best = std::move(r);
+    if (!best || r.end_to_end_tokens_per_second > best->end_to_end_tokens_per_second) best = std::move(r);
   }
   if (best) return *best;
   return detail::not_supported(detail::baseline_result(w, o.name, h.gpu.name), reasons);

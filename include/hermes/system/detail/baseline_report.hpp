@@ -42,7 +42,7 @@ inline void report_throughput(sim_result& r, const workload_config& w, seconds p
   r.seconds_decode = decode;
   r.breakdown.prefill = prefill;
   const double generated = static_cast<double>(w.batch * w.output_len);
-  r.tokens_per_second = generated / decode.value();
+  r.decode_tokens_per_second = generated / decode.value();
   r.end_to_end_tokens_per_second = generated / (prefill + decode).value();
   r.attention_latency_per_token = attention_time / static_cast<double>(w.output_len);
   r.mlp_latency_per_token = mlp_time / static_cast<double>(w.output_len);

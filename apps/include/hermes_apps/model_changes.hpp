@@ -1,0 +1,84 @@
+#pragma once
+// The history of the reproduction report's model (issue #11): each change to how the simulator
+// measures or models the system, with its source, and the report's row values recorded by
+// `hermes-sim reproduce` at the commits between those changes. The report's section "What changed
+// in the model" is generated from this data and the current run, so a reader sees each row before
+// and after every change.
+//
+// Recorded values are measurements, copied from the reproduction report generated at the named
+// commit (docs/reproduction.md in git history); they are never inputs of a simulation.
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hermes::repro {
+
+// One change to the model or to what is measured.
+struct model_change {
+  std::string stage;   // the recorded stage it first appears in (a label of recorded_stages())
+  std::string what;    // the change
+  std::string source;  // the paper's text, a datasheet, a standard or a published measurement
+};
+
+// A recorded report: each row id's value, in the row's unit, as generated at `commit`.
+struct recorded_stage {
+  std::string label;
+  std::string commit;
+  std::string note;  // what the stage's values mean when a definition changed later
+  std::map<std::string, double> values;
+};
+
+// The recorded stages, oldest first. The current run is the last column of the report's table.
+[[nodiscard]] inline const std::vector<recorded_stage>& recorded_stages() {
+  static const std::vector<recorded_stage> stages{
+      {"before",
+       "f7cccb7",
+       "decode-only throughput; FlexGen mean over all six models; one predictor accuracy; old workload and device model",
+       {{"llama2-70b-tokens", 41.41},
+        {"opt-66b-tokens", 34.22},
+        {"speedup-flexgen-mean", 21.53},
+        {"speedup-dejavu-mean", 13.09},
+        {"speedup-accelerate-opt-b1", 77.42},
+        {"speedup-flexgen-opt-b1", 37.79},
+        {"ablation-partition", 1.475},
+        {"ablation-adjustment", 1.0},
+        {"ablation-remapping", 1.0},
+        {"ablation-token-only", 0.764},
+        {"ablation-layer-only", 1.0},
+        {"predictor-accuracy", 92.52},
+        {"state-table", 236.0},
+        {"similarity-adjacent", 92.04},
+        {"similarity-far", 69.72},
+        {"dimm-most-loaded", 1.092},
+        {"dimm-variance-remapped", 4.541}}},
+  };
+  return stages;
+}
+
+// Every change since the "before" stage, in the order they were made.
+[[nodiscard]] inline const std::vector<model_change>& model_changes() {
+  static const std::vector<model_change> changes{
+      {"metric",
+       "Throughput rows and every speedup use end-to-end tokens/s (generated tokens / (prefill + decode)); decode-only "
+       "throughput stays as a second field (`decode_tokens_per_second`, renamed from `tokens_per_second`) and column. "
+       "FlexGen picks its KV-cache home by end-to-end throughput too.",
+       "Sec V-A4: \"the number above each bar ... indicates the end-to-end generation speed\"; Sec V-D: token generation "
+       "66.40% and prompting 33.01% of Hermes' time"},
+      {"metric",
+       "The FlexGen and Deja Vu speedup means average over the OPT models only (batch 1..16); each row says what it "
+       "averages.",
+       "Sec V-A2: FlexGen and Deja Vu are \"restricted to OPT models\""},
+      {"metric",
+       "Predictor accuracy is reported for FFN and attention (QKV input) neurons separately as well as together, with "
+       "the QKV-input density the generator assumes (the paper gives none).",
+       "Sec IV-C.1 (98% accuracy, one figure for the whole predictor)"},
+      {"metric",
+       "Token-wise similarity and the DIMM skew of a fixed mapping become calibration checks in their own table: the "
+       "generator is calibrated to them, so they are not reproduced results. A ratio that rounds to 1.00x is NO EFFECT, "
+       "never a PASS.",
+       "issue #11"},
+  };
+  return changes;
+}
+
+}  // namespace hermes::repro
