@@ -31,6 +31,7 @@
 #include "hermes/core/text.hpp"
 #include "hermes/device/gpu.hpp"
 #include "hermes/io/config_json.hpp"
+#include "hermes/io/price_json.hpp"
 #include "hermes/io/result_json.hpp"
 #include "hermes/model/presets.hpp"
 #include "hermes/sim/config.hpp"
@@ -122,6 +123,7 @@ inline const char* const reproduce_footer =
 // The flags a run and a sweep share, read onto the configuration after the --config file.
 struct workload_flags {
   std::string config;
+  std::string prices;  // --prices FILE: the price table (io/price_json.hpp); empty = the defaults
   std::uint64_t input_len = 0, output_len = 0, seed = 0, model_seed = 0, profile_tokens = 0;
   std::vector<std::pair<CLI::Option*, std::function<void(sim_config&)>>> set;
 
@@ -152,10 +154,15 @@ struct workload_flags {
               "hardware and workload from a JSON file (see --print-config); the other flags override it, whatever "
               "their order",
               "a JSON configuration file", apps::text_of_at_most(4096, "a JSON configuration file"));
+    cl.option(on, "--prices", prices, "FILE",
+              "prices of GPUs, DIMMs, the NDP premium, hosts and power as a JSON file (data/prices.json is the "
+              "default table; a file overlays it)",
+              "a JSON price file", apps::text_of_at_most(4096, "a JSON price file"));
   }
   // The presets, then the --config file, then the flags.
   [[nodiscard]] sim_config apply() const {
     sim_config c = base_config(config);
+    if (!prices.empty()) c.prices = read_price_file(prices);
     for (const auto& [o, f] : set)
       if (o->count() > 0) f(c);
     return c;
@@ -397,7 +404,9 @@ sim_result run_config(const sim_config& c, std::shared_ptr<const activation_trac
   workload_config w = c.workload;
   if (!c.trace.empty()) w.trace = trace ? std::move(trace) : load_config_trace(c);
   try {
-    return run_system(c.system, w, c.hardware);
+    sim_result r = run_system(c.system, w, c.hardware);
+    r.cost = price_run(r, c.prices);
+    return r;
   } catch (const resource_limit& e) {
     // The library names the configuration's fields; on the command line they are flags.
     throw usage_error(std::string(e.what()) +
@@ -425,6 +434,15 @@ inline void print_table(std::ostream& out, const sim_config& c, const std::vecto
   };
   const auto sec = [](auto get) {
     return [get](const sim_result& r) -> cell { return to_text(get(r).value(), 4); };
+  };
+  // The share of the run's energy one kind of resource used.
+  const auto energy_share = [](resource_kind kind) {
+    return [kind](const sim_result& r) -> cell {
+      if (!r.energy.measured || r.energy.joules <= 0.0) return std::nullopt;
+      for (const auto& [k, j] : r.energy.by_kind())
+        if (k == to_string(kind)) return to_text(100.0 * j / r.energy.joules, 3);
+      return std::nullopt;
+    };
   };
   const std::vector<row> rows = {
       // The paper's throughput is end to end (Sec V-A4, V-D: prompting is a third of Hermes'
@@ -463,6 +481,30 @@ inline void print_table(std::ostream& out, const sim_config& c, const std::vecto
        [](const sim_result& r) -> cell {
          if (!r.has_placement) return std::nullopt;
          return to_text(100.0 * r.placement_gap, 3);
+       }},
+      {"energy (J/token)",
+       [](const sim_result& r) -> cell {
+         if (!r.energy.measured) return std::nullopt;
+         return to_text(r.energy.joules_per_token, 4);
+       }},
+      {"  GPU share (%)", energy_share(resource_kind::compute)},
+      {"  NDP-DIMM share (%)", energy_share(resource_kind::near_memory)},
+      {"  host CPU share (%)", energy_share(resource_kind::host)},
+      {"  links share (%)", energy_share(resource_kind::link)},
+      {"hardware (USD)",
+       [](const sim_result& r) -> cell {
+         if (!r.cost.priced) return std::nullopt;
+         return to_text(r.cost.hardware_usd, 5);
+       }},
+      {"tokens/s per 1000 USD",
+       [](const sim_result& r) -> cell {
+         if (!r.cost.priced) return std::nullopt;
+         return to_text(r.cost.tokens_per_second_per_kusd, 4);
+       }},
+      {"USD per million tokens",
+       [](const sim_result& r) -> cell {
+         if (!r.cost.priced || r.cost.usd_per_million_tokens <= 0.0) return std::nullopt;
+         return to_text(r.cost.usd_per_million_tokens, 4);
        }},
       // Wall clock of the simulator itself (activations, mapper, engine), not modelled time.
       {"simulator host time (s)",
@@ -505,6 +547,55 @@ inline void print_table(std::ostream& out, const sim_config& c, const std::vecto
           << " placement does not optimise the offline objective (Eq 1-7); the gap to its LP bound is by design.\n";
 }
 
+// The cost comparison every run reports beside its own figures: TensorRT-LLM on the paper's
+// 5 x A100-40GB (Hermes Sec V-A), on the same workload and price table; taken from the results
+// when it ran side by side, else run here (nullopt when the registry has no such system).
+inline constexpr std::string_view cost_reference_system = "TensorRT-LLM";
+
+inline std::optional<sim_result> cost_reference(const sim_config& c, const std::vector<sim_result>& results,
+                                                std::shared_ptr<const activation_trace> trace) {
+  for (const auto& r : results)
+    if (lower_case(r.system) == lower_case(cost_reference_system)) return r;
+  const auto names = system_names();
+  if (std::none_of(names.begin(), names.end(),
+                   [](const std::string& n) { return lower_case(n) == lower_case(cost_reference_system); }))
+    return std::nullopt;
+  sim_config t = c;
+  t.system = std::string(cost_reference_system);
+  return run_config(t, std::move(trace));
+}
+
+// The reference as a small JSON object ("cost_reference" of hermes-sim --json).
+inline nlohmann::json reference_json(const sim_result& r) {
+  return {{"system", r.system},     {"gpu", r.gpu},           {"supported", r.supported},
+          {"end_to_end_tokens_per_second", r.end_to_end_tokens_per_second},       {"energy", to_json(r.energy)},
+          {"cost", to_json(r.cost)}};
+}
+
+// Below the table: the reference machine's figures and the price assumptions.
+inline void print_cost_notes(std::ostream& out, const sim_config& c, const std::optional<sim_result>& ref) {
+  const price_table& p = c.prices;
+  out << "\nEnergy: every device's work plus its idle / background power over the run, per generated token "
+         "(docs/parameters.md, Energy).\nCost: hardware from the price table, amortised over "
+      << to_text(p.lifetime_years, 3) << " years at " << to_text(100.0 * p.utilisation, 3)
+      << "% utilisation, plus energy at " << to_text(p.power.usd, 3) << " USD/kWh (" << p.power.date << ").\n";
+  if (!ref) return;
+  if (!ref->supported) {
+    out << ref->system << " (reference): not supported: " << ref->reason << '\n';
+    return;
+  }
+  out << ref->system << " on " << ref->gpu << " (the paper's high-end comparison, same workload): "
+      << to_text(ref->end_to_end_tokens_per_second, 4) << " tokens/s end to end, " << to_text(ref->energy.joules_per_token, 4)
+      << " J/token";
+  if (ref->cost.priced)
+    out << ", hardware " << to_text(ref->cost.hardware_usd, 5) << " USD, "
+        << to_text(ref->cost.tokens_per_second_per_kusd, 4) << " tokens/s per 1000 USD, "
+        << to_text(ref->cost.usd_per_million_tokens, 4) << " USD per million tokens";
+  else
+    out << " (" << ref->cost.unpriced_reason << ")";
+  out << ".\n";
+}
+
 inline void print_list(std::ostream& out) {
   out << "systems:\n";
   for (const auto& s : all_systems()) out << "  " << std::left << std::setw(26) << s.name << s.description << '\n';
@@ -540,13 +631,16 @@ inline int run_sim(const sim_command& cmd, std::ostream& out) {
   run_one(0);
   const std::size_t jobs = cmd.config.workload.mode == execution_mode::math ? 1 : cmd.jobs;
   for_each_index_parallel(systems.size() - 1, jobs, [&](std::size_t k) { run_one(k + 1); });
+  const std::optional<sim_result> reference = detail::cost_reference(cmd.config, results, trace);
   if (cmd.json) {
     nlohmann::json j = to_json(results.front());
     j["baselines"] = nlohmann::json::array();
     for (std::size_t k = 1; k < results.size(); ++k) j["baselines"].push_back(to_json(results[k]));
+    j["cost_reference"] = reference ? detail::reference_json(*reference) : nlohmann::json();
     out << j.dump(2) << '\n';
   } else {
     print_table(out, cmd.config, results);
+    detail::print_cost_notes(out, cmd.config, reference);
   }
   return exit_ok;
 }

@@ -4,6 +4,7 @@
 // hermes::json and hermes::cbc (find_package(hermes COMPONENTS json cbc)).
 #include "hermes/hermes.hpp"
 #include "hermes/io/config_json.hpp"
+#include "hermes/io/price_json.hpp"
 #include "hermes/io/profile_json.hpp"
 #include "hermes/io/result_json.hpp"
 #include "hermes/map/ilp_mapper.hpp"

@@ -138,6 +138,14 @@ struct fixture {
     text("unknown-key.json", R"({"workload": {"bacth": 4}})");
     text("wrong-type.json", R"({"workload": {"batch": "four"}})");
     text("batch0.json", R"({"workload": {"batch": 0}})");
+    // Price files (hermes-sim --prices, io/price_json.hpp).
+    text("prices-neg.json", R"({"gpus": {"RTX4090": {"usd": -5}}})");
+    text("prices-no-usd.json", R"({"dimm": {"date": "2024-06"}})");
+    text("prices-unknown.json", R"({"dimms": {"usd": 90}})");
+    text("prices-util.json", R"({"utilisation": 1.5})");
+    text("prices-life.json", R"({"lifetime_years": 1000})");
+    text("prices-currency.json", R"({"currency": "EUR"})");
+    text("prices-type.json", R"({"power": {"usd_per_kwh": "cheap"}})");
     text("neg-bandwidth.json", R"({"hardware": {"gpu": {"memory_bandwidth_Bps": -1}}})");
     text("bank-groups.json", R"({"hardware": {"dimm": {"dram": {"organization": {"bank_groups": 65536}}}}})");
     text("rows.json", R"({"hardware": {"dimm": {"dram": {"organization": {"rows": 1099511627776}}}}})");
@@ -293,6 +301,18 @@ TEST_CASE("bad inputs: hermes-sim input files", "[apps][bad-inputs]") {
       {"hermes-sim", {"--trace", "{dir}/garbage"}, "garbage"},
       {"hermes-sim", {"--trace", "{dir}/empty"}, "empty"},
       {"hermes-sim", {"--trace", "{dir}/huge.trace"}, "huge.trace"},
+      {"hermes-sim", {"--prices", "{dir}/prices-neg.json"}, "/gpus/RTX4090/usd"},
+      {"hermes-sim", {"--prices", "{dir}/prices-no-usd.json"}, "/dimm"},
+      {"hermes-sim", {"--prices", "{dir}/prices-unknown.json"}, "dimms"},
+      {"hermes-sim", {"--prices", "{dir}/prices-util.json"}, "/utilisation"},
+      {"hermes-sim", {"--prices", "{dir}/prices-life.json"}, "/lifetime_years"},
+      {"hermes-sim", {"--prices", "{dir}/prices-currency.json"}, "/currency"},
+      {"hermes-sim", {"--prices", "{dir}/prices-type.json"}, "/power/usd_per_kwh"},
+      {"hermes-sim", {"--prices", "{dir}/no-such.json"}, "no-such.json"},
+      {"hermes-sim", {"--prices", "{dir}/adir"}, "adir"},
+      {"hermes-sim", {"--prices", "{dir}/truncated.json"}, "truncated.json"},
+      {"hermes-sim", {"--prices", ""}, "--prices"},
+      {"hermes-sim", {"sweep", "--prices", "{dir}/prices-neg.json"}, "/gpus/RTX4090/usd"},
   });
 }
 

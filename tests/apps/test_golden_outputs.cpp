@@ -50,7 +50,10 @@ void compare(const nlohmann::json& want, const nlohmann::json& got, const std::s
       compare(v, got[k], path + "/" + k, differences);
     }
     for (const auto& [k, v] : got.items())
-      if (!want.contains(k) && k != "host_seconds" && k != "solve_seconds") {
+      // energy, cost and cost_reference (issue #13) came after the recording; their arithmetic is
+      // pinned by tests/device/test_energy.cpp, tests/sim/test_energy.cpp and tests/io/test_price_json.cpp.
+      if (!want.contains(k) && k != "host_seconds" && k != "solve_seconds" && k != "energy" && k != "cost" &&
+          k != "cost_reference") {
         FAIL_CHECK(path + "/" + k + " is new");
         ++differences;
       }

@@ -423,3 +423,22 @@ TEST_CASE("reproduce: the split engine records per-window DIMM loads", "[reprodu
   CHECK(total > 0.0);
   CHECK(run_system("Hermes-host", w, h).window_loads.empty());
 }
+
+TEST_CASE("reproduce: the setup's energy and cost line reads Hermes and TensorRT-LLM", "[reproduce][energy]") {
+  reproduce_options o;
+  const auto with_energy = [](const std::string& s, const workload_config& w, const hardware_config& h) {
+    sim_result r = stub(s, w, h);
+    r.energy.measured = true;
+    r.energy.joules_per_token = s == "Hermes" ? 12.0 : 40.0;
+    r.cost.priced = true;
+    r.cost.hardware_usd = s == "Hermes" ? 5519.0 : 70000.0;
+    return r;
+  };
+  run_cache runs{workload_config{}, hardware_config{}, with_energy};
+  CHECK(energy_cost_line(o, runs).empty());  // nothing has run yet
+  runs.run_all(reproduction_plan(o));
+  const std::string line = energy_cost_line(o, runs);
+  CHECK_THAT(line, Catch::Contains("LLaMA2-70B, batch 1") && Catch::Contains("Hermes (RTX4090 + 8 NDP-DIMMs): 12 J/token") &&
+                       Catch::Contains("TensorRT-LLM") && Catch::Contains("40 J/token") &&
+                       Catch::Contains("hardware 5519 USD") && Catch::Contains("hardware 70000 USD"));
+}

@@ -457,6 +457,11 @@ class run_cache {
   [[nodiscard]] const std::vector<timing>& timings() const { return timings_; }
   [[nodiscard]] const workload_config& base_workload() const { return w_; }
   [[nodiscard]] const hardware_config& base_hardware() const { return h_; }
+  // The result of `p` if it has run, else nullptr (for readers that hold the cache const).
+  [[nodiscard]] const sim_result* find(const run_point& p) const {
+    const auto it = results_.find(resolve(p).key());
+    return it == results_.end() ? nullptr : &it->second;
+  }
 
  private:
   struct timed {
@@ -622,6 +627,9 @@ inline const std::vector<std::string>& ablation_systems() {
       add({s, o.ablation_model, 1, {}, 0, 0});
   add({"Hermes-partition", o.dimm_load_model, 1, {}, 0, 0});
   add({"Hermes", o.dimm_load_model, 1, {}, 0, 0});
+  // The setup's energy and cost line (issue #13): Hermes beside the paper's 5 x A100 machine.
+  add({"Hermes", o.sensitivity_model, 1, {}, 0, 0});
+  add({"TensorRT-LLM", o.sensitivity_model, 1, {}, 0, 0});
   if (std::find(o.models.begin(), o.models.end(), o.sensitivity_model) == o.models.end()) {
     for (std::size_t d : o.dimm_counts) add({"Hermes", o.sensitivity_model, 1, {}, d, 0});
     for (const auto& g : o.gpus) add({"Hermes", o.sensitivity_model, 1, g, 0, 0});
@@ -1464,6 +1472,30 @@ inline void write_model_changes(std::ostream& os, const std::vector<row_outcome>
     if (!st.note.empty()) os << "Stage \"" << st.label << "\": " << st.note << ".\n";
 }
 
+// The setup's energy and cost line: Hermes and TensorRT-LLM (5 x A100-40GB) on the sensitivity
+// model at batch 1, default price table (docs/parameters.md, "Energy" and "Cost").
+inline std::string energy_cost_line(const reproduce_options& o, const run_cache& runs) {
+  const auto figures = [](const sim_result& r) {
+    std::string s = r.system + " (" + r.gpu + (r.dimms > 0 ? " + " + std::to_string(r.dimms) + " NDP-DIMMs" : "") +
+                    "): " + significant_text(r.energy.joules_per_token) + " J/token";
+    if (r.cost.priced)
+      s += ", hardware " + significant_text(r.cost.hardware_usd) + " USD, " +
+           significant_text(r.cost.tokens_per_second_per_kusd) + " tokens/s per 1000 USD, " +
+           significant_text(r.cost.usd_per_million_tokens) + " USD per million tokens";
+    return s;
+  };
+  std::string line = "- Energy and cost, " + o.sensitivity_model + ", batch 1 (docs/parameters.md, \"Energy\" and \"Cost\"; "
+                     "default price table, data/prices.json):";
+  bool any = false;
+  for (const char* system : {"Hermes", "TensorRT-LLM"}) {
+    const sim_result* r = runs.find(run_point{system, o.sensitivity_model, 1, {}, 0, 0});
+    if (!r || !r->supported || !r->energy.measured) continue;
+    line += std::string(any ? "; " : " ") + figures(*r);
+    any = true;
+  }
+  return any ? line + ".\n" : "";
+}
+
 // The markdown report.
 inline void write_report(std::ostream& os, const reproduce_options& o, const run_cache& runs,
                          const std::vector<row_outcome>& rows, const std::vector<detail::figure>& figs, bool plots_drawn,
@@ -1510,7 +1542,8 @@ inline void write_report(std::ostream& os, const reproduce_options& o, const run
         "points, within 5%. PASS means ours is within the tolerance of some value the paper's statement allows: for a "
         "value v, [v - t, v + t]; for \"> v\", at least v - t; for \"under v\", at most v + t; for a range, from its low "
         "end minus t to its high end plus t. Band ends are inclusive.\n"
-     << "- \"ours / paper\" is ours over the paper's stated number (for a range, its nearer end).\n\n"
+     << "- \"ours / paper\" is ours over the paper's stated number (for a range, its nearer end).\n"
+     << energy_cost_line(o, runs) << "\n"
      << "## Results\n\n"
      << markdown_header();
   for (std::size_t i = 0; i < rows.size(); ++i)

@@ -7,6 +7,7 @@
 // keeps the traffic and work counters that explain that time (bytes, FLOPs, DRAM commands,
 // energy), per resource and per stage ("gpu_compute", "dimm_compute", "pcie", ...).
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -88,7 +89,8 @@ struct resource_record {
   bytes bytes_moved{};
   flops flops_done{};
   dram_counters dram{};
-  joules energy{};
+  joules energy{};      // dynamic energy of the charged work (device_cost::energy summed)
+  watts static_power{}; // drawn over the whole run whether busy or not (idle / background power)
   std::uint64_t charges = 0;
   std::vector<std::pair<std::string, seconds>> busy_by_stage;  // few stages: a flat list
   std::vector<busy_interval> intervals;                         // only when kept
@@ -166,6 +168,16 @@ class ledger {
     return charge(r, ready, c, stage);
   }
 
+  // The power resource r draws over the whole run, busy or idle (a device's idle or background
+  // power; the energy of its work is charged with the work). Read by read_energy (sim/result.hpp).
+  void set_static_power(resource_id r, watts p) {
+    auto& rec = at(r);
+    if (!(p.value() >= 0.0) || !std::isfinite(p.value()))
+      throw error("ledger: static power of '" + rec.name + "' must be finite and >= 0 W, got " +
+                  std::to_string(p.value()));
+    rec.static_power = p;
+  }
+
   [[nodiscard]] seconds free_at(resource_id r) const { return at(r).free_at; }
   [[nodiscard]] const resource_record& resource(resource_id r) const { return at(r); }
   [[nodiscard]] const std::vector<resource_record>& resources() const { return resources_; }
@@ -194,9 +206,11 @@ class ledger {
     for (auto& r : resources_) {
       const auto name = std::move(r.name);
       const auto kind = r.kind;
+      const auto power = r.static_power;
       r = resource_record{};
       r.name = name;
       r.kind = kind;
+      r.static_power = power;
     }
   }
 

@@ -68,6 +68,7 @@ using bandwidth = quantity<1, -1, 0, 0>;   // bytes per second
 using flop_rate = quantity<0, -1, 1, 0>;   // FLOP per second
 using frequency = quantity<0, -1, 0, 0>;   // per second (clocks)
 using energy_per_byte = quantity<-1, 0, 0, 1>;
+using watts = quantity<0, -1, 0, 1>;       // joules per second (power)
 
 template <int B, int S, int F, int J>
 constexpr quantity<B, S, F, J> max(quantity<B, S, F, J> a, quantity<B, S, F, J> b) {
@@ -125,6 +126,8 @@ constexpr frequency operator""_MHz(long double v) { return frequency(static_cast
 constexpr frequency operator""_MHz(unsigned long long v) { return frequency(v * 1e6); }
 constexpr joules operator""_pJ(long double v) { return joules(static_cast<double>(v) * 1e-12); }
 constexpr joules operator""_pJ(unsigned long long v) { return joules(v * 1e-12); }
+constexpr watts operator""_W(long double v) { return watts(static_cast<double>(v)); }
+constexpr watts operator""_W(unsigned long long v) { return watts(static_cast<double>(v)); }
 }  // namespace literals
 
 }  // namespace hermes

@@ -11,6 +11,7 @@
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/tuple.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -108,10 +109,18 @@ class device_set {
 
   // Registers one ledger resource per instance, named as the instances. A resource that already
   // exists under that name is reused, so a set can be attached to several ledgers built alike.
+  // A policy with `static_power() -> watts` (its idle or background power, device/energy.hpp)
+  // sets its resources' static power in the ledger.
   void attach(ledger& l) {
     ids_.clear();
     for (std::size_t d = 0; d < names_.size(); ++d)
       ids_.push_back(l.has(names_[d]) ? l.id(names_[d]) : l.add_resource(names_[d], kinds_[d]));
+    std::size_t d = 0;
+    boost::hana::for_each(groups_, [&](const auto& grp) {
+      for (std::size_t i = 0; i < grp.count; ++i, ++d)
+        if constexpr (requires { { grp.policy.static_power() } -> std::convertible_to<watts>; })
+          l.set_static_power(ids_[d], grp.policy.static_power());
+    });
   }
   [[nodiscard]] bool attached() const { return ids_.size() == names_.size(); }
 

@@ -26,6 +26,7 @@
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/core/lookup.hpp"
+#include "hermes/device/energy.hpp"
 #include "hermes/device/roofline.hpp"
 
 namespace hermes {
@@ -49,6 +50,8 @@ struct gpu_config {
   bytes dram_sector{32.0};
   // Width of one entry of the active-neuron index list a gathering kernel reads (int32).
   bytes index_entry{4.0};
+  // Board power: idle whenever on, busy while a kernel runs (device/energy.hpp); 0 = not modelled.
+  device_power power{};
 
   // Throws invalid_parameter naming the first bad field.
   void validate() const {
@@ -64,6 +67,7 @@ struct gpu_config {
     require_fraction("gpu_config.compute_efficiency", compute_efficiency);
     require_positive("gpu_config.dram_sector", dram_sector.value());
     require_non_negative("gpu_config.index_entry", index_entry.value());
+    power.validate("gpu_config.power");
   }
 };
 
@@ -74,6 +78,8 @@ class gpu {
   [[nodiscard]] std::string_view name() const { return config_.name; }
   [[nodiscard]] bytes capacity() const { return config_.memory_capacity; }
   [[nodiscard]] const gpu_config& config() const { return config_; }
+  // The board's idle power, drawn over the whole run (device/energy.hpp).
+  [[nodiscard]] watts static_power() const { return config_.power.idle; }
 
   // Effective rates after the achievable fractions.
   [[nodiscard]] bandwidth effective_bandwidth(row_access access) const {
@@ -115,6 +121,7 @@ class gpu {
     const seconds compute_time =
         cost.flops_done / (config_.peak_fp32 * config_.compute_efficiency);
     cost.time = max(memory_time, compute_time) + config_.kernel_launch_overhead;
+    cost.energy = config_.power.dynamic() * cost.time;
     return cost;
   }
 
@@ -151,6 +158,7 @@ class gpu {
     const seconds memory_time = traffic / effective_bandwidth(access);
     const seconds compute_time = work / effective_peak(bytes_per_element);
     cost.time = max(memory_time, compute_time) + config_.kernel_launch_overhead;
+    cost.energy = config_.power.dynamic() * cost.time;
     return cost;
   }
 
@@ -195,7 +203,8 @@ inline gpu_config rtx4090() {
   using namespace hermes::literals;
   return detail::with_shared_efficiencies(
       {.name = "RTX4090", .memory_capacity = 24_GB, .memory_bandwidth = 1008_GBps,
-       .peak_fp16_tensor = 330.3_TFLOPS, .peak_fp32 = 82.6_TFLOPS});
+       .peak_fp16_tensor = 330.3_TFLOPS, .peak_fp32 = 82.6_TFLOPS,
+       .power = power_presets::rtx4090()});
 }
 // The RTX 4090 with the bandwidth the Hermes paper states (Sec V-A: 936 GB/s).
 inline gpu_config rtx4090_paper() {
@@ -212,7 +221,8 @@ inline gpu_config rtx3090() {
   using namespace hermes::literals;
   return detail::with_shared_efficiencies(
       {.name = "RTX3090", .memory_capacity = 24_GB, .memory_bandwidth = 936_GBps,
-       .peak_fp16_tensor = 142_TFLOPS, .peak_fp32 = 35.6_TFLOPS});
+       .peak_fp16_tensor = 142_TFLOPS, .peak_fp32 = 35.6_TFLOPS,
+       .power = power_presets::rtx3090()});
 }
 // NVIDIA Tesla T4 (Turing, TU104), NVIDIA T4 datasheet: 16 GB GDDR6, 320 GB/s, 8.1 TFLOPS FP32,
 // 65 TFLOPS FP16 mixed-precision tensor.
@@ -220,7 +230,8 @@ inline gpu_config tesla_t4() {
   using namespace hermes::literals;
   return detail::with_shared_efficiencies(
       {.name = "T4", .memory_capacity = 16_GB, .memory_bandwidth = 320_GBps,
-       .peak_fp16_tensor = 65_TFLOPS, .peak_fp32 = 8.1_TFLOPS});
+       .peak_fp16_tensor = 65_TFLOPS, .peak_fp32 = 8.1_TFLOPS,
+       .power = power_presets::tesla_t4()});
 }
 // NVIDIA A100 40GB SXM4 (Ampere, GA100), NVIDIA A100 datasheet: 40 GB HBM2, 1555 GB/s,
 // 19.5 TFLOPS FP32, 312 TFLOPS FP16 tensor (dense). The Hermes TensorRT-LLM baseline uses five.
@@ -228,7 +239,8 @@ inline gpu_config a100_40gb() {
   using namespace hermes::literals;
   return detail::with_shared_efficiencies(
       {.name = "A100-40GB", .memory_capacity = 40_GB, .memory_bandwidth = 1555_GBps,
-       .peak_fp16_tensor = 312_TFLOPS, .peak_fp32 = 19.5_TFLOPS});
+       .peak_fp16_tensor = 312_TFLOPS, .peak_fp32 = 19.5_TFLOPS,
+       .power = power_presets::a100_sxm4()});
 }
 // NVIDIA A100 80GB SXM4, NVIDIA A100 datasheet: 80 GB HBM2e, 2039 GB/s, 19.5 TFLOPS FP32,
 // 312 TFLOPS FP16/BF16 tensor (dense). The IANUS comparison GPU (ianus-h2m2 spec: 2039 GB/s).
@@ -236,7 +248,8 @@ inline gpu_config a100_80gb() {
   using namespace hermes::literals;
   return detail::with_shared_efficiencies(
       {.name = "A100-80GB", .memory_capacity = 80_GB, .memory_bandwidth = 2039_GBps,
-       .peak_fp16_tensor = 312_TFLOPS, .peak_fp32 = 19.5_TFLOPS});
+       .peak_fp16_tensor = 312_TFLOPS, .peak_fp32 = 19.5_TFLOPS,
+       .power = power_presets::a100_sxm4()});
 }
 
 inline std::array<gpu_config, 6> all() {

@@ -20,6 +20,7 @@
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/core/lookup.hpp"
+#include "hermes/device/energy.hpp"
 #include "hermes/device/roofline.hpp"
 
 namespace hermes {
@@ -35,6 +36,7 @@ struct host_cpu_config {
   double compute_efficiency = 1.0;    // fraction of the FLOP/s peak the FMA loop sustains
   bytes cache_line{64.0};             // a gathered row is fetched in whole cache lines (x86)
   bytes index_entry{4.0};             // one entry of the active-neuron index list (int32)
+  device_power power{};               // package power, idle / busy (device/energy.hpp); 0 = not modelled
 
   void validate() const {
     if (name.empty()) throw invalid_parameter("host_cpu_config.name", "\"\"", "a non-empty name");
@@ -47,6 +49,7 @@ struct host_cpu_config {
     require_fraction("host_cpu_config.compute_efficiency", compute_efficiency);
     require_positive("host_cpu_config.cache_line", cache_line.value());
     require_non_negative("host_cpu_config.index_entry", index_entry.value());
+    power.validate("host_cpu_config.power");
   }
 
   // cores x clock x FLOP per cycle.
@@ -62,6 +65,8 @@ class host_cpu {
   [[nodiscard]] std::string_view name() const { return config_.name; }
   [[nodiscard]] bytes capacity() const { return config_.memory_capacity; }
   [[nodiscard]] const host_cpu_config& config() const { return config_; }
+  // The package's idle power, drawn over the whole run (device/energy.hpp).
+  [[nodiscard]] watts static_power() const { return config_.power.idle; }
 
   [[nodiscard]] bandwidth effective_bandwidth() const {
     return config_.memory_bandwidth * config_.bandwidth_efficiency;
@@ -101,6 +106,7 @@ class host_cpu {
     cost.bytes_moved = traffic;
     cost.flops_done = work;
     cost.time = max(traffic / effective_bandwidth(), work / effective_peak());
+    cost.energy = config_.power.dynamic() * cost.time;
     return cost;
   }
 
@@ -130,7 +136,8 @@ inline host_cpu_config i9_13900k() {
   using namespace hermes::literals;
   return {.name = "i9-13900K", .memory_capacity = 192_GB, .memory_bandwidth = 89.6_GBps,
           .cores = 8, .core_clock = 5.4_GHz, .fp32_flops_per_cycle = 32.0,
-          .bandwidth_efficiency = 0.75, .compute_efficiency = 1.0};
+          .bandwidth_efficiency = 0.75, .compute_efficiency = 1.0,
+          .power = power_presets::i9_13900k()};
 }
 
 inline std::array<host_cpu_config, 1> all() { return {i9_13900k()}; }

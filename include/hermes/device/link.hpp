@@ -65,19 +65,20 @@ namespace link_presets {
 // Latency 5 us: a host-driven DMA of a small buffer including its completion, the order that
 // NVIDIA's CUDA Graphs blog (Gray 2019: 5.8 us per stream synchronisation) and small-message
 // cudaMemcpy measurements report; it is the T_sync the paper leaves open (docs/parameters.md).
-// Energy: not modelled (neither the Hermes paper nor its sources give a PCIe energy per bit and
-// no reproduced figure is an energy).
+// Energy 5.5 pJ/bit: a board-level long-reach SerDes, the figure NVIDIA's NVLink-C2C paper
+// compares against (Wei et al., ISSCC 2023, 9.3: 1.3 pJ/bit for C2C vs 5.5 pJ/bit for SerDes);
+// the Hermes paper gives none (docs/parameters.md, "Energy").
 inline link_config pcie4_x16() {
   using namespace hermes::literals;
   return {.name = "PCIe4-x16", .bandwidth = 64_GBps, .latency = 5_us,
-          .energy_per_bit = joules(0.0)};
+          .energy_per_bit = joules(5.5e-12)};
 }
 inline link_config pcie4_x16_per_direction() {
   using namespace hermes::literals;
   // 16 GT/s x 16 lanes x 128/130 / 8 bits = 31.5 GB/s.
   return {.name = "PCIe4-x16-per-direction",
           .bandwidth = bandwidth(16e9 * 16.0 * 128.0 / 130.0 / 8.0), .latency = 5_us,
-          .energy_per_bit = joules(0.0)};
+          .energy_per_bit = joules(5.5e-12)};
 }
 // DIMM-link between two NDP-DIMMs (Zhou et al., "DIMM-Link", HPCA 2023; Hermes Sec IV-A):
 // 8 lanes x 25 Gb/s = 25 GB/s per link, 1.17 pJ/bit.
@@ -98,10 +99,11 @@ inline link_config host_memory_bus() {
           .energy_per_bit = joules(0.0)};
 }
 // A100 SXM4 NVLink 3: 12 links x 50 GB/s = 600 GB/s total per GPU (NVIDIA A100 datasheet);
-// latency 2 us per collective step (NCCL all-reduce latency floor on NVLink, nccl-tests).
+// latency 2 us per collective step (NCCL all-reduce latency floor on NVLink, nccl-tests);
+// energy 5.5 pJ/bit, a board-level SerDes like PCIe's (Wei et al., ISSCC 2023, 9.3).
 inline link_config nvlink3() {
   return link_config{.name = "NVLink3", .bandwidth = bandwidth(600e9),
-                     .latency = seconds(2e-6), .energy_per_bit = joules(0.0)};
+                     .latency = seconds(2e-6), .energy_per_bit = joules(5.5e-12)};
 }
 // The presets a configuration file may name (the GPU-to-GPU NVLink is not one).
 inline std::array<link_config, 4> all() {

@@ -29,6 +29,8 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/device/dram.hpp"
+#include "hermes/device/dram_energy.hpp"
+#include "hermes/device/energy.hpp"
 
 namespace hermes {
 
@@ -89,9 +91,16 @@ struct ndp_dimm_config {
   // 20-35% slower than packed ones), and small chunks are cheap to simulate. 16 KiB is below
   // every neuron of the evaluated models (the smallest: OPT-13B FFN, 2 x 5120 x 2 B = 20 KiB).
   std::size_t fast_path_min_chunk_bytes = 16384;
+  // Energy (device/dram_energy.hpp, device/energy.hpp): the DRAM chips' IDD currents and the
+  // core's per-operation energies. A GEMV charges its DRAM commands and MACs; the DRAM's
+  // background and refresh and the core's static power are the DIMM's static power.
+  dram_power_config dram_power = dram_power_presets::micron_8gb_x8_ddr4_3200();
+  ndp_core_energy core_energy = ndp_energy_presets::horowitz_45nm_fp16();
 
   void validate() const {
     dram.validate();
+    dram_power.validate();
+    core_energy.validate();
     if (!(clock.value() > 0.0 && clock.value() <= ndp_limits::clock_hz))
       throw invalid_parameter("ndp_dimm.clock", to_text(clock.value()), "a clock in (0, 1e11] Hz");
     require_count("ndp_dimm.gemv.multipliers", gemv.multipliers);
@@ -140,7 +149,8 @@ namespace ndp_dimm_presets {
 class ndp_dimm {
  public:
   explicit ndp_dimm(ndp_dimm_config config)
-      : config_((config.validate(), std::move(config))), reads_(dram_model(config_.dram)) {
+      : config_((config.validate(), std::move(config))), reads_(dram_model(config_.dram)),
+        energy_(config_.dram_power, config_.dram) {
     // Streaming bandwidth of this DIMM, for vector work: 1 MiB read sequentially.
     const std::vector<dram_request> stream = {{0, 1u << 20}};
     const auto c = reads_.model().read(stream);
@@ -152,6 +162,11 @@ class ndp_dimm {
   [[nodiscard]] const ndp_dimm_config& config() const { return config_; }
   [[nodiscard]] const dram_model& dram() const { return reads_.model(); }
   [[nodiscard]] bandwidth stream_bandwidth() const { return stream_bandwidth_; }
+  [[nodiscard]] const dram_energy& energy_model() const { return energy_; }
+  // Drawn over the whole run: DRAM background + refresh, and the core's static power.
+  [[nodiscard]] watts static_power() const {
+    return energy_.background_power() + config_.core_energy.static_power;
+  }
   [[nodiscard]] flop_rate gemv_peak() const {
     return flop_rate(2.0 * config_.gemv.macs_per_cycle() * config_.clock.value());
   }
@@ -192,6 +207,11 @@ class ndp_dimm {
     const seconds compute(ops / (static_cast<double>(config_.activation.lanes()) *
                                  config_.clock.value()));
     c.time = max(compute, c.bytes_moved / stream_bandwidth_) + fill_time();
+    // The activation unit's operations, and the operands' bursts read (writes costed as reads,
+    // like the time; no activates: the operands stream from open rows).
+    const double bursts =
+        std::ceil(c.bytes_moved.value() / static_cast<double>(config_.dram.organization.burst_bytes()));
+    c.energy = config_.core_energy.per_vector_op * ops + energy_.read_burst() * bursts;
     return c;
   }
 
@@ -256,11 +276,14 @@ class ndp_dimm {
     const double tiles = std::ceil(input_bytes / config_.buffer.value());
     reads.flops_done = w.flop_count();
     reads.time = max(reads.time, gemv_compute_time(w)) + fill_time() * tiles;
+    // Energy: the DRAM commands of the reads, and one MAC per weight per input vector.
+    reads.energy = energy_.commands(reads.dram) + config_.core_energy.per_mac * (w.flop_count().value() / 2.0);
     return reads;
   }
 
   ndp_dimm_config config_;
   chunk_read_estimator reads_;
+  dram_energy energy_;
   bandwidth stream_bandwidth_{};
 };
 

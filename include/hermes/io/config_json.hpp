@@ -57,6 +57,7 @@
 #include "hermes/io/json.hpp"
 #include "hermes/model/presets.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/cost.hpp"
 
 namespace hermes {
 
@@ -67,6 +68,9 @@ struct sim_config {
   workload_config workload{};
   std::string system = "Hermes";
   std::string trace;  // path of a recorded trace file (activation/trace_file.hpp); empty = synthetic
+  // The price table costs are computed with (sim/cost.hpp; hermes-sim --prices, io/price_json.hpp).
+  // Not part of a configuration file: prices have their own file.
+  price_table prices = price_presets::defaults();
 };
 
 // A configuration value that is not allowed, at a JSON pointer of a named source (a file name).
@@ -198,7 +202,7 @@ inline bool in_range(double v, number_range r) {
 }
 
 // Every unit suffix a quantity key can carry (see unit_suffix).
-inline constexpr std::string_view unit_suffixes[] = {"_B", "_Bps", "_s", "_Hz", "_FLOPS", "_J"};
+inline constexpr std::string_view unit_suffixes[] = {"_B", "_Bps", "_s", "_Hz", "_FLOPS", "_J", "_W"};
 
 // The key suffix of a quantity type: its SI base unit.
 template <class Q>
@@ -209,6 +213,7 @@ constexpr std::string_view unit_suffix() {
   else if constexpr (std::is_same_v<Q, frequency>) return "_Hz";
   else if constexpr (std::is_same_v<Q, flop_rate>) return "_FLOPS";
   else if constexpr (std::is_same_v<Q, joules>) return "_J";
+  else if constexpr (std::is_same_v<Q, watts>) return "_W";
   else static_assert(sizeof(Q) == 0, "config_json: add a key suffix for this quantity type");
 }
 
@@ -402,6 +407,15 @@ class writer {
 // ------------------------------------------------------------------------------------------
 // The fields of each configuration, once, for both directions. `C` is the config or a const
 // config (writer); every key name and range lives only here.
+// A board's or package's power (device/energy.hpp): "power": {"idle_W", "busy_W"}.
+template <class V, class P>
+void power_fields(V& v, P& p) {
+  v.object("power", [&](auto& o) {
+    o.quantity("idle", p.idle, number_range::non_negative);
+    o.quantity("busy", p.busy, number_range::non_negative);
+  });
+}
+
 template <class V, class C>
 void gpu_fields(V& v, C& c) {
   v.text("name", c.name);
@@ -415,6 +429,7 @@ void gpu_fields(V& v, C& c) {
   v.number("compute_efficiency", c.compute_efficiency, number_range::fraction);
   v.quantity("dram_sector", c.dram_sector, number_range::positive);
   v.quantity("index_entry", c.index_entry, number_range::non_negative);
+  power_fields(v, c.power);
 }
 
 template <class V, class C>
@@ -437,6 +452,7 @@ void host_fields(V& v, C& c) {
   v.number("compute_efficiency", c.compute_efficiency, number_range::fraction);
   v.quantity("cache_line", c.cache_line, number_range::positive);
   v.quantity("index_entry", c.index_entry, number_range::non_negative);
+  power_fields(v, c.power);
 }
 
 inline constexpr enum_name<dram_field> dram_field_names[] = {
@@ -533,6 +549,23 @@ void dimm_fields(V& v, C& c) {
     o.count("mul_units", c.activation.mul_units, size_t{1});
   });
   v.object("dram", [&](auto& o) { dram_fields(o, c.dram); });
+  v.object("core_energy", [&](auto& o) {
+    o.quantity("per_mac", c.core_energy.per_mac, number_range::non_negative);
+    o.quantity("per_vector_op", c.core_energy.per_vector_op, number_range::non_negative);
+    o.quantity("static_power", c.core_energy.static_power, number_range::non_negative);
+  });
+  // The DRAM chips' datasheet currents (A) and supply (V): device/dram_energy.hpp.
+  v.object("dram_power", [&](auto& o) {
+    o.text("name", c.dram_power.name);
+    o.number("vdd_V", c.dram_power.vdd, number_range::positive);
+    o.number("idd0_A", c.dram_power.idd0, number_range::positive);
+    o.number("idd2n_A", c.dram_power.idd2n, number_range::positive);
+    o.number("idd3n_A", c.dram_power.idd3n, number_range::positive);
+    o.number("idd4r_A", c.dram_power.idd4r, number_range::positive);
+    o.number("idd4w_A", c.dram_power.idd4w, number_range::positive);
+    o.number("idd5b_A", c.dram_power.idd5b, number_range::positive);
+    o.count("chips_per_rank", c.dram_power.chips_per_rank, size_t{1}, size_t{64});
+  });
 }
 
 template <class V, class C>

@@ -2,11 +2,36 @@
 // A simulated run (sim/result.hpp) as one JSON object: what `hermes-sim --json` prints and what
 // the sweep flattens into CSV columns. Every scalar of sim_result, with the prediction and
 // placement figures as sub-objects when the run has them; the per-window DIMM loads (bulk data)
-// are left out.
+// are left out. "energy" and "cost" are always there (null numbers when the run was not simulated
+// or its hardware is not priced), so that the sweep's CSV has the same columns for every run:
+//   "energy": {"joules_per_token", "joules", "static_joules",
+//              "by_resource": {"compute", "near_memory", "host", "link", "memory"}}   (joules)
+//   "cost":   {"hardware_usd", "tokens_per_second_per_kusd", "usd_per_million_tokens",
+//              "hardware_usd_per_million_tokens", "energy_usd_per_million_tokens", "unpriced_reason"}
 #include "hermes/io/json.hpp"
 #include "hermes/sim/result.hpp"
 
 namespace hermes {
+
+[[nodiscard]] inline nlohmann::json to_json(const energy_report& e) {
+  const auto number = [&](double v) { return e.measured ? nlohmann::json(v) : nlohmann::json(); };
+  nlohmann::json by = nlohmann::json::object();
+  for (const auto& [kind, joules] : e.by_kind()) by[kind] = number(joules);
+  return {{"joules_per_token", number(e.joules_per_token)},
+          {"joules", number(e.joules)},
+          {"static_joules", number(e.static_joules)},
+          {"by_resource", by}};
+}
+
+[[nodiscard]] inline nlohmann::json to_json(const cost_report& c) {
+  const auto number = [&](double v) { return c.priced ? nlohmann::json(v) : nlohmann::json(); };
+  return {{"hardware_usd", number(c.hardware_usd)},
+          {"tokens_per_second_per_kusd", number(c.tokens_per_second_per_kusd)},
+          {"usd_per_million_tokens", number(c.usd_per_million_tokens)},
+          {"hardware_usd_per_million_tokens", number(c.hardware_usd_per_million_tokens)},
+          {"energy_usd_per_million_tokens", number(c.energy_usd_per_million_tokens)},
+          {"unpriced_reason", c.unpriced_reason}};
+}
 
 [[nodiscard]] inline nlohmann::json to_json(const sim_result& r) {
   nlohmann::json j;
@@ -56,6 +81,8 @@ namespace hermes {
                        {"simulation", r.host_seconds_simulation}};
   j["hot_neurons_promoted"] = r.hot_neurons_promoted;
   j["neurons_remapped"] = r.neurons_remapped;
+  j["energy"] = to_json(r.energy);
+  j["cost"] = to_json(r.cost);
   return j;
 }
 

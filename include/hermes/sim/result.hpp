@@ -77,6 +77,84 @@ inline void read_breakdown(const ledger& l, time_breakdown& b) {
   if (near_count > 0) b.near_memory_compute_mean = near_sum / static_cast<double>(near_count);
 }
 
+// Energy of a run, read from its ledger by read_energy: every resource's dynamic energy (what its
+// charged work cost, device_cost::energy summed by the ledger) plus its static power (idle,
+// DRAM background and refresh: ledger::set_static_power) over the run's wall time, prefill and
+// decode. joules_per_token divides by the generated tokens (batch x output_len), like the
+// end-to-end tokens/s. Per resource kind for the reports, per named resource for the curious;
+// the kinds and the resources each add up to `joules` (tests/sim/test_energy.cpp).
+struct resource_energy {
+  std::string name;
+  resource_kind kind = resource_kind::compute;
+  double dynamic_joules = 0.0;
+  double static_joules = 0.0;
+  [[nodiscard]] double joules() const { return dynamic_joules + static_joules; }
+};
+
+struct energy_report {
+  bool measured = false;          // false: the run was not simulated (not supported)
+  double joules = 0.0;            // the whole run, every resource
+  double static_joules = 0.0;     // of which static (idle, background) power over the wall time
+  double joules_per_token = 0.0;  // joules / generated tokens
+  std::vector<resource_energy> resources;  // one per ledger resource (times its replicas)
+
+  // Joules per resource kind (resource_kind's names: compute = GPUs, near_memory = NDP-DIMMs
+  // (DRAM and core), host, link, memory), every kind listed so that reports have fixed columns.
+  [[nodiscard]] std::vector<std::pair<std::string, double>> by_kind() const {
+    constexpr resource_kind kinds[] = {resource_kind::compute, resource_kind::near_memory, resource_kind::host,
+                                       resource_kind::link, resource_kind::memory};
+    std::vector<std::pair<std::string, double>> out;
+    for (const resource_kind k : kinds) {
+      double j = 0.0;
+      for (const auto& r : resources)
+        if (r.kind == k) j += r.joules();
+      out.emplace_back(std::string(to_string(k)), j);
+    }
+    return out;
+  }
+};
+
+// Fills `e` from ledger `l` of a run of `wall` seconds that generated `tokens` tokens. `replicas`
+// multiplies every resource: a system that simulates one representative of identical devices in
+// lock step (TensorRT-LLM's ranks) reports the energy of all of them.
+inline void read_energy(const ledger& l, seconds wall, double tokens, energy_report& e, double replicas = 1.0) {
+  e = energy_report{};
+  e.measured = true;
+  for (const resource_record& r : l.resources()) {
+    resource_energy x;
+    x.name = r.name;
+    x.kind = r.kind;
+    x.dynamic_joules = r.energy.value() * replicas;
+    x.static_joules = (r.static_power * wall).value() * replicas;
+    e.joules += x.joules();
+    e.static_joules += x.static_joules;
+    e.resources.push_back(std::move(x));
+  }
+  e.joules_per_token = tokens > 0.0 ? e.joules / tokens : 0.0;
+}
+
+// Prices of a run's hardware (sim/cost.hpp computes it from a price table). tokens/s per
+// thousand dollars uses the decode tokens/s (the headline figure); dollars per million tokens
+// the end-to-end tokens/s and the whole run's energy: hardware amortised over its lifetime at
+// its utilisation, plus the energy at the power price.
+struct cost_report {
+  bool priced = false;
+  std::string unpriced_reason;  // when !priced: which price the table lacks
+  double hardware_usd = 0.0;
+  double tokens_per_second_per_kusd = 0.0;
+  double usd_per_million_tokens = 0.0;
+  double hardware_usd_per_million_tokens = 0.0;  // the amortisation part
+  double energy_usd_per_million_tokens = 0.0;    // the electricity part
+};
+
+// What a run's machine is made of, for pricing: GPUs (model and count), NDP-DIMMs, host CPUs.
+struct hardware_inventory {
+  std::string gpu_model;
+  std::size_t gpus = 0;
+  std::size_t ndp_dimms = 0;
+  std::size_t hosts = 0;
+};
+
 // Algorithm 1's load, per remapping window of the decode: for every layer stage (QKV or MLP of a
 // layer, stage 2l and 2l + 1) and NDP-DIMM, how many activations (true firings, union over the
 // batch) of the neurons that DIMM computes fell in the window. Reports derive load-balance
@@ -167,6 +245,11 @@ struct sim_result {
   std::size_t hot_neurons_promoted = 0;
   std::size_t neurons_remapped = 0;
 
+  // Energy (read_energy / record_energy), the machine's inventory and its cost (sim/cost.hpp).
+  energy_report energy{};
+  hardware_inventory hardware{};
+  cost_report cost{};
+
   [[nodiscard]] static sim_result unsupported(std::string model, std::string system,
                                               std::string why) {
     sim_result r;
@@ -177,6 +260,12 @@ struct sim_result {
     return r;
   }
 };
+
+// Fills r.energy from the run's ledger: wall time prefill + decode, tokens batch x output_len.
+inline void record_energy(sim_result& r, const ledger& l, double replicas = 1.0) {
+  read_energy(l, r.seconds_prefill + r.seconds_decode, static_cast<double>(r.batch * r.output_len), r.energy,
+              replicas);
+}
 
 // Fills the predictor figures of a result from a run's metrics and the predictor's table size.
 inline void record_prediction(sim_result& r, const prediction_metrics& m, bytes table) {

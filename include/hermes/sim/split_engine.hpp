@@ -307,6 +307,7 @@ class split_run {
     r_.system = s_.name;
     r_.gpu = h_.gpu.name;
     r_.dimms = is_near_memory_v<Cold> ? D_ : 0;
+    r_.hardware = hardware_inventory{h_.gpu.name, 1, r_.dimms, 1};
     r_.batch = w_.batch;
     r_.input_len = w_.input_len;
     r_.output_len = w_.output_len;
@@ -325,6 +326,8 @@ class split_run {
     for (std::size_t j = 0; j < D_; ++j)
       cold_link_ids_.push_back(L_.add_resource("dimm_link" + std::to_string(j), resource_kind::link));
     host_id_ = L_.add_resource("host", resource_kind::host);
+    // The host's idle power, once: when the cold devices are the host CPU, their resource has it.
+    if constexpr (device_traits<Cold>::kind != resource_kind::host) L_.set_static_power(host_id_, host_policy_.static_power());
     exchange_.emplace(L_, pcie_id_, pcie_link_, D_);
 
     std::vector<device_index> cold;
@@ -693,6 +696,7 @@ class split_run {
     }
     r_.cold_load_imbalance = busy_sum > 0.0 ? busy_max * static_cast<double>(D_) / busy_sum : 1.0;
     r_.breakdown.sync = exchange_->sync_latency();
+    record_energy(r_, L_);
     if constexpr (predicts) record_prediction(r_, metrics_, predictor.table_bytes());
   }
 

@@ -160,6 +160,7 @@ namespace detail {
   }
   detail::report_throughput(r, w, prefill, t - prefill, attention_time, mlp_time);
   read_breakdown(L, r.breakdown);
+  record_energy(r, L);
   return r;
 }
 

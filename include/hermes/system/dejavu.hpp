@@ -277,6 +277,7 @@ struct dejavu_plan {
   }
   detail::report_throughput(r, w, prefill, t - prefill, attention_time, mlp_time);
   read_breakdown(L, r.breakdown);  // the predictors run on the GPU; the host's gathers are host compute
+  record_energy(r, L);
   record_prediction(r, metrics, predictor.table_bytes());
   return r;
 }

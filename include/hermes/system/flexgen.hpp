@@ -183,6 +183,7 @@ struct flexgen_policy {
   }
   detail::report_throughput(r, w, prefill, barrier - prefill, attention_time, mlp_time);
   read_breakdown(L, r.breakdown);  // the CPU attention is host compute
+  record_energy(r, L);
   return r;
 }
 

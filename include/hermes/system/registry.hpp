@@ -17,6 +17,7 @@
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/host_memory.hpp"
 #include "hermes/sim/invariants.hpp"
+#include "hermes/sim/cost.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/baselines.hpp"
 #include "hermes/system/hermes_family.hpp"
@@ -127,6 +128,7 @@ inline sim_result run_system(std::string_view name, const workload_config& w, co
   require_host_memory(w, h);
   sim_result r = s.run(w, h);
   require_finite_result(r);
+  r.cost = price_run(r, price_presets::defaults());  // a caller with its own table prices again
   return r;
 }
 

@@ -81,6 +81,8 @@ struct tensorrt_llm_machine {
   const std::size_t n = machine.gpus;
   const model_shape& m = w.model;
   sim_result r = detail::baseline_result(w, o.name, std::to_string(n) + " x " + machine.gpu.name);
+  r.hardware.gpu_model = machine.gpu.name;
+  r.hardware.gpus = n;
 
   // ---- memory of the busiest rank ----
   const decoder_slice slice = decoder_slice::rank_share(m, n);
@@ -131,6 +133,7 @@ struct tensorrt_llm_machine {
   detail::report_throughput(r, w, prefill, t - prefill, attention_time, mlp_time);
   read_breakdown(L, r.breakdown);
   r.breakdown.sync = L.resource(link_id).busy;  // the all-reduces: the only inter-device traffic
+  record_energy(r, L, static_cast<double>(n));  // n ranks in lock step, each with its NVLink share
   return r;
 }
 
