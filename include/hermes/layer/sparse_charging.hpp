@@ -133,6 +133,9 @@ layer_timing charge_device_gemvs(const DeviceSet& devices, ledger& l, seconds re
     w.cols = cols;
     w.batch = batch;
     w.bytes_per_element = opts.weight_bytes_per_element;
+    // Weights read once; each chunk multiplied with the sequences that fire it, where the
+    // grouping knows them (device_neurons.hpp, sequence_weighted_grouping).
+    if constexpr (sequence_weighted_grouping<Grouping>) w.products = groups.products(dev);
     if constexpr (neuron_listing<Grouping>) {
       if (!opts.neuron_addresses.empty()) {
         addresses.clear();

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -95,17 +96,23 @@ struct timing_stages {
   static void require_supported(const model_shape&) {}
   explicit timing_stages(const workload_config&) {}
 
+  // `extra_firings`: the stage's firing-count planes (device_neuron_counts): a neuron's weights
+  // are read once and multiplied with the sequences that fire it. Empty: with every sequence.
   template <class DeviceSet>
   attention_timing attention(const attention_shape& shape, std::size_t batch, std::size_t, std::size_t pos,
                              const neuron_mask& computed, const layer_placement& placement, const home_masks& homes,
-                             const DeviceSet& devices, ledger& L, seconds ready, const attention_cost_options& opts) {
-    return charge_attention(shape, batch, pos, device_neuron_counts(computed, placement, homes), devices, L, ready, opts);
+                             std::span<const neuron_mask* const> extra_firings, const DeviceSet& devices, ledger& L,
+                             seconds ready, const attention_cost_options& opts) {
+    return charge_attention(shape, batch, pos, device_neuron_counts(computed, placement, homes, extra_firings), devices,
+                            L, ready, opts);
   }
   template <class DeviceSet>
   layer_timing ffn(const ffn_shape& shape, std::size_t batch, std::size_t, const neuron_mask& computed,
-                   const layer_placement& placement, const home_masks& homes, const DeviceSet& devices, ledger& L,
+                   const layer_placement& placement, const home_masks& homes,
+                   std::span<const neuron_mask* const> extra_firings, const DeviceSet& devices, ledger& L,
                    seconds ready, const sparse_cost_options& opts) {
-    return charge_sparse_ffn(shape, batch, device_neuron_counts(computed, placement, homes), devices, L, ready, opts);
+    return charge_sparse_ffn(shape, batch, device_neuron_counts(computed, placement, homes, extra_firings), devices, L,
+                             ready, opts);
   }
 };
 
@@ -362,10 +369,32 @@ class split_run {
     t.ffn_dimm = per_activation_time(cold_policy_, fshape_.rows_per_chunk(), fshape_.hidden, ref_ffn, bpp_, w_.batch);
     placement_problem problem = make_placement_problem(m_, profile, 0, profile.tokens(), t, pcie_link_.config().latency,
                                                        mem_.gpu_for_neurons, mem_.cold_for_neurons_each, D_);
-    // With a batch, a neuron is computed when any sequence activates it.
-    if (w_.batch > 1)
-      for (auto& layer : problem.layers)
-        for (double& f : layer.frequency) f = 1.0 - std::pow(1.0 - std::min(1.0, f), static_cast<double>(w_.batch));
+    // With a batch, a neuron is computed when any sequence activates it, and multiplied with the
+    // sequences that activate it: per stage kind, a union activation carries on average
+    // sum_i B f_i / sum_i (1 - (1 - f_i)^B) sequences (independent sequences, profiled f_i), which
+    // sets the per-activation times (the weights are read once per union activation).
+    if (w_.batch > 1) {
+      const auto B = static_cast<double>(w_.batch);
+      double fired[2] = {0.0, 0.0}, unions[2] = {0.0, 0.0};
+      for (std::size_t s = 0; s < problem.layers.size(); ++s)
+        for (double& f : problem.layers[s].frequency) {
+          const double p = std::min(1.0, f);
+          f = 1.0 - std::pow(1.0 - p, B);
+          fired[s % 2] += B * p;
+          unions[s % 2] += f;
+        }
+      const auto mean = [&](std::size_t k) {
+        return unions[k] > 0.0 ? std::clamp(fired[k] / unions[k], 1.0, B) : B;
+      };
+      t.attention_gpu = per_activation_time(gpu_policy_, 1, ashape_.chunk_elements(), ref_attn, bpp_, w_.batch, mean(0));
+      t.attention_dimm = per_activation_time(cold_policy_, 1, ashape_.chunk_elements(), ref_attn, bpp_, w_.batch, mean(0));
+      t.ffn_gpu = per_activation_time(gpu_policy_, fshape_.rows_per_chunk(), fshape_.hidden, ref_ffn, bpp_, w_.batch, mean(1));
+      t.ffn_dimm = per_activation_time(cold_policy_, fshape_.rows_per_chunk(), fshape_.hidden, ref_ffn, bpp_, w_.batch, mean(1));
+      for (std::size_t s = 0; s < problem.layers.size(); ++s) {
+        problem.layers[s].gpu_time_per_activation = s % 2 == 0 ? t.attention_gpu : t.ffn_gpu;
+        problem.layers[s].dimm_time_per_activation = s % 2 == 0 ? t.attention_dimm : t.ffn_dimm;
+      }
+    }
     placement_result placed = place_with(s_.mapper, problem);
     r_.host_seconds_placement = seconds_since(t_host);
     r_.has_placement = true;
@@ -443,6 +472,7 @@ class split_run {
     for (std::size_t tok = 0; tok < w_.output_len; ++tok) {
       const auto t_act = host_clock::now();
       acts.next_union(truth);
+      extra_firings_ = &acts.extra_firings();
       decode_activation_seconds_ += seconds_since(t_act);
       for (std::size_t l = 0; l < m_.layers; ++l)
         for (layer_kind kind : {layer_kind::attention, layer_kind::ffn}) {
@@ -506,7 +536,7 @@ class split_run {
     if (kind == layer_kind::attention) {
       const std::size_t pos = w_.input_len + tok;
       const attention_timing at = stages_->attention(ashape_, w_.batch, l, pos, *computed, placement_[s], homes_[s],
-                                                     devices_, L_, ready, attn_opts_);
+                                                     stage_extra_firings(l, kind), devices_, L_, ready, attn_opts_);
       attention_time_ += at.end - ready;
       t_ = at.end;
       // During the projection the cold devices idle and the host moves newly hot neurons of this
@@ -527,7 +557,8 @@ class split_run {
       t_ = exchange_->transfer(false, bytes(static_cast<double>(w_.batch * m_.hidden) * bpp_ / static_cast<double>(D_)), t_);
     } else {
       const layer_timing ft =
-          stages_->ffn(fshape_, w_.batch, l, *computed, placement_[s], homes_[s], devices_, L_, ready, ffn_opts_);
+          stages_->ffn(fshape_, w_.batch, l, *computed, placement_[s], homes_[s], stage_extra_firings(l, kind), devices_,
+                       L_, ready, ffn_opts_);
       mlp_time_ += ft.end - ready;
       // The merged layer output is on the cold devices; the GPU fetches it for the next QKV.
       t_ = exchange_->transfer(true, bytes(static_cast<double>(w_.batch * m_.hidden) * bpp_ / static_cast<double>(D_)), ft.end);
@@ -539,6 +570,14 @@ class split_run {
                                   where(tok, l, kind));
       monitor_.finish(t_);
     }
+  }
+
+  // The firing-count planes of stage (l, kind) of the current token (empty at batch 1).
+  std::span<const neuron_mask* const> stage_extra_firings(std::size_t l, layer_kind kind) {
+    extra_planes_.clear();
+    if (extra_firings_ != nullptr)
+      for (const token_masks& p : *extra_firings_) extra_planes_.push_back(&p.mask(l, kind));
+    return extra_planes_;
   }
 
   // ---- invariants (sim/invariants.hpp), checked when invariants_checked ----
@@ -742,6 +781,8 @@ class split_run {
   std::vector<std::vector<device_index>> home_snapshot_;  // [stage]: the homes the masks were checked against
   seconds t_{}, attention_time_{}, mlp_time_{};
   double decode_activation_seconds_ = 0.0;
+  const std::vector<token_masks>* extra_firings_ = nullptr;  // the current token's (batch_activations)
+  std::vector<const neuron_mask*> extra_planes_;
   sim_result r_;
 };
 
