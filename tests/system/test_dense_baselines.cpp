@@ -86,8 +86,11 @@ TEST_CASE("Accelerate: offloaded layers are copied (pageable) then computed, not
   CHECK(plan.offloaded.value() == 2 * 98304.0);
 
   accelerate_options o;
-  o.pageable_efficiency = 0.5;  // 1e8 B/s x 0.5
-  const sim_result r = run_accelerate(w, h, o);
+  CHECK(o.weights_memory == host_memory_kind::pageable);  // Accelerate's offload hook copies pageable tensors
+  hardware_config hp = h;
+  hp.pcie.pageable_fraction = 0.5;  // 1e8 B/s x 0.5
+  hp.pcie.pinned_fraction = 0.9;    // not what Accelerate's copies use
+  const sim_result r = run_accelerate(w, hp, o);
   REQUIRE(r.supported);
   // Per token: 3 layers computed at 1 GB/s + 2 layers copied at 5e7 B/s.
   const double copies = 2 * 98304 / 5e7;
@@ -237,8 +240,11 @@ TEST_CASE("FlexGen generates more tokens per second with a larger batch", "[base
 
 TEST_CASE("Baselines reject bad options by name", "[baselines]") {
   accelerate_options a;
-  a.pageable_efficiency = 0.0;
+  a.name.clear();
   CHECK_THROWS_AS(run_accelerate(toy_workload(), toy_hardware(1e7), a), invalid_parameter);
+  hardware_config bad = toy_hardware(1e7);
+  bad.pcie.pageable_fraction = 0.0;
+  CHECK_THROWS_WITH(run_accelerate(toy_workload(), bad), Catch::Contains("pageable_fraction"));
   tensorrt_llm_options t;
   t.default_gpus = 1;
   CHECK_THROWS_AS(run_tensorrt_llm(toy_workload(), toy_hardware(1e7), t), invalid_parameter);

@@ -423,6 +423,9 @@ void link_fields(V& v, C& c) {
   v.quantity("bandwidth", c.bandwidth, number_range::positive);
   v.quantity("latency", c.latency, number_range::non_negative);
   v.quantity("energy_per_bit", c.energy_per_bit, number_range::non_negative);
+  v.flag("full_duplex", c.full_duplex);
+  v.number("pinned_fraction", c.pinned_fraction, number_range::fraction);
+  v.number("pageable_fraction", c.pageable_fraction, number_range::fraction);
 }
 
 template <class V, class C>

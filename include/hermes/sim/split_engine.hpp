@@ -148,6 +148,10 @@ struct split_system {
   // Tokens per window: cold-device loads are recorded per window (with or without remapping, so
   // a fixed mapping's imbalance can be measured) and the remapper acts after each (Sec IV-D: 5).
   std::size_t window = 5;
+  // The host-side memory of the GPU <-> cold-device transfers, which sets their PCIe rate
+  // (link_config::pinned_fraction / pageable_fraction). NDP-DIMMs and the host's DMA buffers
+  // are page-locked regions the DMA engine reads directly: pinned.
+  host_memory_kind pcie_memory = host_memory_kind::pinned;
 };
 
 template <class Cold, class MakePredictor, class Mapper, class Adjustment, class Remapping>
@@ -170,18 +174,20 @@ namespace detail {
 // the slices a stage sends to (or gathers from) the cold devices leave together and are one DMA
 // whose payload is spread over the cold devices' interleaved addresses, so T_sync is paid once
 // per direction (Sec IV-A.2: 2 x T_sync per layer), not once per DIMM.
+// PCIe is full duplex: transfers to the GPU and from it are charged to the link's two
+// direction resources (add_link_resources), at the rate of the system's host memory kind.
 class pcie_exchange {
  public:
-  pcie_exchange(ledger& l, ledger::resource_id pcie, link pcie_link, std::size_t cold_devices)
-      : l_(&l), pcie_(pcie), link_(std::move(pcie_link)), cold_(cold_devices) {}
+  pcie_exchange(ledger& l, link_resources pcie, link pcie_link, std::size_t cold_devices, host_memory_kind memory)
+      : l_(&l), pcie_(pcie), link_(std::move(pcie_link)), cold_(cold_devices), memory_(memory) {}
 
   seconds transfer(bool to_gpu, bytes slice, seconds ready) {
     auto& last = to_gpu ? up_ : down_;
     if (last.valid && last.ready == ready) return last.end;  // rides the same DMA
     // The slices of one exchange are equal parts of one vector: the DMA carries all of them.
     const bytes payload = slice * static_cast<double>(cold_);
-    device_cost c = link_.transfer(payload);
-    last.end = l_->charge(pcie_, ready, c, "pcie");
+    device_cost c = link_.transfer(payload, memory_);
+    last.end = l_->charge(to_gpu ? pcie_.to_gpu : pcie_.from_gpu, ready, c, "pcie");
     last.ready = ready;
     last.valid = true;
     sync_latency_ += link_.config().latency;
@@ -196,9 +202,10 @@ class pcie_exchange {
     seconds end{};
   };
   ledger* l_;
-  ledger::resource_id pcie_;
+  link_resources pcie_;
   link link_;
   std::size_t cold_;
+  host_memory_kind memory_;
   last_transfer up_{}, down_{};
   seconds sync_latency_{};
 };
@@ -328,11 +335,12 @@ class split_run {
   // ---- devices, links and the host on one ledger; how a layer's work is spread ----
   void attach_resources() {
     devices_.attach(L_);
-    pcie_id_ = L_.add_resource("pcie", resource_kind::link);
+    pcie_ids_ = add_link_resources(L_, "pcie", pcie_link_.config());
+    pcie_id_ = pcie_ids_.to_gpu;  // hot-neuron copies go to the GPU
     for (std::size_t j = 0; j < D_; ++j)
       cold_link_ids_.push_back(L_.add_resource("dimm_link" + std::to_string(j), resource_kind::link));
     host_id_ = L_.add_resource("host", resource_kind::host);
-    exchange_.emplace(L_, pcie_id_, pcie_link_, D_);
+    exchange_.emplace(L_, pcie_ids_, pcie_link_, D_, s_.pcie_memory);
 
     std::vector<device_index> cold;
     for (std::size_t j = 0; j < D_; ++j) cold.push_back(cold_device(j));
@@ -428,7 +436,8 @@ class split_run {
       const double cached = static_cast<double>(placement_[2 * l].cached.count()) * attn_neuron_bytes_.value() +
                             static_cast<double>(placement_[2 * l + 1].cached.count()) * ffn_neuron_bytes_.value();
       const bytes streamed(std::max(0.0, mem_.sparse_bytes_per_layer.value() - cached));
-      const seconds weights_at = L_.charge(pcie_id_, seconds{}, pcie_link_.transfer(streamed), "pcie_prefill_weights");
+      const seconds weights_at =
+          L_.charge(pcie_ids_.to_gpu, seconds{}, pcie_link_.transfer(streamed, s_.pcie_memory), "pcie_prefill_weights");
       // Every weight of the layer multiplies every prompt token: one GEMM per matrix.
       device_cost g = gpu_policy_.matmul(tokens, ashape_.chunk_elements(), m_.hidden, bpp_);
       g += gpu_policy_.matmul(tokens, m_.hidden, ashape_.q_dim(), bpp_);
@@ -440,7 +449,7 @@ class split_run {
       layer_ready = L_.charge(gpu_id, std::max(weights_at, layer_ready), g, "prefill_compute");
       // The layer's KV cache goes to the cold devices that will run decode attention.
       const bytes kv(static_cast<double>(tokens) * 2.0 * static_cast<double>(ashape_.kv_dim()) * bpp_);
-      L_.charge(pcie_id_, layer_ready, pcie_link_.transfer(kv), "pcie_prefill_kv");
+      L_.charge(pcie_ids_.from_gpu, layer_ready, pcie_link_.transfer(kv, s_.pcie_memory), "pcie_prefill_kv");
     }
     t_ = L_.makespan();
     r_.seconds_prefill = t_;
@@ -750,6 +759,7 @@ class split_run {
   const link pcie_link_, cold_link_;
   devices_type devices_;
   ledger L_;
+  link_resources pcie_ids_{};
   ledger::resource_id pcie_id_{}, host_id_{};
   std::vector<ledger::resource_id> cold_link_ids_;
   std::optional<pcie_exchange> exchange_;
