@@ -30,6 +30,10 @@ struct gemv_work {
   // all). 0 = every chunk with every one of the `batch` vectors (chunks x batch); otherwise at
   // least `chunks` and at most chunks x batch (validate_gemv_work, roofline.hpp).
   std::size_t products = 0;
+  // The rows are gathered through an index list (a sparse kernel over the active neurons), even
+  // when no chunk addresses are given: devices charge the gather's index reads and access
+  // granularity (roofline.hpp, access_of).
+  bool gathered = false;
 
   // The (chunk, sequence) pairs multiplied (see `products`).
   [[nodiscard]] constexpr std::size_t chunk_products() const {

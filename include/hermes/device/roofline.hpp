@@ -23,6 +23,7 @@ enum class row_access { contiguous, gathered };
 // gemv_work's own convention: no chunk addresses means the chunks are packed one after another;
 // addresses that are not back to back mean the kernel gathers rows.
 [[nodiscard]] inline row_access access_of(const gemv_work& work) {
+  if (work.gathered) return row_access::gathered;
   const auto& a = work.chunk_addresses;
   const double stride = work.chunk_bytes();
   for (std::size_t i = 1; i < a.size(); ++i)

@@ -347,6 +347,7 @@ class split_run {
     ffn_opts_.weight_bytes_per_element = bpp_;
     ffn_opts_.activation_bytes_per_element = bpp_;
     ffn_opts_.merge_devices = cold;  // Sec IV-A.2 step 5: reduced on the cold devices
+    ffn_opts_.gathered_rows = true;  // sparse kernels read the active neurons' rows by index
     ffn_opts_.move = [this](device_index from, device_index to, bytes size, seconds ready) {
       return move(from, to, size, ready);
     };
