@@ -16,6 +16,7 @@
 //            every GPU <-> cold exchange is one PCIe transfer (T_sync each way); layer time is
 //            max(GPU, slowest cold device) plus those syncs, as the ledger's resources make it.
 //            After every `window` tokens, the remapper may move cold neurons (Sec IV-D).
+//            Each pass ends with the final norm and the LM head on the GPU (sim/lm_head.hpp).
 //
 // What differs between systems is policy, and a policy is a type (split_system below): the cold
 // device, the predictor (or no_prediction), the offline mapper, the online adjuster and the
@@ -69,6 +70,7 @@
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/host_memory.hpp"
 #include "hermes/sim/invariants.hpp"
+#include "hermes/sim/lm_head.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 
@@ -452,6 +454,8 @@ class split_run {
       const bytes kv(static_cast<double>(tokens) * 2.0 * static_cast<double>(ashape_.kv_dim()) * bpp_);
       L_.charge(pcie_ids_.from_gpu, layer_ready, pcie_link_.transfer(kv, s_.pcie_memory), "pcie_prefill_kv");
     }
+    // The final norm and LM head at the prompt's last position (sim/lm_head.hpp).
+    L_.charge(gpu_id, layer_ready, lm_head_cost(gpu_policy_, m_, w_.batch, bpp_), "lm_head");
     t_ = L_.makespan();
     r_.seconds_prefill = t_;
     r_.breakdown.prefill = t_;
@@ -479,6 +483,7 @@ class split_run {
       check_capacities_from_scratch();
     }
     const seconds decode_start = t_;
+    const device_cost lm_head = lm_head_cost(gpu_policy_, m_, w_.batch, bpp_);
     for (std::size_t tok = 0; tok < w_.output_len; ++tok) {
       const auto t_act = host_clock::now();
       acts.next_union(truth);
@@ -501,6 +506,8 @@ class split_run {
             if constexpr (invariants_checked) check_after_remap(s, link_bytes);
           }
         }
+      // The final norm and LM head on the GPU, once the last layer's output is there.
+      t_ = L_.charge(devices_.resource(hot_device), t_, lm_head, "lm_head");
     }
     if constexpr (invariants_checked) L_.observe(nullptr);
     r_.host_seconds_activations += decode_activation_seconds_;

@@ -16,8 +16,8 @@
 // CUDA driver through a pinned bounce buffer and reach well below the pinned rate: the link's
 // pageable_fraction (accelerate_options::weights_memory, docs/systems.md).
 //
-// Like the split engine, only decoder layers are charged; the embedding lookup and the LM head
-// GEMV are not (their memory is counted).
+// Like the split engine, every forward pass ends with the final norm and LM head GEMV on the GPU
+// (sim/lm_head.hpp); the embedding lookup (one row per token) is not charged.
 #include <algorithm>
 #include <cstddef>
 #include <string>
@@ -31,6 +31,7 @@
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/lm_head.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/detail/baseline_report.hpp"
@@ -132,7 +133,8 @@ namespace detail {
   const auto gpu_id = devices.resource(0);
   const auto pcie_id = add_link_resources(L, "pcie", h.pcie).to_gpu;  // weights only go to the GPU
 
-  // One forward pass over the layers; `attention` / `mlp` cost the two stages of a layer.
+  const device_cost lm_head = lm_head_cost(g, m, w.batch, slice.bytes_per_element);
+  // One forward pass over the layers, then the LM head; `attention` / `mlp` cost the two stages of a layer.
   // The wall time of a stage runs from the end of the previous stage (an offloaded layer's
   // copy counts to its attention stage, which waits for it).
   seconds t{}, attention_time{}, mlp_time{};
@@ -146,6 +148,7 @@ namespace detail {
       t = L.charge(gpu_id, t, mlp(), "mlp");
       if (measure) mlp_time += t - mlp_start;
     }
+    t = L.charge(gpu_id, t, lm_head, "lm_head");  // the embedding and LM head are placed on the GPU first
   };
 
   forward([&] { return prefill_attention_cost(g, slice, w.batch, w.input_len); },

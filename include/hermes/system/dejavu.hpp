@@ -52,6 +52,7 @@
 #include "hermes/predict/predictor.hpp"
 #include "hermes/sim/activations.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/lm_head.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/detail/baseline_report.hpp"
@@ -159,6 +160,7 @@ struct dejavu_plan {
   const host_cpu cpu(h.host);
   const link pcie(h.pcie);
   const double bpe = s.bytes_per_element;
+  const device_cost lm_head = lm_head_cost(g, m, w.batch, bpe);
 
   ledger L;
   device_set devices(group<gpu>("gpu", 1, g), group<host_cpu>("host", 1, cpu));
@@ -201,6 +203,7 @@ struct dejavu_plan {
                                                                 : prefill_mlp_cost(g, s, w.batch, w.input_len);
       t = L.charge(gpu_id, max(t, arrived[st]), c, "prefill_compute");
     }
+    t = L.charge(gpu_id, t, lm_head, "lm_head");
   }
   const seconds prefill = t;
 
@@ -281,6 +284,7 @@ struct dejavu_plan {
       (kind_of(st) == layer_kind::attention ? attention_time : mlp_time) += t - begin;
       stage_input = t;
     }
+    t = L.charge(gpu_id, t, lm_head, "lm_head");  // final norm and LM head, resident on the GPU
   }
   detail::report_throughput(r, w, prefill, t - prefill, attention_time, mlp_time);
   read_breakdown(L, r.breakdown);  // the predictors run on the GPU; the host's gathers are host compute

@@ -25,8 +25,9 @@
 // evaluation's batch is FlexGen's block (gpu_batch_size = batch, num_gpu_batches = 1); there is
 // no disk tier (the model must fit host memory) and activations stay on the GPU.
 //
-// Like the split engine, only decoder layers are charged; the embedding and LM head are kept on
-// the GPU (they are under 1% of every evaluated model) and their lookups are not charged.
+// Like the split engine, every step ends with the final norm and LM head GEMV on the GPU
+// (sim/lm_head.hpp); the embedding and LM head are kept on the GPU (under 1% of every evaluated
+// model) and the embedding lookup is not charged.
 #include <algorithm>
 #include <cstddef>
 #include <optional>
@@ -41,6 +42,7 @@
 #include "hermes/device/host_cpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/lm_head.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/detail/baseline_report.hpp"
@@ -127,6 +129,7 @@ struct flexgen_policy {
   const device_cost load_attention = pcie.transfer(slice.attention_bytes() * streamed, mem);
   const device_cost load_mlp = pcie.transfer(slice.ffn_bytes() * streamed, mem);
   const double bpe = slice.bytes_per_element;
+  const device_cost lm_head = lm_head_cost(g, m, w.batch, bpe);
 
   ledger L;
   device_set devices(group<gpu>("gpu", 1, g), group<host_cpu>("host", 1, cpu));
@@ -180,6 +183,7 @@ struct flexgen_policy {
       done = L.charge(gpu_id, start,
                       prefill_step ? prefill_mlp_cost(g, slice, w.batch, w.input_len) : dense_mlp_cost(g, slice, w.batch),
                       "mlp");
+      if (j + 1 == per_step) done = L.charge(gpu_id, done, lm_head, "lm_head");  // the step's last layer
     }
     end = max(end, done);
     // The wall time of an iteration (load and compute overlapped) counts to its layer's stage.
