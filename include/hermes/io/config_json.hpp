@@ -505,6 +505,7 @@ void dram_fields(V& v, C& c) {
     o.count("tRRD_S", t.tRRD_S, u32{1});
     o.count("tRRD_L", t.tRRD_L, u32{1});
     o.count("tFAW", t.tFAW, u32{1});
+    o.count("tRTRS", t.tRTRS);
     o.flag("refresh", t.refresh);
     o.count("tRFC", t.tRFC);
     o.count("tREFI", t.tREFI);
