@@ -280,3 +280,65 @@ TEST_CASE("dram: bad configurations and requests name the field", "[device][dram
   CHECK_NOTHROW(read(m, {{cap - 64, 64}}));
   CHECK(m.read({}).time == seconds{});
 }
+
+TEST_CASE("dram: reads of different ranks on a shared bus are spaced by tBL + tRTRS", "[device][dram]") {
+  // JESD79-4 rank-to-rank switching: on a bus shared by ranks, a read of another rank follows
+  // the previous read's data by tRTRS idle cycles, so interleaved ranks stream one burst per
+  // tBL + tRTRS. With rank lowest in the mapping, consecutive bursts alternate 4 ranks.
+  auto cfg = dram_presets::ddr4_3200_hermes();
+  cfg.rank_bus = rank_data_bus::shared;  // a host memory channel: the ranks share the data bus
+  cfg.organization.rows = 1024;
+  const std::vector<dram_request> stream = {{0, 1u << 20}};  // 16384 bursts
+  const double bursts = (1u << 20) / 64.0;
+  const auto& t = cfg.timing;
+  REQUIRE(t.tRTRS == 2);
+  const auto switching = dram_model(cfg).read(stream);
+  // Steady state: one burst every tBL + tRTRS = 6 cycles (not tBL = 4); row changes add < 3%.
+  CHECK(cycles(switching) >= bursts * (t.tBL + t.tRTRS));
+  CHECK(cycles(switching) == Approx(bursts * (t.tBL + t.tRTRS)).epsilon(0.03));
+  check_counter_invariants(dram_model(cfg), switching);
+  // Without the turnaround the same stream reaches the pins: tBL per burst.
+  auto no_switch = cfg;
+  no_switch.timing.tRTRS = 0;
+  const auto pins = dram_model(no_switch).read(stream);
+  CHECK(cycles(pins) == Approx(bursts * t.tBL).epsilon(0.01));
+  // One rank alone never switches: its bank groups interleave at tCCD_S = tBL.
+  const auto single = dram_model(one_rank(group_lowest)).read(std::vector<dram_request>{{0, 1u << 18}});
+  CHECK(cycles(single) == Approx(4096.0 * t.tCCD_S).epsilon(0.02));
+  // Two bursts of two ranks: the second's data ends tBL + tRTRS after the first's, up to the
+  // fluid scheduler's sub-burst sharing of the bus (under one cycle).
+  const auto two = dram_model(cfg).read(std::vector<dram_request>{{0, 128}});
+  CHECK(cycles(two) >= t.tRCD + t.tCL + 2.0 * t.tBL + t.tRTRS - 1.0);
+  const auto two_no_switch = dram_model(no_switch).read(std::vector<dram_request>{{0, 128}});
+  CHECK(cycles(two) > cycles(two_no_switch));
+  // Per-rank buses (the NDP-DIMM) have nothing to switch.
+  const auto ndp = dram_model(dram_presets::ddr4_3200_hermes()).read(stream);
+  CHECK(ndp.time < pins.time * 0.3);
+}
+
+TEST_CASE("dram: the command bus issues one command per clock", "[device][dram]") {
+  // A row per burst and a bus as fast as the command clock (tBL = tCCD = 1): every burst needs
+  // an ACT and a RD (and, once its bank's row is open, a PRE), three commands, while the data
+  // bus could take one burst per clock. N commands need at least N clocks.
+  auto cfg = one_rank(group_lowest);
+  auto& o = cfg.organization;
+  o.bank_groups = 4;
+  o.banks_per_group = 4;
+  o.burst_length = 2;
+  o.bus_bytes = 8;
+  o.row_bytes = 16;  // one burst per row
+  auto& t = cfg.timing;
+  t.tBL = 1; t.tCCD_S = 1; t.tCCD_L = 1; t.tRRD_S = 1; t.tRRD_L = 1; t.tFAW = 4;
+  t.tRCD = 2; t.tCL = 2; t.tRP = 2; t.tRAS = 2; t.tRC = 4; t.tRTP = 1;
+  cfg.address_mapping = {dram_field::bank_group, dram_field::bank, dram_field::column, dram_field::rank,
+                         dram_field::row, dram_field::channel};
+  const dram_model m(cfg);
+  const auto c = m.read(std::vector<dram_request>{{0, 4096}});  // 256 bursts, 256 rows
+  const double commands = static_cast<double>(c.dram.reads + c.dram.activates + c.dram.row_conflicts);
+  CHECK(c.dram.reads == 256);
+  CHECK(c.dram.activates == 256);
+  // The last RD is command number >= commands; its data ends tCL + tBL after it.
+  CHECK(c.time.value() / t.tCK.value() >= commands - 1.0 + t.tCL + t.tBL - 1e-6);
+  // ... which is well above the data bus's own limit of one burst per clock.
+  CHECK(c.time.value() / t.tCK.value() > 2.0 * 256);
+}

@@ -232,3 +232,18 @@ TEST_CASE("gpu: an RTX 4090 decodes a LLaMA2-70B FFN neuron set memory-bound", "
     CHECK(c.time.value() == Approx((memory_time + 0.9_us).value()));
   }
 }
+
+TEST_CASE("gpu: a gathered GEMV without addresses charges the gather (index, sectors, efficiency)",
+          "[device][gpu]") {
+  const gpu g(hand_config());
+  gemv_work w = ffn_work(1);
+  w.cols = 4095;  // a row of 8190 B: 256 sectors of 32 B = 8192 B read
+  const auto dense = g.gemv(w);
+  w.gathered = true;  // a sparse kernel over an index list (sparse_cost_options::gathered_rows)
+  const auto gathered = g.gemv(w);
+  const double weights = 1000.0 * 2.0 * 8192.0 + 1000.0 * 4.0;  // sector-rounded rows + int32 index
+  const double activations = (4095.0 + 2000.0) * 2.0;
+  CHECK(gathered.bytes_moved.value() == Approx(weights + activations));
+  CHECK(gathered.time.value() == Approx((weights + activations) / 250e9 + 2e-6));  // gathered efficiency
+  CHECK(dense.time.value() == Approx((1000.0 * 2.0 * 8190.0 + activations) / 500e9 + 2e-6));
+}

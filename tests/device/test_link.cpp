@@ -52,10 +52,18 @@ TEST_CASE("link: presets follow the paper and their sources", "[device][link]") 
   CHECK(neuron.time.value() == Approx(20e-9 + 49152.0 / 25e9));
   CHECK(neuron.energy.value() == Approx(49152.0 * 8.0 * 1.17e-12));
 
-  CHECK(link_presets::pcie4_x16().bandwidth.value() == 64e9);
-  CHECK(link_presets::pcie4_x16_per_direction().bandwidth.value() ==
-        Approx(16e9 * 16 * 128.0 / 130.0 / 8.0));
-  CHECK(link_presets::pcie4_x16_per_direction().bandwidth.value() == Approx(31.5e9).epsilon(1e-3));
+  // PCIe 4.0 x16: 16 GT/s x 16 lanes x 128b/130b per direction, full duplex; the paper's 64 GB/s
+  // is kept as a preset.
+  CHECK(link_presets::pcie4_x16().bandwidth.value() == Approx(16e9 * 16 * 128.0 / 130.0 / 8.0));
+  CHECK(link_presets::pcie4_x16().bandwidth.value() == Approx(31.5e9).epsilon(1e-3));
+  CHECK(link_presets::pcie4_x16().full_duplex);
+  CHECK(link_presets::pcie4_x16_paper().bandwidth.value() == 64e9);
+  CHECK(find_link_preset("pcie4-paper").name == "PCIe4-paper");
+  // Measured DMA rates (RTX 4090, PCIe 4.0 x16, 64 MiB host-to-device): pinned 23.9 GB/s,
+  // pageable 12.88 GB/s.
+  const hermes::link pcie(link_presets::pcie4_x16());
+  CHECK(pcie.rate(host_memory_kind::pinned).value() == Approx(23.9e9));
+  CHECK(pcie.rate(host_memory_kind::pageable).value() == Approx(12.88e9));
   CHECK(link_presets::host_memory_bus().bandwidth.value() == Approx(89.6e9));
 
   for (const auto& c : link_presets::all()) {
@@ -91,5 +99,48 @@ TEST_CASE("link: invalid configurations are rejected naming the field", "[device
   c = good;
   c.energy_per_bit = joules(-1e-12);
   CHECK(field_of(c) == "link_config.energy_per_bit");
+  c = good;
+  c.pinned_fraction = 0.0;
+  CHECK(field_of(c) == "link_config.pinned_fraction");
+  c = good;
+  c.pageable_fraction = 1.5;
+  CHECK(field_of(c) == "link_config.pageable_fraction");
   CHECK(field_of(good) == "accepted");
+}
+
+TEST_CASE("link: pinned and pageable host memory reach their measured fractions", "[device][link]") {
+  const hermes::link l({.name = "hand", .bandwidth = 10_GBps, .latency = 1_us, .energy_per_bit = joules(0.0),
+                        .full_duplex = true, .pinned_fraction = 0.8, .pageable_fraction = 0.4});
+  CHECK(l.transfer(bytes(1e6)).time.value() == Approx(1e-6 + 1e6 / 8e9));  // pinned by default
+  CHECK(l.transfer(bytes(1e6), host_memory_kind::pinned).time.value() == Approx(1e-6 + 1e6 / 8e9));
+  CHECK(l.transfer(bytes(1e6), host_memory_kind::pageable).time.value() == Approx(1e-6 + 1e6 / 4e9));
+  CHECK(l.transfer(0_B, host_memory_kind::pageable).time == 1_us);
+}
+
+TEST_CASE("link: full duplex overlaps opposite directions and serialises one direction", "[device][link]") {
+  const link_config c{.name = "duplex", .bandwidth = 10_GBps, .latency = seconds(0.0),
+                      .energy_per_bit = joules(0.0), .full_duplex = true};
+  const hermes::link l(c);
+  const seconds one = l.transfer(bytes(1e6)).time;  // 100 us
+  {
+    ledger L;
+    const link_resources r = add_link_resources(L, "pcie", c);
+    CHECK(r.to_gpu != r.from_gpu);
+    CHECK(L.resource(r.to_gpu).name == "pcie_to_gpu");
+    CHECK(L.resource(r.from_gpu).name == "pcie_from_gpu");
+    // Opposite directions, both ready at 0: both end after one transfer time.
+    CHECK(L.charge(r.to_gpu, seconds{}, l.transfer(bytes(1e6)), "pcie") == one);
+    CHECK(L.charge(r.from_gpu, seconds{}, l.transfer(bytes(1e6)), "pcie") == one);
+    // The same direction again: queued behind the first.
+    CHECK(L.charge(r.to_gpu, seconds{}, l.transfer(bytes(1e6)), "pcie").value() == Approx(2.0 * one.value()));
+  }
+  {
+    link_config half = c;
+    half.full_duplex = false;
+    ledger L;
+    const link_resources r = add_link_resources(L, "bus", half);
+    CHECK(r.to_gpu == r.from_gpu);
+    CHECK(L.charge(r.to_gpu, seconds{}, l.transfer(bytes(1e6)), "x") == one);
+    CHECK(L.charge(r.from_gpu, seconds{}, l.transfer(bytes(1e6)), "x").value() == Approx(2.0 * one.value()));
+  }
 }

@@ -99,11 +99,12 @@ TEST_CASE("config JSON: every key is optional and overlays the base", "[sim][con
 
 TEST_CASE("config JSON: presets by name, and objects starting from a preset", "[sim][config_json]") {
   SECTION("a string names a preset") {
-    const sim_config c = applied(R"({"hardware": {"gpu": "rtx3090", "pcie": "PCIe4-x16-per-direction",
+    const sim_config c = applied(R"({"hardware": {"gpu": "rtx3090", "pcie": "PCIe4-paper",
                                      "host": "i9-13900K"}, "workload": {"model": "LLaMA-7B"}})");
     CHECK(c.hardware.gpu.name == "RTX3090");
     CHECK(c.hardware.gpu.memory_bandwidth == hermes::bandwidth(936e9));
-    CHECK(c.hardware.pcie.bandwidth.value() == Approx(31.5e9).epsilon(1e-3));
+    CHECK(c.hardware.pcie.bandwidth.value() == Approx(64e9));
+    CHECK(c.hardware.pcie.pinned_fraction == 1.0);
     CHECK(c.workload.model.layers == 32);
   }
   SECTION("an object may start from a preset and override fields, in SI base units") {
@@ -120,6 +121,11 @@ TEST_CASE("config JSON: presets by name, and objects starting from a preset", "[
     const sim_config c = applied(R"({"hardware": {"pcie": {"latency_s": 1e-6}}})");
     CHECK(c.hardware.pcie.name == "PCIe4-x16");
     CHECK(c.hardware.pcie.latency == hermes::seconds(1e-6));
+    const sim_config d = applied(R"({"hardware": {"pcie": {"full_duplex": false, "pinned_fraction": 0.5,
+                                                           "pageable_fraction": 0.25}}})");
+    CHECK_FALSE(d.hardware.pcie.full_duplex);
+    CHECK(d.hardware.pcie.pinned_fraction == 0.5);
+    CHECK(d.hardware.pcie.pageable_fraction == 0.25);
   }
   SECTION("integral floats are integers") {
     CHECK(applied(R"({"hardware": {"dimms": 6.0}})").hardware.dimms == 6);

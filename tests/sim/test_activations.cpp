@@ -119,3 +119,43 @@ TEST_CASE("batch_activations: decoding starts after the prompt, whether or not t
   b.next_union(tb);
   CHECK(ta.mask(1, layer_kind::attention).words() == tb.mask(1, layer_kind::attention).words());
 }
+
+TEST_CASE("batch_activations: firing-count planes count the sequences that fire each neuron", "[sim][activations][batch]") {
+  workload_config w = test::tiny_workload();
+  w.output_len = 6;
+  // Batch 1: no planes. Its one sequence is sequence 0 of every batch with the same seed.
+  batch_activations one(w);
+  w.batch = 2;
+  batch_activations two(w);
+  w.batch = 5;
+  batch_activations five(w);
+  token_masks t1(one.layout()), t2(two.layout()), t5(five.layout());
+  for (std::size_t tok = 0; tok < w.output_len; ++tok) {
+    one.next_union(t1);
+    two.next_union(t2);
+    five.next_union(t5);
+    CHECK(one.extra_firings().empty());
+    REQUIRE(two.extra_firings().size() == 1);   // count - 1 in {0, 1}
+    REQUIRE(five.extra_firings().size() == 3);  // count - 1 in {0..4}: 3 bits
+    for (std::size_t l = 0; l < one.layout().layers; ++l)
+      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
+        const neuron_mask& seq0 = t1.mask(l, k);
+        const neuron_mask& both = two.extra_firings()[0].mask(l, k);  // fired by both sequences
+        // Fired by both => fired by sequence 0 => in the union.
+        CHECK(both.intersection_count(seq0) == both.count());
+        CHECK(seq0.intersection_count(t2.mask(l, k)) == seq0.count());
+        // Batch 5: every plane inside the union; count - 1 <= 4.
+        const neuron_mask& u = t5.mask(l, k);
+        const auto& p = five.extra_firings();
+        for (const token_masks& plane : p) CHECK(plane.mask(l, k).intersection_count(u) == plane.mask(l, k).count());
+        neuron_mask low = p[1].mask(l, k);
+        low |= p[0].mask(l, k);
+        CHECK(p[2].mask(l, k).intersection_count(low) == 0);
+      }
+  }
+  // The sums: total firings of batch 5 >= the union, and some neuron fires for several.
+  std::size_t extra = 0;
+  for (std::size_t p = 0; p < five.extra_firings().size(); ++p)
+    extra += five.extra_firings()[p].mask(1, layer_kind::ffn).count() << p;
+  CHECK(extra > 0);
+}

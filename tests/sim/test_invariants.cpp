@@ -156,7 +156,7 @@ TEST_CASE("invariants: a charge before its stage and a NaN duration are caught",
                     Catch::Contains("ledger: charge 'side' on 'side_link' starts at 0 s") &&
                         Catch::Contains("before its stage is ready"));
   CHECK_THROWS_WITH(run_broken(broken_adjustment_policy{adjust_fault::nan_time}, no_remapping_policy{}),
-                    Catch::Contains("ledger: charge 'pcie_hot_copy' on 'pcie' has a non-finite interval"));
+                    Catch::Contains("ledger: charge 'pcie_hot_copy' on 'pcie_to_gpu' has a non-finite interval"));
 }
 
 TEST_CASE("invariants: a non-finite modelled time is an error, never a result", "[sim][invariants]") {

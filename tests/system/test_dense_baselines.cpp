@@ -55,6 +55,10 @@ hardware_config toy_hardware(double gpu_free) {
 //   Wo    64 rows x 64:      8192 + (64 + 64) x 2              = 8448
 //   FFN   256 chunks x 2 x 64: 65536 + (64 + 512) x 2          = 66688
 double toy_layer_bytes(double c) { return 25088 + 272 * c + 64 + 16 * c + 8448 + 66688; }
+// GPU bytes of the final norm and LM head of one pass (sim/lm_head.hpp), batch 1:
+//   norm  64 elements read and written: 2 x 64 x 2                = 256
+//   head  128 vocabulary rows x 64: 16384 + (64 + 128) x 2         = 16768
+constexpr double toy_lm_head_bytes = 256 + 16768;
 
 }  // namespace
 
@@ -86,16 +90,20 @@ TEST_CASE("Accelerate: offloaded layers are copied (pageable) then computed, not
   CHECK(plan.offloaded.value() == 2 * 98304.0);
 
   accelerate_options o;
-  o.pageable_efficiency = 0.5;  // 1e8 B/s x 0.5
-  const sim_result r = run_accelerate(w, h, o);
+  CHECK(o.weights_memory == host_memory_kind::pageable);  // Accelerate's offload hook copies pageable tensors
+  hardware_config hp = h;
+  hp.pcie.pageable_fraction = 0.5;  // 1e8 B/s x 0.5
+  hp.pcie.pinned_fraction = 0.9;    // not what Accelerate's copies use
+  const sim_result r = run_accelerate(w, hp, o);
   REQUIRE(r.supported);
   // Per token: 3 layers computed at 1 GB/s + 2 layers copied at 5e7 B/s.
   const double copies = 2 * 98304 / 5e7;
-  const double expected = 3 * (toy_layer_bytes(5) + toy_layer_bytes(6)) / 1e9 + 2 * copies;
+  const double expected = 3 * (toy_layer_bytes(5) + toy_layer_bytes(6)) / 1e9 + 2 * copies + 2 * toy_lm_head_bytes / 1e9;
   CHECK(r.seconds_decode.value() == Approx(expected).epsilon(1e-9));
   CHECK(r.decode_tokens_per_second == Approx(2 / expected).epsilon(1e-9));
-  // The stage split adds up to the decode time (copies count to the attention stage).
-  CHECK((r.attention_latency_per_token + r.mlp_latency_per_token).value() * 2 == Approx(expected).epsilon(1e-9));
+  // The stage split adds up to the decode time but the LM head (copies count to the attention stage).
+  CHECK((r.attention_latency_per_token + r.mlp_latency_per_token).value() * 2 ==
+        Approx(expected - 2 * toy_lm_head_bytes / 1e9).epsilon(1e-9));
   CHECK(r.breakdown.pcie_weights.value() > 0.0);
   CHECK(r.dimms == 0);
 }
@@ -106,7 +114,10 @@ TEST_CASE("Accelerate: everything resident when the model fits", "[baselines]") 
   const sim_result r = run_accelerate(w, h);
   REQUIRE(r.supported);
   CHECK(r.breakdown.pcie_weights.value() == 0.0);
-  CHECK(r.seconds_decode.value() == Approx(3 * (toy_layer_bytes(5) + toy_layer_bytes(6)) / 1e9).epsilon(1e-9));
+  CHECK(r.seconds_decode.value() ==
+        Approx((3 * (toy_layer_bytes(5) + toy_layer_bytes(6)) + 2 * toy_lm_head_bytes) / 1e9).epsilon(1e-9));
+  // The LM head of one pass, by hand: 17024 B at 1 GB/s.
+  CHECK(lm_head_cost(gpu(h.gpu), w.model, 1, 2.0).time.value() == Approx(17.024e-6));
 }
 
 TEST_CASE("FlexGen: per layer max(next layer's weight load, compute) with wg from the GPU memory", "[baselines]") {
@@ -125,9 +136,10 @@ TEST_CASE("FlexGen: per layer max(next layer's weight load, compute) with wg fro
   // Loads at 1e8 B/s: half an attention layer 16384 B = 163.84 us, half an MLP 32768 B =
   // 327.68 us, both longer than the computes (at most 66.7 us): every iteration lasts its load.
   // An attention iteration loads the MLP, an MLP iteration the next attention; the very last
-  // iteration has nothing to load and lasts its MLP compute (66688 B at 1 GB/s).
+  // iteration has nothing to load and lasts its MLP compute (66688 B at 1 GB/s) plus the LM head;
+  // earlier steps' LM heads end within their iteration's load.
   const double step = 3 * (327.68e-6 + 163.84e-6);
-  const double expected = 2 * step - 163.84e-6 + 66688e-9;
+  const double expected = 2 * step - 163.84e-6 + 66688e-9 + toy_lm_head_bytes / 1e9;
   CHECK(r.seconds_decode.value() == Approx(expected).epsilon(1e-9));
   CHECK(r.decode_tokens_per_second == Approx(2 / expected).epsilon(1e-9));
 }
@@ -162,7 +174,8 @@ TEST_CASE("TensorRT-LLM: per layer the rank's share plus two ring all-reduces", 
   //   softmax 2c: 8c;  Wo 64 x 32: 4096 + (32 + 64) x 2 = 4288;  FFN 128 x 2 x 64: 32768 + 640.
   // All-reduce of 128 B over 2 ranks: 2 steps of (1 us + 64 B / 1 GB/s).
   auto layer = [](double c) { return (12608 + 136 * c + 64 + 8 * c + 4288 + 33408) / 1e9 + 2 * 2 * (1e-6 + 64e-9); };
-  const double expected = 3 * (layer(5) + layer(6));
+  // The LM head split over the ranks: 64 rows x 64: 8192 + (64 + 64) x 2 = 8448, norm 256.
+  const double expected = 3 * (layer(5) + layer(6)) + 2 * (8448 + 256) / 1e9;
   CHECK(r.seconds_decode.value() == Approx(expected).epsilon(1e-9));
   CHECK(ring_all_reduce(hermes::link(h.gpu_link), 1, bytes(1e6)).time.value() == 0.0);
 }
@@ -237,8 +250,11 @@ TEST_CASE("FlexGen generates more tokens per second with a larger batch", "[base
 
 TEST_CASE("Baselines reject bad options by name", "[baselines]") {
   accelerate_options a;
-  a.pageable_efficiency = 0.0;
+  a.name.clear();
   CHECK_THROWS_AS(run_accelerate(toy_workload(), toy_hardware(1e7), a), invalid_parameter);
+  hardware_config bad = toy_hardware(1e7);
+  bad.pcie.pageable_fraction = 0.0;
+  CHECK_THROWS_WITH(run_accelerate(toy_workload(), bad), Catch::Contains("pageable_fraction"));
   tensorrt_llm_options t;
   t.default_gpus = 1;
   CHECK_THROWS_AS(run_tensorrt_llm(toy_workload(), toy_hardware(1e7), t), invalid_parameter);

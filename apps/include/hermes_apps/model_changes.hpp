@@ -99,6 +99,35 @@ struct recorded_stage {
        "generator is calibrated to them, so they are not reproduced results. A ratio that rounds to 1.00x is NO EFFECT, "
        "never a PASS.",
        "issue #11"},
+      {"physics",
+       "Batches: a neuron that fires for some sequences of a batch has its weights read once and its multiply-"
+       "accumulates charged only for the sequences that fire it, on the NDP-DIMMs and on the GPU (before: every neuron "
+       "of the batch's union was multiplied for every sequence, which made the NDP cores compute-bound at batch 16).",
+       "Sec V-B2: Hermes \"is not constrained by the computation capability of NDP-DIMMs due to the presence of "
+       "activation sparsity\"; tests/layer/test_batch_charging.cpp"},
+      {"physics",
+       "PCIe is full duplex, 31.5 GB/s per direction (16 GT/s x 16 lanes x 128b/130b); a DMA from pinned host memory "
+       "reaches 23.9 GB/s and one from pageable memory 12.88 GB/s; FlexGen, Deja Vu and Hermes use pinned memory, "
+       "Accelerate pageable. The paper's 64 GB/s (both directions together) is the preset PCIe4-paper.",
+       "PCI Express Base Specification 4.0; measured RTX 4090 copies (NVlabs/cuda-oxide PR #976); FlexLLMGen "
+       "pytorch_backend.py (pinned, --pin-weight), accelerate hooks.py (non_blocking=False from the CPU state dict); "
+       "docs/parameters.md \"devices\""},
+      {"physics",
+       "gathered_bandwidth_efficiency is applied to every sparse GEMV (gathered rows, sector rounding, index bytes) on "
+       "the GPU and the host CPU; at the defaults it equals the dense efficiency, so it moves no number.",
+       "docs/parameters.md (whole-row gathers read whole DRAM bursts)"},
+      {"physics",
+       "The LM head (final norm + vocab x hidden GEMV) is charged on the GPU once per forward pass for every system.",
+       "the models' config.json (vocab_size, hidden_size); sim/lm_head.hpp"},
+      {"physics",
+       "RTX 4090 memory bandwidth stays at the datasheet's 1008 GB/s (21 Gbps x 384 bit); the paper's 936 GB/s is the "
+       "preset RTX4090-paper.",
+       "NVIDIA Ada GPU architecture whitepaper (RTX 4090: 21 Gbps GDDR6X, 384-bit)"},
+      {"physics",
+       "The DRAM model charges the rank-to-rank turnaround on a shared data bus (tRTRS = 2 nCK) and the command bus "
+       "(one command per clock). The NDP-DIMMs have a bus per rank, so no reported number moves; a rank-interleaved "
+       "host channel now reads no faster than a cycle-level simulator.",
+       "JESD79-4 timing rules; Ramulator 2.0 DDR4 (nRTRS = 2); tests/device/test_dram.cpp"},
   };
   return changes;
 }

@@ -1527,8 +1527,13 @@ inline void write_report(std::ostream& os, const reproduce_options& o, const run
      << "## Setup\n\n"
      << "- Hardware: " << h.gpu.name << " (" << significant_text(h.gpu.memory_capacity.value() / 1e9) << " GB, "
      << significant_text(h.gpu.memory_bandwidth.value() / 1e9) << " GB/s) + " << h.dimms << " NDP-DIMMs ("
-     << h.dimm.gemv.multipliers << " GEMV multipliers per NDP core), PCIe " << significant_text(h.pcie.bandwidth.value() / 1e9)
-     << " GB/s, DIMM-link " << significant_text(h.dimm_link.bandwidth.value() / 1e9) << " GB/s, host " << h.host.name << ".\n"
+     << h.dimm.gemv.multipliers << " GEMV multipliers per NDP core), " << h.pcie.name << " "
+     << significant_text(h.pcie.bandwidth.value() / 1e9) << " GB/s" << (h.pcie.full_duplex ? " in each direction at once" : "")
+     << " (DMA from pinned host memory " << significant_text(h.pcie.bandwidth.value() * h.pcie.pinned_fraction / 1e9)
+     << " GB/s, from pageable memory " << significant_text(h.pcie.bandwidth.value() * h.pcie.pageable_fraction / 1e9)
+     << " GB/s, measured; each system uses the memory its implementation uses, docs/systems.md; the paper's \"64 GB/s\", "
+        "both directions together, is the preset PCIe4-paper, not used here), DIMM-link "
+     << significant_text(h.dimm_link.bandwidth.value() / 1e9) << " GB/s, host " << h.host.name << ".\n"
      << "- Workload: " << w.input_len << " prompt tokens, " << w.output_len << " generated tokens per sequence, FP16, "
         "synthetic activations from the calibrated generator (input seed " << w.seed << ", model seed " << w.model_seed
      << "), offline profile of "

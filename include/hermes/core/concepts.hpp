@@ -25,7 +25,20 @@ struct gemv_work {
   // Device-local byte address of each chunk, for memories whose timing depends on the access
   // pattern (DRAM). Empty: the chunks are packed one after another from address 0.
   std::span<const std::uint64_t> chunk_addresses{};
+  // (chunk, sequence) pairs multiplied: a chunk read once is multiplied only with the input
+  // vectors of the sequences that need it (a neuron of a batch fires for some sequences, not
+  // all). 0 = every chunk with every one of the `batch` vectors (chunks x batch); otherwise at
+  // least `chunks` and at most chunks x batch (validate_gemv_work, roofline.hpp).
+  std::size_t products = 0;
+  // The rows are gathered through an index list (a sparse kernel over the active neurons), even
+  // when no chunk addresses are given: devices charge the gather's index reads and access
+  // granularity (roofline.hpp, access_of).
+  bool gathered = false;
 
+  // The (chunk, sequence) pairs multiplied (see `products`).
+  [[nodiscard]] constexpr std::size_t chunk_products() const {
+    return products == 0 ? chunks * batch : products;
+  }
   [[nodiscard]] constexpr double chunk_bytes() const {
     return static_cast<double>(rows_per_chunk * cols) * bytes_per_element;
   }
@@ -33,7 +46,7 @@ struct gemv_work {
     return bytes(static_cast<double>(chunks) * chunk_bytes());
   }
   [[nodiscard]] constexpr flops flop_count() const {
-    return flops(2.0 * static_cast<double>(chunks * rows_per_chunk * cols * batch));
+    return flops(2.0 * static_cast<double>(chunk_products()) * static_cast<double>(rows_per_chunk * cols));
   }
 };
 

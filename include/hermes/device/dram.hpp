@@ -12,6 +12,11 @@
 //   data bus:    every burst occupies tBL cycles of its bus; a read's data ends tCL + tBL after
 //                its RD command. A bus is a channel, or one rank when the reader owns one
 //                internal data bus per rank (center-buffer NDP-DIMM, see rank_data_bus).
+//                On a bus shared by ranks, consecutive reads from different ranks are spaced
+//                by tBL + tRTRS (rank-to-rank switching: the driving rank changes, JESD79-4
+//                ODT/turnaround; controllers insert 1-2 nCK).
+//   command bus: one command (ACT, RD, PRE) per clock per bus controller, so a read needing
+//                N commands before its last RD ends no earlier than (N - 1) + tCL + tBL.
 //
 // How it schedules (documented because it decides the numbers):
 //   * Each request is cut into bursts; the bursts of one request that fall into one row of one
@@ -28,8 +33,15 @@
 //     interleave at tCCD_S, a lone bank group is held to tCCD_L, and nothing beats the pins.
 //     A segment's last RD is one burst slot before its fluid end, which makes single-segment
 //     timings exact (tRCD + (n - 1) tCCD_L + tCL + tBL for n bursts in one row).
-//   Not modelled: writes, the command bus (one command per cycle), the rank-to-rank bus
-//   turnaround tRTRS of a shared bus, per-bank refresh, power-down.
+//   * Rank switching: while segments of two or more ranks read on one shared bus, the bus cap
+//     is 1/(tBL + tRTRS): the oldest-first scheduler of a cycle-level simulator (Ramulator's
+//     FR-FCFS) alternates ranks when their bursts interleave, paying the turnaround on every
+//     burst; never faster than that.
+//   * Command bus: the commands a bus issues before its last RD (every RD and ACT, and the
+//     PREs issued before it) take one clock each, which bounds the read's end from below:
+//     end >= (N - 1) + tCL + tBL. A fluid bound on the whole call, not a per-cycle schedule;
+//     with BL8 (one RD per 4 clocks) it binds only for row-miss-heavy streams.
+//   Not modelled: writes, per-bank refresh, power-down.
 //
 // Every read() starts from an idle memory (all banks precharged, refresh phase 0), so calls are
 // independent and reproducible; its cost does not depend on earlier calls.
@@ -131,6 +143,9 @@ struct dram_timing {
   std::uint32_t tCCD_S = 0, tCCD_L = 0;  // RD -> RD, other / same bank group
   std::uint32_t tRRD_S = 0, tRRD_L = 0;  // ACT -> ACT, other / same bank group
   std::uint32_t tFAW = 0;                // window holding at most 4 ACTs per rank
+  // Extra data-bus cycles between reads of different ranks on a shared bus (rank-to-rank
+  // switching); 0 = none. Unused with per-rank buses.
+  std::uint32_t tRTRS = 0;
   bool refresh = false;                  // all-bank refresh; off by default
   std::uint32_t tRFC = 0, tREFI = 0;     // used only when refresh is on
 };
@@ -229,6 +244,7 @@ inline void dram_config::validate() const {
   detail::require_cycles("dram.timing.tRRD_S", t.tRRD_S);
   detail::require_cycles("dram.timing.tRRD_L", t.tRRD_L);
   detail::require_cycles("dram.timing.tFAW", t.tFAW);
+  require_at_most("dram.timing.tRTRS", t.tRTRS, dram_limits::cycles);
   if (t.tRC < t.tRAS + t.tRP)
     throw invalid_parameter("dram.timing.tRC", std::to_string(t.tRC),
                             "at least tRAS + tRP = " + std::to_string(t.tRAS + t.tRP) +
@@ -289,6 +305,8 @@ namespace dram_presets {
   t.tRAS = 52;   // tRC - tRP (JESD79-4: tRC = tRAS + tRP)
   t.tRTP = 12;   // JESD79-4 max(4 nCK, 7.5 ns) at tCK = 0.625 ns; not in Table II
   t.tBL = 4; t.tCCD_S = 4; t.tCCD_L = 8; t.tRRD_S = 4; t.tRRD_L = 6; t.tFAW = 26;
+  t.tRTRS = 2;     // rank-to-rank switch on a shared bus: Ramulator 2.0 DDR4 nRTRS = 2; unused
+                   // here (per-rank buses), kept for a shared-bus use of this timing
   t.tRFC = 560;    // JESD79-4 tRFC1 of an 8 Gb die (350 ns); used only when refresh is on
   t.tREFI = 12480; // JESD79-4 tREFI 7.8 us (normal temperature)
   // Consecutive 64-byte bursts go to the next rank, then the other bank group: a neuron chunk
@@ -498,6 +516,7 @@ inline double dram_model::simulate_bus(const detail::dram_bus_work& work,
                tRC = tm.tRC, tBL = tm.tBL, tRRD_S = tm.tRRD_S, tRRD_L = tm.tRRD_L,
                tFAW = tm.tFAW, tRFC = tm.tRFC, tREFI = tm.tREFI;
   const double group_cap = 1.0 / tm.tCCD_L, rank_cap = 1.0 / tm.tCCD_S, bus_cap = 1.0 / tBL;
+  const double switching_bus_cap = 1.0 / (tBL + static_cast<double>(tm.tRTRS));
   const bool closed = config_.row_policy == row_buffer_policy::closed;
   const std::size_t banks_per_group = o.banks_per_group;
   const std::size_t banks_per_rank = o.banks_per_rank();
@@ -548,9 +567,12 @@ inline double dram_model::simulate_bus(const detail::dram_bus_work& work,
                      r.last_activate_in_group[g] + tRRD_L, r.window[r.window_next] + tFAW,
                      r.blocked_until});
   };
+  std::vector<double> precharge_times;  // for the command-bus bound
+  std::uint64_t activates_here = 0;
   const auto precharge = [&](bank_state& b, double earliest) {
     const double pre = std::max({earliest, b.activated + tRAS, b.last_read + tRTP});
     ++counters.precharges;
+    precharge_times.push_back(pre);
     b.open = false;
     b.next_activate = std::max(b.next_activate, pre + tRP);
     return pre;
@@ -603,6 +625,7 @@ inline double dram_model::simulate_bus(const detail::dram_bus_work& work,
       auto& b = bank[best];
       auto& r = rank[rank_of(best)];
       ++counters.activates;
+      ++activates_here;
       b.open = true;
       b.row = b.target_row;
       b.activated = t;
@@ -626,7 +649,13 @@ inline double dram_model::simulate_bus(const detail::dram_bus_work& work,
     });
     std::fill(group_left.begin(), group_left.end(), group_cap);
     std::fill(rank_left.begin(), rank_left.end(), rank_cap);
-    double bus_left = bus_cap, total_rate = 0.0;
+    bool ranks_interleave = false;  // segments of two or more ranks read on this (shared) bus
+    for (const auto b : active)
+      if (rank_of(b) != rank_of(active.front())) {
+        ranks_interleave = true;
+        break;
+      }
+    double bus_left = ranks_interleave ? switching_bus_cap : bus_cap, total_rate = 0.0;
     for (const auto b : active) {
       const double rate = std::min({group_left[group_of(b)], rank_left[rank_of(b)], bus_left});
       if (rate <= 1e-12) continue;
@@ -700,6 +729,12 @@ inline double dram_model::simulate_bus(const detail::dram_bus_work& work,
       r.next_refresh += tREFI;
     }
   }
+  // The command bus: every RD and ACT, and every PRE issued before the last RD, took a clock of
+  // its own, the last RD included; its data ends tCL + tBL later.
+  const double last_read = data_end - tCL - tBL;
+  std::uint64_t commands = work.bursts + activates_here;
+  for (const double pre : precharge_times) commands += pre < last_read ? 1 : 0;
+  data_end = std::max(data_end, static_cast<double>(commands) - 1.0 + tCL + tBL);
   return data_end;
 }
 

@@ -31,6 +31,7 @@
 #include "hermes/device/dram.hpp"
 #include "hermes/device/dram_energy.hpp"
 #include "hermes/device/energy.hpp"
+#include "hermes/device/roofline.hpp"
 
 namespace hermes {
 
@@ -234,6 +235,7 @@ class ndp_dimm {
   }
 
   void check(const gemv_work& w) const {
+    validate_gemv_work(w);
     require_count("gemv_work.rows_per_chunk", w.rows_per_chunk);
     require_count("gemv_work.cols", w.cols);
     require_count("gemv_work.batch", w.batch);

@@ -23,6 +23,7 @@ enum class row_access { contiguous, gathered };
 // gemv_work's own convention: no chunk addresses means the chunks are packed one after another;
 // addresses that are not back to back mean the kernel gathers rows.
 [[nodiscard]] inline row_access access_of(const gemv_work& work) {
+  if (work.gathered) return row_access::gathered;
   const auto& a = work.chunk_addresses;
   const double stride = work.chunk_bytes();
   for (std::size_t i = 1; i < a.size(); ++i)
@@ -44,6 +45,12 @@ inline void validate_gemv_work(const gemv_work& work) {
     throw invalid_parameter("gemv_work.chunk_addresses",
                             std::to_string(work.chunk_addresses.size()) + " addresses",
                             "none, or one per chunk (" + std::to_string(work.chunks) + ")");
+  if (work.products != 0 && (work.products < work.chunks || work.products / work.batch > work.chunks ||
+                             (work.products / work.batch == work.chunks && work.products % work.batch != 0)))
+    throw invalid_parameter("gemv_work.products", std::to_string(work.products),
+                            "0 (every chunk with every sequence) or between chunks (" + std::to_string(work.chunks) +
+                                ") and chunks x batch (" + std::to_string(work.chunks) + " x " +
+                                std::to_string(work.batch) + ")");
 }
 
 // Bytes of weights a GEMV reads. Gathered rows are rounded up to whole `granule`s (the memory's

@@ -438,6 +438,9 @@ void link_fields(V& v, C& c) {
   v.quantity("bandwidth", c.bandwidth, number_range::positive);
   v.quantity("latency", c.latency, number_range::non_negative);
   v.quantity("energy_per_bit", c.energy_per_bit, number_range::non_negative);
+  v.flag("full_duplex", c.full_duplex);
+  v.number("pinned_fraction", c.pinned_fraction, number_range::fraction);
+  v.number("pageable_fraction", c.pageable_fraction, number_range::fraction);
 }
 
 template <class V, class C>
@@ -518,6 +521,7 @@ void dram_fields(V& v, C& c) {
     o.count("tRRD_S", t.tRRD_S, u32{1});
     o.count("tRRD_L", t.tRRD_L, u32{1});
     o.count("tFAW", t.tFAW, u32{1});
+    o.count("tRTRS", t.tRTRS);
     o.flag("refresh", t.refresh);
     o.count("tRFC", t.tRFC);
     o.count("tREFI", t.tREFI);

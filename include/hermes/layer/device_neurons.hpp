@@ -37,6 +37,15 @@ concept neuron_grouping = requires(const G& g, device_index d) {
   { g.count(d) } -> std::convertible_to<std::size_t>;
 };
 
+// A grouping that also knows, per device, how many (neuron, sequence) products its GEMV
+// computes: a neuron of a batch is multiplied only with the sequences that fire it
+// (device_neuron_counts built with the batch's firing-count planes). Charging sets
+// gemv_work::products from it; other groupings multiply every neuron with every sequence.
+template <class G>
+concept sequence_weighted_grouping = neuron_grouping<G> && requires(const G& g, device_index d) {
+  { g.products(d) } -> std::convertible_to<std::size_t>;
+};
+
 // A grouping that also lists each device's active neurons (device_neurons): what the math path
 // computes over, and what charging needs when chunk addresses matter.
 template <class G>
@@ -235,16 +244,53 @@ inline void count_active_by_device(const neuron_mask& active, const layer_placem
 
 // How many active neurons each device computes, without listing them: the grouping the
 // timing-only simulator charges (equal counts to device_neurons over the same mask and placement).
+//
+// With a batch, `extra_firings` may give the neurons' firing counts: plane p holds bit p of
+// (sequences that fire the neuron - 1) for the neurons some sequence fires (0 elsewhere;
+// batch_activations::next_extra_firings). Each computed neuron is then multiplied with
+// 1 + that value sequences (at least one: a neuron computed although no sequence fires it, a
+// predictor's false positive, was predicted for at least one), and products(d) is the sum over
+// the device's computed neurons. Without planes products(d) is 0: every neuron with every
+// sequence (gemv_work::products).
 class device_neuron_counts {
  public:
-  device_neuron_counts(const neuron_mask& active, const layer_placement& placement, const home_masks& homes)
-      : layer_neurons_(placement.neurons()), counts_(homes.devices()) {
+  device_neuron_counts(const neuron_mask& active, const layer_placement& placement, const home_masks& homes,
+                       std::span<const neuron_mask* const> extra_firings = {})
+      : layer_neurons_(placement.neurons()), counts_(homes.devices()), products_(homes.devices(), 0) {
     count_active_by_device(active, placement, homes, counts_);
+    if (extra_firings.empty()) return;
+    const std::uint64_t* a = active.words().data();
+    const std::uint64_t* c = placement.cached.words().data();
+    const std::size_t words = homes.words();
+    for (std::size_t p = 0; p < extra_firings.size(); ++p)
+      if (extra_firings[p] == nullptr || extra_firings[p]->size() != placement.neurons())
+        throw invalid_parameter("device_neuron_counts extra_firings plane " + std::to_string(p) + " size",
+                                extra_firings[p] ? std::to_string(extra_firings[p]->size()) : "null",
+                                "the layer's neuron count " + std::to_string(placement.neurons()));
+    for (std::size_t d = 0; d < counts_.size(); ++d) {
+      if (counts_[d] == 0) continue;
+      const auto dev = static_cast<device_index>(d);
+      const bool fast = placement.fast_device == dev;
+      const bool homes_some = homes.homed_on(dev) != 0;
+      const std::uint64_t* h = homes_some ? homes.of(dev).data() : nullptr;
+      std::size_t extra = 0;
+      for (std::size_t p = 0; p < extra_firings.size(); ++p) {
+        const std::uint64_t* e = extra_firings[p]->words().data();
+        const std::size_t n = count_bits_of(words, [&](std::size_t k) {
+          const std::uint64_t on = (h ? (~c[k] & h[k]) : 0) | (fast ? c[k] : 0);
+          return a[k] & e[k] & on;
+        });
+        extra += n << p;
+      }
+      products_[d] = counts_[d] + extra;
+    }
   }
 
   [[nodiscard]] std::size_t devices() const { return counts_.size(); }
   [[nodiscard]] std::size_t layer_neurons() const { return layer_neurons_; }
   [[nodiscard]] std::size_t count(device_index d) const { return counts_.at(d); }
+  // (neuron, sequence) products device d computes; 0 = count(d) x batch (see the constructor).
+  [[nodiscard]] std::size_t products(device_index d) const { return products_.at(d); }
   [[nodiscard]] std::size_t total() const {
     std::size_t n = 0;
     for (const std::size_t c : counts_) n += c;
@@ -259,6 +305,7 @@ class device_neuron_counts {
  private:
   std::size_t layer_neurons_ = 0;
   std::vector<std::size_t> counts_;
+  std::vector<std::size_t> products_;
 };
 
 // The number of devices a placement refers to (1 + the largest device index it uses).

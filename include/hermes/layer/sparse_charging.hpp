@@ -53,6 +53,9 @@ struct sparse_cost_options {
   // Byte address of neuron i's chunk in the memory of the device that computes it, for memory
   // models whose timing depends on where rows are (DRAM). Empty: chunks packed from address 0.
   std::span<const std::uint64_t> neuron_addresses{};
+  // The device GEMVs gather the active neurons' rows through an index list (gemv_work::
+  // gathered): a system whose sparse kernels do (Hermes' GPU and cold devices) sets it.
+  bool gathered_rows = false;
   transfer_hook move{};
 
   void validate(std::size_t devices, std::size_t layer_neurons) const {
@@ -133,6 +136,10 @@ layer_timing charge_device_gemvs(const DeviceSet& devices, ledger& l, seconds re
     w.cols = cols;
     w.batch = batch;
     w.bytes_per_element = opts.weight_bytes_per_element;
+    w.gathered = opts.gathered_rows;
+    // Weights read once; each chunk multiplied with the sequences that fire it, where the
+    // grouping knows them (device_neurons.hpp, sequence_weighted_grouping).
+    if constexpr (sequence_weighted_grouping<Grouping>) w.products = groups.products(dev);
     if constexpr (neuron_listing<Grouping>) {
       if (!opts.neuron_addresses.empty()) {
         addresses.clear();

@@ -166,17 +166,28 @@ struct placement_cost {
 // `reference_chunks` neuron chunks divided by their number, so fixed per-call overheads (kernel
 // launch, command latency) are amortised as they are in a full layer. The reference size is a
 // whole layer's worth of neurons, which is what a split stage issues.
+// `sequences_per_activation`: how many of the batch's sequences an activated neuron is
+// multiplied with on average (gemv_work::products); 0 = all `batch`.
 template <compute_device Device>
 [[nodiscard]] seconds per_activation_time(const Device& device, std::size_t rows_per_chunk,
                                           std::size_t cols, std::size_t reference_chunks,
-                                          double bytes_per_element = 2.0, std::size_t batch = 1) {
+                                          double bytes_per_element = 2.0, std::size_t batch = 1,
+                                          double sequences_per_activation = 0.0) {
   require_positive("per_activation_time.reference_chunks", reference_chunks);
+  if (!(sequences_per_activation == 0.0 ||
+        (sequences_per_activation >= 1.0 && sequences_per_activation <= static_cast<double>(batch))))
+    throw invalid_parameter("per_activation_time.sequences_per_activation", to_text(sequences_per_activation),
+                            "0 (every sequence) or between 1 and the batch " + std::to_string(batch));
   gemv_work w;
   w.chunks = reference_chunks;
   w.rows_per_chunk = rows_per_chunk;
   w.cols = cols;
   w.batch = batch;
   w.bytes_per_element = bytes_per_element;
+  if (sequences_per_activation > 0.0)
+    w.products = std::clamp<std::size_t>(
+        static_cast<std::size_t>(std::llround(sequences_per_activation * static_cast<double>(reference_chunks))),
+        reference_chunks, reference_chunks * batch);
   return device.gemv(w).time / static_cast<double>(reference_chunks);
 }
 

@@ -15,6 +15,7 @@
 // offline profiling input; workload.seed draws the input, the prompt and decoded tokens of every
 // sequence. As with a deployed model, the offline half is made once per model: runs that differ
 // in their input (seed, batch, lengths) share it, and with it the profile-driven placement.
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -47,6 +48,10 @@ struct synthetic_model_record {
 // Systems compared on one workload replay the same record.
 struct synthetic_input_record {
   activation_trace tokens;  // [0, input_len) prompt; then output_len decoded tokens
+  // With a batch, for the decoded tokens: plane p holds bit p of (the number of sequences that
+  // fire the neuron - 1) for the neurons of the union (0 elsewhere); bit_width(batch - 1) planes,
+  // none at batch 1. What per-sequence charging needs (device_neuron_counts).
+  std::vector<activation_trace> extra_firings;
 };
 
 namespace detail {
@@ -122,6 +127,8 @@ class batch_activations {
     const auto input = memo.input(w_, [this] { return make_input(*model_); });
     profile_ = std::shared_ptr<const activation_trace>(model_, &model_->profile);
     run_ = std::shared_ptr<const activation_trace>(input, &input->tokens);
+    if (!input->extra_firings.empty())
+      extra_ = std::shared_ptr<const std::vector<activation_trace>>(input, &input->extra_firings);
     cursor_ = w_.input_len;
   }
 
@@ -167,8 +174,16 @@ class batch_activations {
   void next_union(token_masks& out) {
     if (cursor_ >= run_->tokens())
       throw error("batch_activations: all " + std::to_string(run_->tokens()) + " tokens consumed");
+    if (extra_ != nullptr) {
+      extra_out_.resize(extra_->size(), token_masks(layout_));
+      for (std::size_t p = 0; p < extra_->size(); ++p)
+        extra_out_[p].assign_from((*extra_)[p], cursor_ - run_begin_ - w_.input_len);
+    }
     out.assign_from(*run_, cursor_++);
   }
+  // The firing-count planes of the token the last next_union gave (synthetic_input_record::
+  // extra_firings): empty at batch 1 and for a recorded trace (one sequence).
+  [[nodiscard]] const std::vector<token_masks>& extra_firings() const { return extra_out_; }
 
  private:
   void replay(std::shared_ptr<const activation_trace> trace) {
@@ -201,7 +216,7 @@ class batch_activations {
   // input seed) through the prompt and the decode, unioned token by token. Each fork draws from
   // its own generator, so the order in which they are made and run does not change a bit.
   [[nodiscard]] synthetic_input_record make_input(const synthetic_model_record& m) const {
-    synthetic_input_record r{activation_trace(layout_)};
+    synthetic_input_record r{activation_trace(layout_), {}};
     std::vector<synthetic_source> sequences;
     sequences.reserve(w_.batch);
     for (std::size_t b = 0; b < w_.batch; ++b) {
@@ -209,16 +224,65 @@ class batch_activations {
       sequences.back().reseed_input(mix_seed(w_.seed, 2 + b));
     }
     token_masks masks(layout_), scratch(layout_);
+    // Decoded tokens with a batch: the firing counts, bit-sliced (counter plane p = bit p of the
+    // count so far), then stored as count - 1 over the union.
+    const std::size_t planes = w_.batch > 1 ? static_cast<std::size_t>(std::bit_width(w_.batch - 1)) : 0;
+    r.extra_firings.assign(planes, activation_trace(layout_));
+    std::vector<token_masks> counter(planes > 0 ? planes + 1 : 0, token_masks(layout_));
     for (std::size_t i = 0; i < w_.input_len + w_.output_len; ++i) {
-      sequences.front().next_token(masks);
-      for (std::size_t b = 1; b < sequences.size(); ++b) {
-        sequences[b].next_token(scratch);
-        for (std::size_t l = 0; l < layout_.layers; ++l)
-          for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) masks.mask(l, k) |= scratch.mask(l, k);
+      const bool counted = planes > 0 && i >= w_.input_len;
+      for (token_masks& c : counter) clear(c);
+      for (std::size_t b = 0; b < sequences.size(); ++b) {
+        token_masks& into = b == 0 ? masks : scratch;
+        sequences[b].next_token(into);
+        if (b > 0)
+          for (std::size_t l = 0; l < layout_.layers; ++l)
+            for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) masks.mask(l, k) |= scratch.mask(l, k);
+        if (counted) add_to_counter(counter, into);
       }
       masks.append_to(r.tokens);
+      if (counted) {
+        // count - 1 where the count is >= 1 (the union): a borrow of 1 through the planes.
+        for (std::size_t l = 0; l < layout_.layers; ++l)
+          for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
+            std::vector<std::uint64_t> borrow = masks.mask(l, k).words();
+            for (std::size_t p = 0; p <= planes; ++p) {
+              auto& w = counter[p].mask(l, k).words();
+              for (std::size_t x = 0; x < w.size(); ++x) {
+                const std::uint64_t v = w[x];
+                w[x] = v ^ borrow[x];
+                borrow[x] &= ~v;
+              }
+            }
+          }
+        for (std::size_t p = 0; p < planes; ++p) counter[p].append_to(r.extra_firings[p]);
+      }
     }
     return r;
+  }
+
+  static void clear(token_masks& t) {
+    for (std::size_t l = 0; l < t.layout().layers; ++l)
+      for (layer_kind k : {layer_kind::attention, layer_kind::ffn})
+        for (auto& w : t.mask(l, k).words()) w = 0;
+  }
+  // counter += one sequence's masks (bit-sliced ripple carry; the top plane never overflows:
+  // counts reach at most the batch).
+  static void add_to_counter(std::vector<token_masks>& counter, const token_masks& one) {
+    const trace_layout& layout = one.layout();
+    for (std::size_t l = 0; l < layout.layers; ++l)
+      for (layer_kind k : {layer_kind::attention, layer_kind::ffn}) {
+        const auto& in = one.mask(l, k).words();
+        for (std::size_t x = 0; x < in.size(); ++x) {
+          std::uint64_t carry = in[x];
+          for (std::size_t p = 0; p < counter.size() && carry != 0; ++p) {
+            auto& w = counter[p].mask(l, k).words()[x];
+            const std::uint64_t v = w;
+            w = v ^ carry;
+            carry &= v;
+          }
+        }
+      }
   }
 
   // A recorded trace must be of the model's layout, one sequence, and long enough.
@@ -255,6 +319,8 @@ class batch_activations {
   // The offline profile input's tokens from 0, and the run (prompt, then decode) from
   // run_begin_: the model and input records, or both the user's one trace.
   std::shared_ptr<const activation_trace> profile_, run_;
+  std::shared_ptr<const std::vector<activation_trace>> extra_;  // null: no firing-count planes
+  std::vector<token_masks> extra_out_;
   std::size_t run_begin_ = 0;
   std::size_t cursor_ = 0;  // the next decoded token's index in run_
 };

@@ -31,6 +31,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -95,7 +96,11 @@ namespace detail {
     // The profiler (one model) is gone before the batch's sequences (batch models) are made:
     // the larger of the two transients counts, and it is the batch's.
     e.model_record = e.model_bytes + predecessors + tokens(w.profile_tokens);
-    e.input_record = batch * e.model_bytes + tokens(w.input_len + w.output_len) + 2.0 * e.token_bytes;
+    // With a batch, bit_width(batch - 1) firing-count planes per decoded token (stored) and one
+    // more counter plane while they are made (sim/activations.hpp).
+    const double planes = w.batch > 1 ? static_cast<double>(std::bit_width(w.batch - 1)) : 0.0;
+    e.input_record = batch * e.model_bytes + tokens(w.input_len + w.output_len) + planes * tokens(w.output_len) +
+                     (2.0 + (planes > 0.0 ? planes + 1.0 : 0.0)) * e.token_bytes;
   }
   // The engine: the profile and prompt copies, the placement problem's frequencies (a second
   // copy with a batch), the correlation table, placement and home masks (2 B home + 1 bit copy +

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "hermes/core/error.hpp"
@@ -76,6 +77,16 @@ class math_model {
     return t;
   }
 
+  // The math alone (no charge), for callers that charge the same work themselves (math_stages).
+  void compute_attention(std::size_t l, std::size_t pos, const neuron_mask& active, const layer_placement& placement) {
+    attention_[l].forward(x_, y_, pos, active, placement);
+    std::swap(x_, y_);
+  }
+  void compute_ffn(std::size_t l, const neuron_mask& active, const layer_placement& placement) {
+    ffn_[l].forward(x_, y_, active, placement);
+    std::swap(x_, y_);
+  }
+
   // The current layer output (for tests: the math really ran).
   [[nodiscard]] matrix activations() const { return x_; }
 
@@ -94,17 +105,25 @@ class math_stages {
   static void require_supported(const model_shape& m) { math_model<ExecSpace>::require_fits(m); }
   explicit math_stages(const workload_config& w) : model_(w.model, w.batch, w.model_seed, w.seed) {}
 
+  // Computes with the real layers, then charges exactly as timing_stages does (the same
+  // grouping, with the batch's firing counts), so both modes model the same time.
   template <class DeviceSet>
-  attention_timing attention(const attention_shape&, std::size_t, std::size_t l, std::size_t pos,
-                             const neuron_mask& computed, const layer_placement& placement, const home_masks&,
-                             const DeviceSet& devices, ledger& L, seconds ready, const attention_cost_options& opts) {
-    return model_.attention(l, pos, computed, placement, devices, L, ready, opts);
+  attention_timing attention(const attention_shape& shape, std::size_t batch, std::size_t l, std::size_t pos,
+                             const neuron_mask& computed, const layer_placement& placement, const home_masks& homes,
+                             std::span<const neuron_mask* const> extra_firings, const DeviceSet& devices, ledger& L,
+                             seconds ready, const attention_cost_options& opts) {
+    model_.compute_attention(l, pos, computed, placement);
+    return charge_attention(shape, batch, pos, device_neuron_counts(computed, placement, homes, extra_firings), devices,
+                            L, ready, opts);
   }
   template <class DeviceSet>
-  layer_timing ffn(const ffn_shape&, std::size_t, std::size_t l, const neuron_mask& computed,
-                   const layer_placement& placement, const home_masks&, const DeviceSet& devices, ledger& L,
+  layer_timing ffn(const ffn_shape& shape, std::size_t batch, std::size_t l, const neuron_mask& computed,
+                   const layer_placement& placement, const home_masks& homes,
+                   std::span<const neuron_mask* const> extra_firings, const DeviceSet& devices, ledger& L,
                    seconds ready, const sparse_cost_options& opts) {
-    return model_.ffn(l, computed, placement, devices, L, ready, opts);
+    model_.compute_ffn(l, computed, placement);
+    return charge_sparse_ffn(shape, batch, device_neuron_counts(computed, placement, homes, extra_firings), devices, L,
+                             ready, opts);
   }
   [[nodiscard]] const math_model<ExecSpace>& model() const { return model_; }
 

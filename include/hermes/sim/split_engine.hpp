@@ -16,6 +16,7 @@
 //            every GPU <-> cold exchange is one PCIe transfer (T_sync each way); layer time is
 //            max(GPU, slowest cold device) plus those syncs, as the ledger's resources make it.
 //            After every `window` tokens, the remapper may move cold neurons (Sec IV-D).
+//            Each pass ends with the final norm and the LM head on the GPU (sim/lm_head.hpp).
 //
 // What differs between systems is policy, and a policy is a type (split_system below): the cold
 // device, the predictor (or no_prediction), the offline mapper, the online adjuster and the
@@ -39,6 +40,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -68,6 +70,7 @@
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/host_memory.hpp"
 #include "hermes/sim/invariants.hpp"
+#include "hermes/sim/lm_head.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 
@@ -95,17 +98,23 @@ struct timing_stages {
   static void require_supported(const model_shape&) {}
   explicit timing_stages(const workload_config&) {}
 
+  // `extra_firings`: the stage's firing-count planes (device_neuron_counts): a neuron's weights
+  // are read once and multiplied with the sequences that fire it. Empty: with every sequence.
   template <class DeviceSet>
   attention_timing attention(const attention_shape& shape, std::size_t batch, std::size_t, std::size_t pos,
                              const neuron_mask& computed, const layer_placement& placement, const home_masks& homes,
-                             const DeviceSet& devices, ledger& L, seconds ready, const attention_cost_options& opts) {
-    return charge_attention(shape, batch, pos, device_neuron_counts(computed, placement, homes), devices, L, ready, opts);
+                             std::span<const neuron_mask* const> extra_firings, const DeviceSet& devices, ledger& L,
+                             seconds ready, const attention_cost_options& opts) {
+    return charge_attention(shape, batch, pos, device_neuron_counts(computed, placement, homes, extra_firings), devices,
+                            L, ready, opts);
   }
   template <class DeviceSet>
   layer_timing ffn(const ffn_shape& shape, std::size_t batch, std::size_t, const neuron_mask& computed,
-                   const layer_placement& placement, const home_masks& homes, const DeviceSet& devices, ledger& L,
+                   const layer_placement& placement, const home_masks& homes,
+                   std::span<const neuron_mask* const> extra_firings, const DeviceSet& devices, ledger& L,
                    seconds ready, const sparse_cost_options& opts) {
-    return charge_sparse_ffn(shape, batch, device_neuron_counts(computed, placement, homes), devices, L, ready, opts);
+    return charge_sparse_ffn(shape, batch, device_neuron_counts(computed, placement, homes, extra_firings), devices, L,
+                             ready, opts);
   }
 };
 
@@ -141,6 +150,10 @@ struct split_system {
   // Tokens per window: cold-device loads are recorded per window (with or without remapping, so
   // a fixed mapping's imbalance can be measured) and the remapper acts after each (Sec IV-D: 5).
   std::size_t window = 5;
+  // The host-side memory of the GPU <-> cold-device transfers, which sets their PCIe rate
+  // (link_config::pinned_fraction / pageable_fraction). NDP-DIMMs and the host's DMA buffers
+  // are page-locked regions the DMA engine reads directly: pinned.
+  host_memory_kind pcie_memory = host_memory_kind::pinned;
 };
 
 template <class Cold, class MakePredictor, class Mapper, class Adjustment, class Remapping>
@@ -163,18 +176,20 @@ namespace detail {
 // the slices a stage sends to (or gathers from) the cold devices leave together and are one DMA
 // whose payload is spread over the cold devices' interleaved addresses, so T_sync is paid once
 // per direction (Sec IV-A.2: 2 x T_sync per layer), not once per DIMM.
+// PCIe is full duplex: transfers to the GPU and from it are charged to the link's two
+// direction resources (add_link_resources), at the rate of the system's host memory kind.
 class pcie_exchange {
  public:
-  pcie_exchange(ledger& l, ledger::resource_id pcie, link pcie_link, std::size_t cold_devices)
-      : l_(&l), pcie_(pcie), link_(std::move(pcie_link)), cold_(cold_devices) {}
+  pcie_exchange(ledger& l, link_resources pcie, link pcie_link, std::size_t cold_devices, host_memory_kind memory)
+      : l_(&l), pcie_(pcie), link_(std::move(pcie_link)), cold_(cold_devices), memory_(memory) {}
 
   seconds transfer(bool to_gpu, bytes slice, seconds ready) {
     auto& last = to_gpu ? up_ : down_;
     if (last.valid && last.ready == ready) return last.end;  // rides the same DMA
     // The slices of one exchange are equal parts of one vector: the DMA carries all of them.
     const bytes payload = slice * static_cast<double>(cold_);
-    device_cost c = link_.transfer(payload);
-    last.end = l_->charge(pcie_, ready, c, "pcie");
+    device_cost c = link_.transfer(payload, memory_);
+    last.end = l_->charge(to_gpu ? pcie_.to_gpu : pcie_.from_gpu, ready, c, "pcie");
     last.ready = ready;
     last.valid = true;
     sync_latency_ += link_.config().latency;
@@ -189,9 +204,10 @@ class pcie_exchange {
     seconds end{};
   };
   ledger* l_;
-  ledger::resource_id pcie_;
+  link_resources pcie_;
   link link_;
   std::size_t cold_;
+  host_memory_kind memory_;
   last_transfer up_{}, down_{};
   seconds sync_latency_{};
 };
@@ -322,19 +338,21 @@ class split_run {
   // ---- devices, links and the host on one ledger; how a layer's work is spread ----
   void attach_resources() {
     devices_.attach(L_);
-    pcie_id_ = L_.add_resource("pcie", resource_kind::link);
+    pcie_ids_ = add_link_resources(L_, "pcie", pcie_link_.config());
+    pcie_id_ = pcie_ids_.to_gpu;  // hot-neuron copies go to the GPU
     for (std::size_t j = 0; j < D_; ++j)
       cold_link_ids_.push_back(L_.add_resource("dimm_link" + std::to_string(j), resource_kind::link));
     host_id_ = L_.add_resource("host", resource_kind::host);
     // The host's idle power, once: when the cold devices are the host CPU, their resource has it.
     if constexpr (device_traits<Cold>::kind != resource_kind::host) L_.set_static_power(host_id_, host_policy_.static_power());
-    exchange_.emplace(L_, pcie_id_, pcie_link_, D_);
+    exchange_.emplace(L_, pcie_ids_, pcie_link_, D_, s_.pcie_memory);
 
     std::vector<device_index> cold;
     for (std::size_t j = 0; j < D_; ++j) cold.push_back(cold_device(j));
     ffn_opts_.weight_bytes_per_element = bpp_;
     ffn_opts_.activation_bytes_per_element = bpp_;
     ffn_opts_.merge_devices = cold;  // Sec IV-A.2 step 5: reduced on the cold devices
+    ffn_opts_.gathered_rows = true;  // sparse kernels read the active neurons' rows by index
     ffn_opts_.move = [this](device_index from, device_index to, bytes size, seconds ready) {
       return move(from, to, size, ready);
     };
@@ -365,10 +383,32 @@ class split_run {
     t.ffn_dimm = per_activation_time(cold_policy_, fshape_.rows_per_chunk(), fshape_.hidden, ref_ffn, bpp_, w_.batch);
     placement_problem problem = make_placement_problem(m_, profile, 0, profile.tokens(), t, pcie_link_.config().latency,
                                                        mem_.gpu_for_neurons, mem_.cold_for_neurons_each, D_);
-    // With a batch, a neuron is computed when any sequence activates it.
-    if (w_.batch > 1)
-      for (auto& layer : problem.layers)
-        for (double& f : layer.frequency) f = 1.0 - std::pow(1.0 - std::min(1.0, f), static_cast<double>(w_.batch));
+    // With a batch, a neuron is computed when any sequence activates it, and multiplied with the
+    // sequences that activate it: per stage kind, a union activation carries on average
+    // sum_i B f_i / sum_i (1 - (1 - f_i)^B) sequences (independent sequences, profiled f_i), which
+    // sets the per-activation times (the weights are read once per union activation).
+    if (w_.batch > 1) {
+      const auto B = static_cast<double>(w_.batch);
+      double fired[2] = {0.0, 0.0}, unions[2] = {0.0, 0.0};
+      for (std::size_t s = 0; s < problem.layers.size(); ++s)
+        for (double& f : problem.layers[s].frequency) {
+          const double p = std::min(1.0, f);
+          f = 1.0 - std::pow(1.0 - p, B);
+          fired[s % 2] += B * p;
+          unions[s % 2] += f;
+        }
+      const auto mean = [&](std::size_t k) {
+        return unions[k] > 0.0 ? std::clamp(fired[k] / unions[k], 1.0, B) : B;
+      };
+      t.attention_gpu = per_activation_time(gpu_policy_, 1, ashape_.chunk_elements(), ref_attn, bpp_, w_.batch, mean(0));
+      t.attention_dimm = per_activation_time(cold_policy_, 1, ashape_.chunk_elements(), ref_attn, bpp_, w_.batch, mean(0));
+      t.ffn_gpu = per_activation_time(gpu_policy_, fshape_.rows_per_chunk(), fshape_.hidden, ref_ffn, bpp_, w_.batch, mean(1));
+      t.ffn_dimm = per_activation_time(cold_policy_, fshape_.rows_per_chunk(), fshape_.hidden, ref_ffn, bpp_, w_.batch, mean(1));
+      for (std::size_t s = 0; s < problem.layers.size(); ++s) {
+        problem.layers[s].gpu_time_per_activation = s % 2 == 0 ? t.attention_gpu : t.ffn_gpu;
+        problem.layers[s].dimm_time_per_activation = s % 2 == 0 ? t.attention_dimm : t.ffn_dimm;
+      }
+    }
     placement_result placed = place_with(s_.mapper, problem);
     r_.host_seconds_placement = seconds_since(t_host);
     r_.has_placement = true;
@@ -402,7 +442,8 @@ class split_run {
       const double cached = static_cast<double>(placement_[2 * l].cached.count()) * attn_neuron_bytes_.value() +
                             static_cast<double>(placement_[2 * l + 1].cached.count()) * ffn_neuron_bytes_.value();
       const bytes streamed(std::max(0.0, mem_.sparse_bytes_per_layer.value() - cached));
-      const seconds weights_at = L_.charge(pcie_id_, seconds{}, pcie_link_.transfer(streamed), "pcie_prefill_weights");
+      const seconds weights_at =
+          L_.charge(pcie_ids_.to_gpu, seconds{}, pcie_link_.transfer(streamed, s_.pcie_memory), "pcie_prefill_weights");
       // Every weight of the layer multiplies every prompt token: one GEMM per matrix.
       device_cost g = gpu_policy_.matmul(tokens, ashape_.chunk_elements(), m_.hidden, bpp_);
       g += gpu_policy_.matmul(tokens, m_.hidden, ashape_.q_dim(), bpp_);
@@ -414,8 +455,10 @@ class split_run {
       layer_ready = L_.charge(gpu_id, std::max(weights_at, layer_ready), g, "prefill_compute");
       // The layer's KV cache goes to the cold devices that will run decode attention.
       const bytes kv(static_cast<double>(tokens) * 2.0 * static_cast<double>(ashape_.kv_dim()) * bpp_);
-      L_.charge(pcie_id_, layer_ready, pcie_link_.transfer(kv), "pcie_prefill_kv");
+      L_.charge(pcie_ids_.from_gpu, layer_ready, pcie_link_.transfer(kv, s_.pcie_memory), "pcie_prefill_kv");
     }
+    // The final norm and LM head at the prompt's last position (sim/lm_head.hpp).
+    L_.charge(gpu_id, layer_ready, lm_head_cost(gpu_policy_, m_, w_.batch, bpp_), "lm_head");
     t_ = L_.makespan();
     r_.seconds_prefill = t_;
     r_.breakdown.prefill = t_;
@@ -443,9 +486,11 @@ class split_run {
       check_capacities_from_scratch();
     }
     const seconds decode_start = t_;
+    const device_cost lm_head = lm_head_cost(gpu_policy_, m_, w_.batch, bpp_);
     for (std::size_t tok = 0; tok < w_.output_len; ++tok) {
       const auto t_act = host_clock::now();
       acts.next_union(truth);
+      extra_firings_ = &acts.extra_firings();
       decode_activation_seconds_ += seconds_since(t_act);
       for (std::size_t l = 0; l < m_.layers; ++l)
         for (layer_kind kind : {layer_kind::attention, layer_kind::ffn}) {
@@ -464,6 +509,8 @@ class split_run {
             if constexpr (invariants_checked) check_after_remap(s, link_bytes);
           }
         }
+      // The final norm and LM head on the GPU, once the last layer's output is there.
+      t_ = L_.charge(devices_.resource(hot_device), t_, lm_head, "lm_head");
     }
     if constexpr (invariants_checked) L_.observe(nullptr);
     r_.host_seconds_activations += decode_activation_seconds_;
@@ -509,7 +556,7 @@ class split_run {
     if (kind == layer_kind::attention) {
       const std::size_t pos = w_.input_len + tok;
       const attention_timing at = stages_->attention(ashape_, w_.batch, l, pos, *computed, placement_[s], homes_[s],
-                                                     devices_, L_, ready, attn_opts_);
+                                                     stage_extra_firings(l, kind), devices_, L_, ready, attn_opts_);
       attention_time_ += at.end - ready;
       t_ = at.end;
       // During the projection the cold devices idle and the host moves newly hot neurons of this
@@ -530,7 +577,8 @@ class split_run {
       t_ = exchange_->transfer(false, bytes(static_cast<double>(w_.batch * m_.hidden) * bpp_ / static_cast<double>(D_)), t_);
     } else {
       const layer_timing ft =
-          stages_->ffn(fshape_, w_.batch, l, *computed, placement_[s], homes_[s], devices_, L_, ready, ffn_opts_);
+          stages_->ffn(fshape_, w_.batch, l, *computed, placement_[s], homes_[s], stage_extra_firings(l, kind), devices_,
+                       L_, ready, ffn_opts_);
       mlp_time_ += ft.end - ready;
       // The merged layer output is on the cold devices; the GPU fetches it for the next QKV.
       t_ = exchange_->transfer(true, bytes(static_cast<double>(w_.batch * m_.hidden) * bpp_ / static_cast<double>(D_)), ft.end);
@@ -542,6 +590,14 @@ class split_run {
                                   where(tok, l, kind));
       monitor_.finish(t_);
     }
+  }
+
+  // The firing-count planes of stage (l, kind) of the current token (empty at batch 1).
+  std::span<const neuron_mask* const> stage_extra_firings(std::size_t l, layer_kind kind) {
+    extra_planes_.clear();
+    if (extra_firings_ != nullptr)
+      for (const token_masks& p : *extra_firings_) extra_planes_.push_back(&p.mask(l, kind));
+    return extra_planes_;
   }
 
   // ---- invariants (sim/invariants.hpp), checked when invariants_checked ----
@@ -715,6 +771,7 @@ class split_run {
   const link pcie_link_, cold_link_;
   devices_type devices_;
   ledger L_;
+  link_resources pcie_ids_{};
   ledger::resource_id pcie_id_{}, host_id_{};
   std::vector<ledger::resource_id> cold_link_ids_;
   std::optional<pcie_exchange> exchange_;
@@ -746,6 +803,8 @@ class split_run {
   std::vector<std::vector<device_index>> home_snapshot_;  // [stage]: the homes the masks were checked against
   seconds t_{}, attention_time_{}, mlp_time_{};
   double decode_activation_seconds_ = 0.0;
+  const std::vector<token_masks>* extra_firings_ = nullptr;  // the current token's (batch_activations)
+  std::vector<const neuron_mask*> extra_planes_;
   sim_result r_;
 };
 

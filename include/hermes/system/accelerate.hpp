@@ -13,11 +13,11 @@
 // tensor from ordinary (pageable) host memory, and the layer computes only when the copies are
 // done; afterwards the GPU copies are dropped. Nothing overlaps: per offloaded layer the time is
 // copy + compute, and a batch shares each copy. Pageable host->device copies are staged by the
-// CUDA driver through a pinned bounce buffer and reach well below the pinned rate:
-// accelerate_options::pageable_efficiency (docs/systems.md).
+// CUDA driver through a pinned bounce buffer and reach well below the pinned rate: the link's
+// pageable_fraction (accelerate_options::weights_memory, docs/systems.md).
 //
-// Like the split engine, only decoder layers are charged; the embedding lookup and the LM head
-// GEMV are not (their memory is counted).
+// Like the split engine, every forward pass ends with the final norm and LM head GEMV on the GPU
+// (sim/lm_head.hpp); the embedding lookup (one row per token) is not charged.
 #include <algorithm>
 #include <cstddef>
 #include <string>
@@ -31,6 +31,7 @@
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/lm_head.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/detail/baseline_report.hpp"
@@ -40,14 +41,15 @@ namespace hermes {
 
 struct accelerate_options {
   std::string name = "Accelerate";
-  // Pageable host->device copy bandwidth as a fraction of the pinned rate of the same link:
-  // 12.88 GB/s pageable vs 23.9 GB/s pinned for 64 MiB copies on an RTX 4090 over PCIe 4.0 x16
-  // (NVlabs/cuda-oxide PR #976, pinned_overlap measurement) = 0.54. Applied to hardware.pcie.
-  double pageable_efficiency = 0.54;
+  // The host memory the offloaded weights are copied from: pageable. Accelerate's offload hook
+  // (accelerate/hooks.py, AlignDevicesHook.pre_forward) calls set_module_tensor_to_device for
+  // every tensor of the module, whose copy is synchronous (non_blocking=False by default,
+  // accelerate/utils/modeling.py) from the ordinary CPU state dict (not page-locked). The link
+  // gives the rate (link_config::pageable_fraction).
+  host_memory_kind weights_memory = host_memory_kind::pageable;
 
   void validate() const {
     if (name.empty()) throw invalid_parameter("accelerate_options.name", "\"\"", "a non-empty name");
-    require_fraction("accelerate_options.pageable_efficiency", pageable_efficiency);
   }
 };
 
@@ -121,20 +123,18 @@ namespace detail {
   const model_shape& m = w.model;
   const decoder_slice slice = decoder_slice::whole(m);
   const gpu g(h.gpu);
-  link_config pageable_cfg = h.pcie;
-  pageable_cfg.name = h.pcie.name + "-pageable";
-  pageable_cfg.bandwidth = h.pcie.bandwidth * o.pageable_efficiency;
-  const link pageable(pageable_cfg);
+  const link pcie(h.pcie);
   device_cost layer_copy;
-  for (const bytes tensor : detail::layer_tensors(slice)) layer_copy += pageable.transfer(tensor);
+  for (const bytes tensor : detail::layer_tensors(slice)) layer_copy += pcie.transfer(tensor, o.weights_memory);
 
   ledger L;
   device_set devices(group<gpu>("gpu", 1, g));
   devices.attach(L);
   const auto gpu_id = devices.resource(0);
-  const auto pcie_id = L.add_resource("pcie", resource_kind::link);
+  const auto pcie_id = add_link_resources(L, "pcie", h.pcie).to_gpu;  // weights only go to the GPU
 
-  // One forward pass over the layers; `attention` / `mlp` cost the two stages of a layer.
+  const device_cost lm_head = lm_head_cost(g, m, w.batch, slice.bytes_per_element);
+  // One forward pass over the layers, then the LM head; `attention` / `mlp` cost the two stages of a layer.
   // The wall time of a stage runs from the end of the previous stage (an offloaded layer's
   // copy counts to its attention stage, which waits for it).
   seconds t{}, attention_time{}, mlp_time{};
@@ -148,6 +148,7 @@ namespace detail {
       t = L.charge(gpu_id, t, mlp(), "mlp");
       if (measure) mlp_time += t - mlp_start;
     }
+    t = L.charge(gpu_id, t, lm_head, "lm_head");  // the embedding and LM head are placed on the GPU first
   };
 
   forward([&] { return prefill_attention_cost(g, slice, w.batch, w.input_len); },

@@ -52,6 +52,7 @@
 #include "hermes/predict/predictor.hpp"
 #include "hermes/sim/activations.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/lm_head.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/detail/baseline_report.hpp"
@@ -70,6 +71,11 @@ struct dejavu_options {
   // case (fewest neurons moved), so the reported speedup over Deja Vu is a lower bound.
   double precision = 1.0;
   std::uint64_t predictor_seed = 11;
+  // The host memory of the offloaded weights and the gather buffer: pinned. Deja Vu's own code
+  // keeps every weight on the GPU (no offload); this adaptation gathers the predicted rows into
+  // a page-locked staging buffer, which is what one DMA per stage needs (docs/systems.md). The
+  // link gives the rate (link_config::pinned_fraction).
+  host_memory_kind host_memory = host_memory_kind::pinned;
 
   void validate() const {
     if (name.empty()) throw invalid_parameter("dejavu_options.name", "\"\"", "a non-empty name");
@@ -154,14 +160,17 @@ struct dejavu_plan {
   const host_cpu cpu(h.host);
   const link pcie(h.pcie);
   const double bpe = s.bytes_per_element;
+  const device_cost lm_head = lm_head_cost(g, m, w.batch, bpe);
 
   ledger L;
   device_set devices(group<gpu>("gpu", 1, g), group<host_cpu>("host", 1, cpu));
   devices.attach(L);
   const auto gpu_id = devices.resource(0);
   const auto host_id = devices.resource(1);  // the second group: the host
-  const auto weights_id = L.add_resource("pcie_weights", resource_kind::link);  // host -> GPU copies
-  const auto pcie_id = L.add_resource("pcie", resource_kind::link);             // indices GPU -> host
+  const link_resources pcie_ids = add_link_resources(L, "pcie", h.pcie);  // full duplex: one per direction
+  const auto weights_id = pcie_ids.to_gpu;  // host -> GPU copies
+  const auto pcie_id = pcie_ids.from_gpu;   // indices GPU -> host
+  const host_memory_kind mem = o.host_memory;
 
   const std::size_t stages = 2 * m.layers;
   auto layer_of = [](std::size_t stage) { return stage / 2; };
@@ -184,7 +193,7 @@ struct dejavu_plan {
     std::vector<seconds> arrived(stages);
     auto load = [&](std::size_t stage, seconds ready) {
       const bytes b = stage_weights(stage);
-      arrived[stage] = b > bytes{} ? L.charge(weights_id, ready, pcie.transfer(b), "pcie_weights") : ready;
+      arrived[stage] = b > bytes{} ? L.charge(weights_id, ready, pcie.transfer(b, mem), "pcie_weights") : ready;
     };
     load(0, seconds{});
     for (std::size_t st = 0; st < stages; ++st) {
@@ -194,6 +203,7 @@ struct dejavu_plan {
                                                                 : prefill_mlp_cost(g, s, w.batch, w.input_len);
       t = L.charge(gpu_id, max(t, arrived[st]), c, "prefill_compute");
     }
+    t = L.charge(gpu_id, t, lm_head, "lm_head");
   }
   const seconds prefill = t;
 
@@ -231,7 +241,7 @@ struct dejavu_plan {
     bytes moved{};
     if (neurons_offloaded(st) && active > 0) {
       // The indices to the host, the host gathers the rows into the pinned buffer.
-      at = L.charge(pcie_id, at, pcie.transfer(bytes(static_cast<double>(active) * cpu.config().index_entry.value())), "pcie");
+      at = L.charge(pcie_id, at, pcie.transfer(bytes(static_cast<double>(active) * cpu.config().index_entry.value()), mem), "pcie");
       gemv_work rows;
       rows.chunks = active;
       rows.rows_per_chunk = 1;
@@ -245,7 +255,7 @@ struct dejavu_plan {
       moved += rows.weight_bytes();
     }
     if (projection_offloaded(st)) moved += s.projection_bytes();
-    weights_at[st] = moved > bytes{} ? L.charge(weights_id, at, pcie.transfer(moved), "pcie_weights") : at;
+    weights_at[st] = moved > bytes{} ? L.charge(weights_id, at, pcie.transfer(moved, mem), "pcie_weights") : at;
   };
 
   for (std::size_t tok = 0; tok < w.output_len; ++tok) {
@@ -274,6 +284,7 @@ struct dejavu_plan {
       (kind_of(st) == layer_kind::attention ? attention_time : mlp_time) += t - begin;
       stage_input = t;
     }
+    t = L.charge(gpu_id, t, lm_head, "lm_head");  // final norm and LM head, resident on the GPU
   }
   detail::report_throughput(r, w, prefill, t - prefill, attention_time, mlp_time);
   read_breakdown(L, r.breakdown);  // the predictors run on the GPU; the host's gathers are host compute

@@ -25,8 +25,9 @@
 // evaluation's batch is FlexGen's block (gpu_batch_size = batch, num_gpu_batches = 1); there is
 // no disk tier (the model must fit host memory) and activations stay on the GPU.
 //
-// Like the split engine, only decoder layers are charged; the embedding and LM head are kept on
-// the GPU (they are under 1% of every evaluated model) and their lookups are not charged.
+// Like the split engine, every step ends with the final norm and LM head GEMV on the GPU
+// (sim/lm_head.hpp); the embedding and LM head are kept on the GPU (under 1% of every evaluated
+// model) and the embedding lookup is not charged.
 #include <algorithm>
 #include <cstddef>
 #include <optional>
@@ -41,6 +42,7 @@
 #include "hermes/device/host_cpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/lm_head.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/detail/baseline_report.hpp"
@@ -58,6 +60,11 @@ struct flexgen_options {
   std::string name = "FlexGen";
   // Where the KV cache lives. Empty: FlexGen's policy search picks the faster feasible one.
   std::optional<kv_cache_home> kv_home;
+  // The host memory weights (and a host KV cache) live in: pinned. FlexGen allocates its CPU
+  // tensors page-locked (flexllmgen/pytorch_backend.py, TorchDevice.allocate: pin_memory True
+  // on the CPU unless told otherwise; flex_opt.py --pin-weight defaults to true) and overlaps
+  // the copies with compute (overlap=True). The link gives the rate (pinned_fraction).
+  host_memory_kind host_memory = host_memory_kind::pinned;
 };
 
 // One FlexGen policy and whether it fits.
@@ -106,7 +113,8 @@ struct flexgen_policy {
 
 // Runs FlexGen with a given (feasible) policy.
 [[nodiscard]] inline sim_result run_flexgen_policy(const workload_config& w, const hardware_config& h,
-                                                   const flexgen_policy& p, const std::string& name = "FlexGen") {
+                                                   const flexgen_policy& p, const std::string& name = "FlexGen",
+                                                   host_memory_kind mem = host_memory_kind::pinned) {
   w.validate();
   h.validate();
   sim_result r = detail::baseline_result(w, name, h.gpu.name);
@@ -115,23 +123,24 @@ struct flexgen_policy {
   const decoder_slice slice = decoder_slice::whole(m);
   const gpu g(h.gpu);
   const host_cpu cpu(h.host);
-  const link pcie(h.pcie);  // pinned host memory (pin_weight): the link's full rate
+  const link pcie(h.pcie);
   const bool cpu_attention = p.kv_home == kv_cache_home::host;
   const double streamed = 1.0 - p.weights_on_gpu;
-  const device_cost load_attention = pcie.transfer(slice.attention_bytes() * streamed);
-  const device_cost load_mlp = pcie.transfer(slice.ffn_bytes() * streamed);
+  const device_cost load_attention = pcie.transfer(slice.attention_bytes() * streamed, mem);
+  const device_cost load_mlp = pcie.transfer(slice.ffn_bytes() * streamed, mem);
   const double bpe = slice.bytes_per_element;
+  const device_cost lm_head = lm_head_cost(g, m, w.batch, bpe);
 
   ledger L;
   device_set devices(group<gpu>("gpu", 1, g), group<host_cpu>("host", 1, cpu));
   devices.attach(L);
   const auto gpu_id = devices.resource(0);
   const auto host_id = devices.resource(1);  // the second group: the host
-  // Weight loads have their own copy stream (FlexGen's load stream, host->device); the small
-  // activation and cache exchanges of CPU attention go over the link on other streams and the
-  // other direction, so they are a separate resource and never queue behind a weight load.
-  const auto weights_id = L.add_resource("pcie_weights", resource_kind::link);
-  const auto pcie_id = L.add_resource("pcie", resource_kind::link);
+  // PCIe is full duplex: weight loads (host->device, FlexGen's load stream) and the attention
+  // output of CPU attention share the to-GPU direction; the prompt's KV store and the decoded
+  // token's QKV go the other way and overlap with the loads.
+  const link_resources pcie_ids = add_link_resources(L, "pcie", h.pcie);
+  const auto weights_id = pcie_ids.to_gpu;
 
   // The iterations: step 0 is the prefill, steps 1..output_len the decoded tokens; layer j of
   // a step is the attention (j even) or MLP (j odd) of transformer layer j / 2.
@@ -154,17 +163,17 @@ struct flexgen_policy {
         done = L.charge(gpu_id, start, prefill_attention_cost(g, slice, w.batch, w.input_len), "attention");
         if (cpu_attention) {  // store the prompt's keys and values in host memory
           const bytes kv(static_cast<double>(w.batch * w.input_len) * 2.0 * static_cast<double>(slice.kv_dim()) * bpe);
-          done = L.charge(pcie_id, done, pcie.transfer(kv), "pcie");
+          done = L.charge(pcie_ids.from_gpu, done, pcie.transfer(kv, mem), "pcie");
         }
       } else {
         const std::size_t context = w.input_len + step;  // position input_len + step - 1, plus one
         if (cpu_attention) {
           done = L.charge(gpu_id, start, g.gemv(qkv_work(slice, w.batch, slice.hidden), row_access::contiguous), "attention");
           const bytes qkv(static_cast<double>(w.batch * slice.qkv_chunk_elements()) * bpe);
-          done = L.charge(pcie_id, done, pcie.transfer(qkv), "pcie");
+          done = L.charge(pcie_ids.from_gpu, done, pcie.transfer(qkv, mem), "pcie");
           done = L.charge(host_id, done, attention_core_cost(cpu, slice, w.batch, context), "cpu_attention");
           const bytes out(static_cast<double>(w.batch * slice.q_dim()) * bpe);
-          done = L.charge(pcie_id, done, pcie.transfer(out), "pcie");
+          done = L.charge(pcie_ids.to_gpu, done, pcie.transfer(out, mem), "pcie");
           done = L.charge(gpu_id, done, g.gemv(projection_work(slice, w.batch), row_access::contiguous), "attention");
         } else {
           done = L.charge(gpu_id, start, dense_attention_cost(g, slice, w.batch, context), "attention");
@@ -174,6 +183,7 @@ struct flexgen_policy {
       done = L.charge(gpu_id, start,
                       prefill_step ? prefill_mlp_cost(g, slice, w.batch, w.input_len) : dense_mlp_cost(g, slice, w.batch),
                       "mlp");
+      if (j + 1 == per_step) done = L.charge(gpu_id, done, lm_head, "lm_head");  // the step's last layer
     }
     end = max(end, done);
     // The wall time of an iteration (load and compute overlapped) counts to its layer's stage.
@@ -193,7 +203,7 @@ struct flexgen_policy {
   w.validate();
   h.validate();
   if (o.name.empty()) throw invalid_parameter("flexgen_options.name", "\"\"", "a non-empty name");
-  if (o.kv_home) return run_flexgen_policy(w, h, plan_flexgen(w, h, *o.kv_home), o.name);
+  if (o.kv_home) return run_flexgen_policy(w, h, plan_flexgen(w, h, *o.kv_home), o.name, o.host_memory);
   std::optional<sim_result> best;
   std::string reasons;
   for (kv_cache_home home : {kv_cache_home::gpu, kv_cache_home::host}) {
@@ -202,7 +212,7 @@ struct flexgen_policy {
       reasons += (reasons.empty() ? "" : "; ") + p.reason;
       continue;
     }
-    sim_result r = run_flexgen_policy(w, h, p, o.name);
+    sim_result r = run_flexgen_policy(w, h, p, o.name, o.host_memory);
     if (!best || r.end_to_end_tokens_per_second > best->end_to_end_tokens_per_second) best = std::move(r);
   }
   if (best) return *best;

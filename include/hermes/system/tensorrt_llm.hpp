@@ -15,8 +15,8 @@
 // with hardware.gpus == 1 (the single-GPU Hermes machine, the default) the system uses the
 // paper's own 5 x A100-40GB (tensorrt_llm_options). The GPU link is hardware.gpu_link (NVLink 3).
 //
-// Like the split engine, only decoder layers are charged; the embedding (replicated) and the LM
-// head (split over the ranks) are counted in memory.
+// Like the split engine, every pass ends with the final norm and LM head on the GPU (its rows
+// split over the ranks, sim/lm_head.hpp); the embedding (replicated) is counted in memory.
 #include <cstddef>
 #include <string>
 
@@ -27,6 +27,7 @@
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/sim/config.hpp"
+#include "hermes/sim/lm_head.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/result.hpp"
 #include "hermes/system/detail/baseline_report.hpp"
@@ -123,12 +124,17 @@ struct tensorrt_llm_machine {
   };
   const device_cost prefill_attention = prefill_attention_cost(g, slice, w.batch, w.input_len);
   const device_cost prefill_mlp = prefill_mlp_cost(g, slice, w.batch, w.input_len);
+  // The LM head's vocabulary rows split over the ranks (logits gathered on rank 0: batch x vocab
+  // x 2 B, microseconds on NVLink, not charged).
+  const device_cost lm_head = lm_head_cost(g, m, w.batch, bpe, n);
   for (std::size_t l = 0; l < m.layers; ++l) layer(prefill_attention, prefill_mlp, w.batch * w.input_len, false);
+  t = L.charge(gpu_id, t, lm_head, "lm_head");
   const seconds prefill = t;
   const device_cost mlp = dense_mlp_cost(g, slice, w.batch);
   for (std::size_t tok = 0; tok < w.output_len; ++tok) {
     const device_cost attention = dense_attention_cost(g, slice, w.batch, w.input_len + tok + 1);
     for (std::size_t l = 0; l < m.layers; ++l) layer(attention, mlp, w.batch, true);
+    t = L.charge(gpu_id, t, lm_head, "lm_head");
   }
   detail::report_throughput(r, w, prefill, t - prefill, attention_time, mlp_time);
   read_breakdown(L, r.breakdown);
