@@ -197,8 +197,8 @@ TEST_CASE("cli: every count has an upper bound, stated in --help; a sweep grid i
   too_long_message += too_long;
   too_long_message += "': expected a comma-separated list of at most 64 items";
   rejected({"sweep", "--batches", list, "--dimms", list, "--multipliers", list, "--out", csv},
-           "hermes-sim sweep: 1 models x 1 systems x 64 batches x 64 dimms x 1 gpus x 64 multipliers = 262144 points: "
-           "expected at most 100000");
+           "hermes-sim sweep: 1 models x 1 systems x 64 batches x 1 input_lens x 1 output_lens x 64 dimms x 1 gpus x 64 "
+           "multipliers x 1 pcie x 1 dimm_links = 262144 points: expected at most 100000");
   rejected({"sweep", "--dimms", too_long}, too_long_message);
   CHECK_FALSE(std::filesystem::exists(csv));
   // Two outputs naming one file that does not exist yet are refused too, and nothing is written.
@@ -421,11 +421,13 @@ TEST_CASE("cli: sweep writes one CSV row per point and a summary", "[sim][cli]")
   std::vector<std::string> rows;
   for (std::string line; std::getline(lines, line);) rows.push_back(line);
   REQUIRE(rows.size() == 5);
-  CHECK(rows[0] == hermes::sweep_csv_header());
-  CHECK(rows[1].rfind("stories260K,Hermes,RTX4090,4,128,1,8,8,true,", 0) == 0);
-  CHECK(rows[2].rfind("stories260K,Hermes,RTX4090,4,128,2,8,8,true,", 0) == 0);
-  CHECK(rows[3].rfind("stories260K,Hermes-base,RTX4090,4,128,1,8,8,true,", 0) == 0);
-  CHECK(rows[4].rfind("stories260K,Hermes-base,RTX4090,4,128,2,8,8,true,", 0) == 0);
+  CHECK(rows[0].rfind("model,system,gpu,dimms,multipliers,pcie,dimm_link,batch,input_len,output_len,supported,reason,",
+                      0) == 0);
+  CHECK(rows[0].find(",pareto_cost,pareto_energy") != std::string::npos);
+  CHECK(rows[1].rfind("stories260K,Hermes,RTX4090,4,128,PCIe4-x16,DIMM-link,1,8,8,true,", 0) == 0);
+  CHECK(rows[2].rfind("stories260K,Hermes,RTX4090,4,128,PCIe4-x16,DIMM-link,2,8,8,true,", 0) == 0);
+  CHECK(rows[3].rfind("stories260K,Hermes-base,RTX4090,4,128,PCIe4-x16,DIMM-link,1,8,8,true,", 0) == 0);
+  CHECK(rows[4].rfind("stories260K,Hermes-base,RTX4090,4,128,PCIe4-x16,DIMM-link,2,8,8,true,", 0) == 0);
   std::istringstream jls(slurp(jl));
   std::size_t objects = 0;
   for (std::string line; std::getline(jls, line); ++objects) CHECK(nlohmann::json::parse(line)["multipliers"] == 128);
