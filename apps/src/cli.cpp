@@ -239,11 +239,11 @@ class sim_parser {
                "axes (and fronts) from a JSON file (docs/user-guide.md); an axis flag overrides the file's axis",
                "a JSON grid file", apps::text_of_at_most(4096, "a JSON grid file"));
     cl_.option(*sweep_, "--fronts", fronts_, "LIST",
-               "Pareto fronts NAME:MAXIMISE:MINIMISE (CSV column names), comma-separated, or none (default "
-               "cost:end_to_end_tokens_per_second:cost_hardware_usd,energy:end_to_end_tokens_per_second:"
-               "energy_joules_per_token)",
-               "a comma-separated list of NAME:MAXIMISE:MINIMISE, or none",
-               apps::text_of_at_most(4096, "a comma-separated list of NAME:MAXIMISE:MINIMISE, or none"));
+               "Pareto fronts NAME:MAXIMISE:MINIMISE (CSV column names), comma-separated, or none; the item "
+               "default stands for the default fronts cost:end_to_end_tokens_per_second:cost_hardware_usd,"
+               "energy:end_to_end_tokens_per_second:energy_joules_per_token",
+               "a comma-separated list of NAME:MAXIMISE:MINIMISE or default, or none",
+               apps::text_of_at_most(4096, "a comma-separated list of NAME:MAXIMISE:MINIMISE or default, or none"));
     cl_.option(*sweep_, "--out", sweep_cmd_.out, "FILE", "CSV output (default: standard output)", "a file name",
                apps::text_of_at_most(4096, "a file name"));
     cl_.option(*sweep_, "--json", sweep_cmd_.json, "FILE",
@@ -360,6 +360,10 @@ class sim_parser {
       cmd.fronts_given = true;
       if (fronts_ != "none")
         for (const auto& item : apps::split_list("--fronts", fronts_)) {
+          if (item == "default") {
+            for (const auto& f : default_pareto_fronts()) cmd.fronts.push_back(f);
+            continue;
+          }
           const auto a = item.find(':'), b = a == std::string::npos ? a : item.find(':', a + 1);
           if (a == std::string::npos || b == std::string::npos || item.find(':', b + 1) != std::string::npos || a == 0 ||
               b == a + 1 || b + 1 == item.size())
@@ -674,8 +678,10 @@ inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::o
   if (cmd.fronts_given) {
     const auto cols = sweep_columns();
     std::set<std::string> names;
+    const auto defaults = default_pareto_fronts();
     for (const auto& f : cmd.fronts) {
       if (!names.insert(f.name).second) throw usage_error("--fronts: the front name " + in_quotes(f.name) + " is given twice");
+      if (std::find(defaults.begin(), defaults.end(), f) != defaults.end()) continue;  // noted if absent
       for (const auto& c : {f.maximise, f.minimise})
         if (std::find(cols.begin(), cols.end(), c) == cols.end() || c == "model" || c == "system" || c == "gpu" ||
             c == "pcie" || c == "dimm_link" || c == "reason" || c == "supported")
@@ -746,12 +752,12 @@ inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::o
   if (json_file) json_file->commit();
   if (lines_file) lines_file->commit();
   const sweep_summary s = summarise(records);
+  const std::size_t threads = std::min(jobs, std::max<std::size_t>(points.size(), 1));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   err << "sweep: " << s.runs << " runs (" << s.supported << " supported, " << s.unsupported << " not supported, "
       << s.failed << " failed) in " << to_text(wall, 3) << " s"
       << (pool.size() > 1 ? " on " + std::to_string(pool.size()) + " processes"
-                          : " on " + std::to_string(std::min(jobs, std::max<std::size_t>(points.size(), 1))) +
-                                (jobs == 1 ? " thread" : " threads"))
+                          : " on " + std::to_string(threads) + (threads == 1 ? " thread" : " threads"))
       << (cmd.out.empty() ? std::string() : "; CSV in " + cmd.out)
       << (cmd.json.empty() ? std::string() : "; JSON in " + cmd.json)
       << (cmd.json_lines.empty() ? std::string() : "; JSON lines in " + cmd.json_lines) << '\n';

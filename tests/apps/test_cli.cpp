@@ -483,7 +483,7 @@ TEST_CASE("cli: sweep axes from flags and a grid file, Pareto fronts, JSON and p
     CHECK(r.err.find(message) != std::string::npos);
   };
   rejected({"sweep", "--fronts", "a:b"}, "hermes-sim sweep: --fronts 'a:b': expected NAME:MAXIMISE:MINIMISE");
-  rejected({"sweep", "--models", "stories260K", "--fronts", "a:tokens_per_second:watts"},
+  rejected({"sweep", "--models", "stories260K", "--fronts", "a:end_to_end_tokens_per_second:watts"},
            "--fronts: front 'a': 'watts' is not a numeric column of the sweep's results");
   rejected({"sweep", "--pcie", "PCIe9"}, "hermes-sim sweep: --pcie 'PCIe9': expected one of: PCIe4-x16");
   rejected({"sweep", "--input-lens", "8,0"}, "--input-lens '0': expected an integer in 1..1048576");

@@ -45,7 +45,7 @@ TEST_CASE("mpi: a sweep over 3 processes writes the same files as one process", 
   const std::string grid =
       " sweep --models stories260K --systems Hermes,Hermes-base,DejaVu --batches 1,2 --dimms 2,4 --multipliers 128,256"
       " --pcie PCIe4-x16,PCIe4-x16-per-direction --input-len 8 --output-len 8 --profile-tokens 16"
-      " --fronts dimms:end_to_end_tokens_per_second:dimms,decode:tokens_per_second:seconds_prefill";
+      " --fronts dimms:end_to_end_tokens_per_second:dimms,prefill:end_to_end_tokens_per_second:seconds_prefill";
   const auto files = [&](const std::string& stem) {
     return " --out " + (dir.path() / (stem + ".csv")).string() + " --json " + (dir.path() / (stem + ".json")).string() +
            " 2> " + (dir.path() / (stem + ".log")).string();
