@@ -792,7 +792,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::ostream silent(nullptr);
   std::ostream& rank_out = other_rank ? silent : out;
   std::ostream& rank_err = other_rank ? silent : err;
-  return apps::run_guarded([&p] { return p.program(); }, rank_err, [&]() -> int {
+  // Their exit code is 0 too: rank 0 meets every input error they meet and exits with its code,
+  // whereas another rank exiting non-zero first would make mpirun end rank 0 before it has said
+  // why. A failure of a rank's own during a sweep ends the whole job (MPI_Abort, distributed.hpp).
+  const int code = apps::run_guarded([&p] { return p.program(); }, rank_err, [&]() -> int {
     if (!p.parse(args)) {
       rank_out << p.help();
       return exit_ok;
@@ -806,6 +809,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     return detail::run_sim(p.sim(), out);
   });
+  return other_rank ? exit_ok : code;
 }
 
 }  // namespace hermes::cli

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "../support/scratch_dir.hpp"
 
 namespace {
@@ -77,4 +79,21 @@ TEST_CASE("mpi: a sweep over 3 processes writes the same files as one process", 
   const std::string out_log = (dir.path() / "out.log").string();
   CHECK(run(mpirun(2) + sim + grid + " --out " + dir.path().string() + " 2> " + out_log) == 2);
   CHECK(slurp(out_log).find("--out") != std::string::npos);
+
+  // A single run under mpirun is rank 0's alone: one JSON object on standard output, exit 0; the
+  // other rank exits at once and prints nothing (with exit code 0 always: rank 0's says how it
+  // went). So does reproduce (a refused one here: its run takes minutes), its message said once.
+  const std::string single = (dir.path() / "single.json").string();
+  CHECK(run(mpirun(2) + sim + " --model stories260K --input-len 8 --output-len 8 --profile-tokens 16 --json > " + single +
+            " 2>&1") == 0);
+  const std::string s = slurp(single);
+  INFO(s);
+  CHECK(nlohmann::json::parse(s).contains("end_to_end_tokens_per_second"));  // one document, not two
+  const std::string repro_log = (dir.path() / "repro.log").string();
+  CHECK(run(mpirun(2) + sim + " reproduce --batches 0 --out " + (dir.path() / "report").string() + " 2> " + repro_log) ==
+        2);
+  const std::string r = slurp(repro_log);
+  CHECK(r.find("--batches") != std::string::npos);
+  CHECK(r.find("--batches", r.find("--batches") + 1) == std::string::npos);
+  CHECK(!std::filesystem::exists(dir.path() / "report"));
 }
