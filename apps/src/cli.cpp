@@ -687,7 +687,7 @@ inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::o
             c == "pcie" || c == "dimm_link" || c == "reason" || c == "supported")
           throw usage_error("--fronts: front " + in_quotes(f.name) + ": " + in_quotes(c) +
                             " is not a numeric column of the sweep's results (e.g. end_to_end_tokens_per_second, "
-                            "tokens_per_second, seconds_decode, dimms, batch)");
+                            "seconds_prefill, seconds_decode, dimms, batch)");
     }
   }
   // Under mpirun: every process takes part; rank 0 writes.
