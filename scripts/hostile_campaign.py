@@ -53,11 +53,11 @@ PROGRAMS = {
     "hermes-sim sweep": {
         "base": ["--input-len", "8", "--output-len", "8", "--profile-tokens", "8", "--models", "OPT-13B",
                  "--systems", "Hermes"],
-        "lists": ["--batches", "--dimms", "--multipliers"],
-        "names": ["--models", "--systems", "--gpus"],
-        "numbers": ["--input-len", "--output-len", "--seed", "--model-seed", "--profile-tokens"],
-        "files": ["--config"],
-        "outputs": ["--out", "--json-lines"],
+        "lists": ["--batches", "--dimms", "--multipliers", "--input-lens", "--output-lens"],
+        "names": ["--models", "--systems", "--gpus", "--pcie", "--dimm-links"],
+        "numbers": ["--input-len", "--output-len", "--seed", "--model-seed", "--profile-tokens", "--jobs"],
+        "files": ["--config", "--grid"],
+        "outputs": ["--out", "--json", "--json-lines"],
     },
     "hermes-sim reproduce": {
         # An accepted reproduce runs for minutes: only values that must be refused.

@@ -4,7 +4,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 packages=(cmake g++ clang libclang-rt-14-dev pkg-config libeigen3-dev libtrilinos-kokkos-dev libboost-dev catch2
-          libbenchmark-dev coinor-libcbc-dev nlohmann-json3-dev libcli11-dev gnuplot-nox)
+          libbenchmark-dev coinor-libcbc-dev nlohmann-json3-dev libcli11-dev gnuplot-nox
+          libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <set>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -39,6 +41,7 @@
 #include "hermes/sim/result.hpp"
 #include "hermes/system/registry.hpp"
 #include "hermes_apps/command_line.hpp"
+#include "hermes_apps/distributed.hpp"
 #include "hermes_apps/reproduce.hpp"
 #include "hermes_apps/sweep.hpp"
 
@@ -58,6 +61,7 @@ inline std::string normalised(std::string_view name) {
 inline std::string system_name(std::string_view n) { return find_system(n).name; }
 inline std::string model_name(std::string_view n) { return find_model_preset(n).name; }
 inline std::string gpu_name(std::string_view n) { return find_gpu_preset(n).name; }
+inline std::string link_name(std::string_view n) { return find_link_preset(n).name; }
 
 }  // namespace detail
 
@@ -106,16 +110,22 @@ inline void check_context(const model_shape& m, const workload_config& w) {
 }
 
 inline const char* const sweep_usage = R"(usage: hermes-sim sweep [options]
+       mpirun -n N hermes-sim sweep [options]     (when built with MPI)
 
-Runs a grid of simulations (models x systems x batches x DIMMs x GPUs x multipliers) and writes
-one CSV row per point. Every list is comma-separated; an axis not given keeps the value of the
-presets (or of --config). Every point is checked before the first run.
+Runs a grid of simulations (models x systems x batches x prompt lengths x generated lengths x
+DIMMs x GPUs x multipliers x PCIe links x DIMM-links) and writes one CSV row per point, with the
+Pareto fronts marked (pareto_cost, pareto_energy: maximise end-to-end tokens/s, minimise the
+hardware's price or the energy per token). Every list is comma-separated; an axis not given (by
+a flag or in --grid) keeps the value of the presets (or of --config). Every point is checked
+before the first run. Under mpirun the points are spread over the processes; the files are the
+same byte for byte whatever the number of processes or threads.
 )";
 
 inline const char* const sweep_footer =
     R"(At most 100000 points (the product of the axis lengths); a larger grid is refused before
-anything runs. Progress goes to standard error when it is a terminal; a summary always does.
-The outputs are written whole or not at all, and --out and --json-lines must differ.)";
+anything runs. Progress goes to standard error when it is a terminal (or with --progress); a
+summary always does. The outputs are written whole or not at all, and no two may name one file.
+A point whose run fails keeps its row (reason "error: ...") and makes the exit code 1.)";
 
 inline const char* const reproduce_footer =
     "Exit codes as hermes-sim: 0 success (whatever the verdicts), 1 a failure, 2 bad input.";
@@ -222,10 +232,41 @@ class sim_parser {
     axis("--multipliers", multiplier_list_,
          "GEMV multipliers per NDP core, each 1.." + std::to_string(apps::limits::multipliers) + items,
          apps::count_list_in(1, apps::limits::multipliers, apps::limits::list_items));
+    axis("--input-lens", input_lens_,
+         "prompt lengths, each 1.." + std::to_string(apps::limits::sequence_tokens) + items,
+         apps::count_list_in(1, apps::limits::sequence_tokens, apps::limits::list_items));
+    axis("--output-lens", output_lens_,
+         "generated lengths, each 1.." + std::to_string(apps::limits::sequence_tokens) + items,
+         apps::count_list_in(1, apps::limits::sequence_tokens, apps::limits::list_items));
+    axis("--pcie", pcie_list_, "link presets of the GPU <-> DIMM/host link (--list shows them)" + items,
+         apps::name_list_in(link_name));
+    axis("--dimm-links", dimm_link_list_, "link presets of the DIMM <-> DIMM link (--list shows them)" + items,
+         apps::name_list_in(link_name));
+    cl_.option(*sweep_, "--grid", sweep_cmd_.grid_file, "FILE",
+               "axes (and fronts) from a JSON file (docs/user-guide.md); an axis flag overrides the file's axis",
+               "a JSON grid file", apps::text_of_at_most(4096, "a JSON grid file"));
+    cl_.option(*sweep_, "--fronts", fronts_, "LIST",
+               "Pareto fronts NAME:MAXIMISE:MINIMISE (CSV column names), comma-separated, or none; the item "
+               "default stands for the default fronts cost:end_to_end_tokens_per_second:cost_hardware_usd,"
+               "energy:end_to_end_tokens_per_second:energy_joules_per_token",
+               "a comma-separated list of NAME:MAXIMISE:MINIMISE or default, or none",
+               apps::text_of_at_most(4096, "a comma-separated list of NAME:MAXIMISE:MINIMISE or default, or none"));
     cl_.option(*sweep_, "--out", sweep_cmd_.out, "FILE", "CSV output (default: standard output)", "a file name",
+               apps::text_of_at_most(4096, "a file name"));
+    cl_.option(*sweep_, "--json", sweep_cmd_.json, "FILE",
+               "also write the table as one JSON document (columns, fronts, rows)", "a file name",
                apps::text_of_at_most(4096, "a file name"));
     cl_.option(*sweep_, "--json-lines", sweep_cmd_.json_lines, "FILE", "also write one JSON object per run",
                "a file name", apps::text_of_at_most(4096, "a file name"));
+    cl_.option(*sweep_, "--plot", sweep_cmd_.plot_dir, "DIR",
+               "draw each front as DIR/pareto_NAME.png with gnuplot (and its .dat and .gp)", "a directory",
+               apps::text_of_at_most(4096, "a directory name"));
+    cl_.option(*sweep_, "--jobs", sweep_cmd_.jobs, "N",
+               "threads of a single-process sweep, 1..256 (results do not depend on it; default one per CPU; under "
+               "mpirun each process runs one point at a time)",
+               apps::integer_range(1, apps::limits::jobs), apps::count_in(1, apps::limits::jobs));
+    cl_.flag(*sweep_, "--progress", sweep_cmd_.progress,
+             "a progress line per finished point on standard error even when it is not a terminal");
     sweep_flags_.define(cl_, *sweep_);
 
     reproduce_ = cl_.subcommand("reproduce", repro::reproduce_usage, reproduce_footer);
@@ -302,22 +343,52 @@ class sim_parser {
       for (const auto& s : names(flag, v)) out.push_back(apps::parse_count(flag, s, 0, UINT64_MAX));
       return out;
     };
-    g.models = names("--models", models_);
-    g.systems = names("--systems", systems_);
-    g.batches = counts("--batches", batches_);
-    g.dimms = counts("--dimms", dimm_list_);
-    g.gpus = names("--gpus", gpus_);
-    g.multipliers = counts("--multipliers", multiplier_list_);
+    std::optional<std::vector<pareto_front>> file_fronts;
+    if (!cmd.grid_file.empty()) file_fronts = read_sweep_grid_file(cmd.grid_file, g, system_name);
+    const auto given_in = [&](const char* flag) { return sweep_->get_option(flag)->count() > 0; };
+    if (given_in("--models")) g.models = names("--models", models_);
+    if (given_in("--systems")) g.systems = names("--systems", systems_);
+    if (given_in("--batches")) g.batches = counts("--batches", batches_);
+    if (given_in("--dimms")) g.dimms = counts("--dimms", dimm_list_);
+    if (given_in("--gpus")) g.gpus = names("--gpus", gpus_);
+    if (given_in("--multipliers")) g.multipliers = counts("--multipliers", multiplier_list_);
+    if (given_in("--input-lens")) g.input_lens = counts("--input-lens", input_lens_);
+    if (given_in("--output-lens")) g.output_lens = counts("--output-lens", output_lens_);
+    if (given_in("--pcie")) g.pcie = names("--pcie", pcie_list_);
+    if (given_in("--dimm-links")) g.dimm_links = names("--dimm-links", dimm_link_list_);
+    // An axis of prompt or generated lengths and the single value of the same quantity: refused,
+    // rather than one silently winning.
+    if (!g.input_lens.empty() && given_in("--input-len"))
+      throw usage_error("--input-len and an --input-lens axis (flag or --grid) both given: give one");
+    if (!g.output_lens.empty() && given_in("--output-len"))
+      throw usage_error("--output-len and an --output-lens axis (flag or --grid) both given: give one");
+    if (given_in("--fronts")) {
+      cmd.fronts.clear();
+      cmd.fronts_given = true;
+      if (fronts_ != "none")
+        for (const auto& item : apps::split_list("--fronts", fronts_)) {
+          if (item == "default") {
+            for (const auto& f : default_pareto_fronts()) cmd.fronts.push_back(f);
+            continue;
+          }
+          const auto a = item.find(':'), b = a == std::string::npos ? a : item.find(':', a + 1);
+          if (a == std::string::npos || b == std::string::npos || item.find(':', b + 1) != std::string::npos || a == 0 ||
+              b == a + 1 || b + 1 == item.size())
+            throw usage_error("--fronts " + in_quotes(item) + ": expected NAME:MAXIMISE:MINIMISE (CSV column names)");
+          cmd.fronts.push_back({item.substr(0, a), item.substr(a + 1, b - a - 1), item.substr(b + 1)});
+        }
+    } else if (file_fronts) {
+      cmd.fronts = *file_fronts;
+      cmd.fronts_given = true;
+    }
+    cmd.jobs_given = given_in("--jobs");
     if (!g.base.trace.empty()) throw usage_error("a --config with a \"trace\" is not supported; sweeps use synthetic activations");
     g.base.system = find_system(g.base.system).name;
-    const auto len = [](std::size_t n) -> std::uint64_t { return std::max<std::size_t>(n, 1); };
     std::uint64_t points = 1;
     std::string product;
-    for (const auto& [flag, n] : {std::pair{"--models", g.models.size()}, std::pair{"--systems", g.systems.size()},
-                                  std::pair{"--batches", g.batches.size()}, std::pair{"--dimms", g.dimms.size()},
-                                  std::pair{"--gpus", g.gpus.size()}, std::pair{"--multipliers", g.multipliers.size()}}) {
-      points = checked_mul("sweep points", points, len(n));
-      product += std::string(product.empty() ? "" : " x ") + std::to_string(len(n)) + " " + (flag + 2);
+    for (const auto& [axis_name, n] : g.axis_lengths()) {
+      points = checked_mul("sweep points", points, static_cast<std::uint64_t>(n));
+      product += std::string(product.empty() ? "" : " x ") + std::to_string(n) + " " + axis_name;
     }
     if (points > apps::limits::sweep_points)
       throw usage_error(product + " = " + std::to_string(points) + " points: expected at most " +
@@ -350,7 +421,8 @@ class sim_parser {
   std::string model_, system_, gpu_, trace_, compare_;
   std::size_t batch_ = 1, dimms_ = 1, multipliers_ = 1;
   sweep_command sweep_cmd_;
-  std::string models_, systems_, batches_, dimm_list_, gpus_, multiplier_list_;
+  std::string models_, systems_, batches_, dimm_list_, gpus_, multiplier_list_, input_lens_, output_lens_, pcie_list_,
+      dimm_link_list_, fronts_;
   repro::reproduce_options repro_;
   std::string repro_out_ = "docs", repro_batches_, repro_data_;
   bool no_plots_ = false;
@@ -603,6 +675,8 @@ inline void print_list(std::ostream& out) {
   for (const auto& m : model_presets::all()) out << ' ' << m.name;
   out << "\nGPUs:\n ";
   for (const auto& g : gpu_presets::all()) out << ' ' << g.name;
+  out << "\nlinks (sweep --pcie, --dimm-links):\n ";
+  for (const auto& l : link_presets::all()) out << ' ' << l.name;
   out << '\n';
 }
 
@@ -645,57 +719,145 @@ inline int run_sim(const sim_command& cmd, std::ostream& out) {
   return exit_ok;
 }
 
-inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::ostream& err, bool err_is_terminal) {
-  // Two outputs naming one file would interleave: refused before anything runs.
-  if (!cmd.out.empty() && !cmd.json_lines.empty() && apps::same_file(cmd.out, cmd.json_lines)) {
-    throw usage_error("--out " + in_quotes(cmd.out) + " and --json-lines " + in_quotes(cmd.json_lines) +
-                        " name the same file: give each output its own");
+// A path in single quotes for /bin/sh.
+inline std::string shell_quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// The PNG plots of the fronts: DIR/pareto_NAME.{dat,gp,png}. Returns a note for the summary.
+inline std::string draw_sweep_plots(const sweep_table& t, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir, ec))
+    throw usage_error("--plot " + in_quotes(dir) + ": expected a directory that exists or can be created");
+  const auto plots = make_sweep_plots(t);
+  if (plots.empty()) return "no front has candidates (rows with both columns): nothing to plot in " + dir;
+  for (const auto& p : plots) {
+    write_file(fs::path(dir) / (p.name + ".dat"), p.data);
+    write_file(fs::path(dir) / (p.name + ".gp"), p.script);
   }
-  // Every point is checked before an output is opened (run_sweep checks again, for callers
-  // without this step).
-  const auto check = [](const sim_config& p) {
+  if (std::system("gnuplot --version > /dev/null 2>&1") != 0)
+    return "gnuplot not found: the .dat and .gp files are in " + dir +
+           ", the PNG plots are not (install gnuplot, e.g. the Debian package gnuplot-nox)";
+  std::string drawn;
+  for (const auto& p : plots) {
+    const std::string cmd = "cd " + shell_quoted(dir) + " && gnuplot " + shell_quoted(p.name + ".gp");
+    if (std::system(cmd.c_str()) != 0) throw error("gnuplot failed on " + (fs::path(dir) / (p.name + ".gp")).string());
+    drawn += (drawn.empty() ? "" : ", ") + (fs::path(dir) / (p.name + ".png")).string() + " (" +
+             std::to_string(p.on_front) + " of " + std::to_string(p.candidates) + " on the front)";
+  }
+  return "plots: " + drawn;
+}
+
+inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::ostream& err, bool err_is_terminal) {
+  const auto start = std::chrono::steady_clock::now();
+  // Two outputs naming one file would interleave: refused before anything runs.
+  const std::vector<std::pair<std::string, std::string>> outputs = {
+      {"--out", cmd.out}, {"--json", cmd.json}, {"--json-lines", cmd.json_lines}};
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    for (std::size_t k = i + 1; k < outputs.size(); ++k)
+      if (!outputs[i].second.empty() && !outputs[k].second.empty() && apps::same_file(outputs[i].second, outputs[k].second))
+        throw usage_error(outputs[i].first + " " + in_quotes(outputs[i].second) + " and " + outputs[k].first + " " +
+                          in_quotes(outputs[k].second) + " name the same file: give each output its own");
+  // Every point is checked before an output is opened.
+  const std::vector<sim_config> points = cmd.grid.points();
+  check_sweep_points(points, [](const sim_config& p) {
     find_system(p.system);
     check_context(p.workload.model, p.workload);
     validate_config(p, "configuration");
-  };
-  for (const auto& p : cmd.grid.points()) {
-    try {
-      check(p);
-    } catch (const error& e) {
-      throw sweep_point_error("sweep point " + describe_point(p) + ": " + e.what());
+  });
+  // Fronts a user named must name result columns (a default front whose columns are not there
+  // yet is noted after the run, its column left empty).
+  if (cmd.fronts_given) {
+    const auto cols = sweep_columns();
+    std::set<std::string> names;
+    const auto defaults = default_pareto_fronts();
+    for (const auto& f : cmd.fronts) {
+      if (!names.insert(f.name).second) throw usage_error("--fronts: the front name " + in_quotes(f.name) + " is given twice");
+      if (std::find(defaults.begin(), defaults.end(), f) != defaults.end()) continue;  // noted if absent
+      for (const auto& c : {f.maximise, f.minimise})
+        if (std::find(cols.begin(), cols.end(), c) == cols.end() || c == "model" || c == "system" || c == "gpu" ||
+            c == "pcie" || c == "dimm_link" || c == "reason" || c == "supported")
+          throw usage_error("--fronts: front " + in_quotes(f.name) + ": " + in_quotes(c) +
+                            " is not a numeric column of the sweep's results (e.g. end_to_end_tokens_per_second, "
+                            "seconds_prefill, seconds_decode, dimms, batch)");
     }
   }
+  // Under mpirun: every process takes part; rank 0 writes.
+  apps::process_pool pool;
+  if (pool.size() > 1 && cmd.jobs_given && cmd.jobs != 1)
+    throw usage_error("--jobs " + std::to_string(cmd.jobs) + " under mpirun with " + std::to_string(pool.size()) +
+                      " processes: expected 1 (each process runs one point at a time; start one process per core)");
+  const std::size_t jobs = cmd.grid.base.workload.mode == execution_mode::math ? 1 : cmd.jobs;
+
   // Files are written whole or not at all (core/output_file.hpp): a rejected or failed sweep
-  // leaves an existing file as it was.
-  std::optional<output_file> csv_file, json_file;
+  // leaves an existing file as it was. Rank 0 opens them before the work starts; if it cannot,
+  // every process stops.
+  std::optional<output_file> csv_file, json_file, lines_file;
   std::ostream* csv = &out;
-  const auto open = [](const std::string& flag, const std::string& path, std::optional<output_file>& f) {
-    try {
-      f.emplace(path);
-    } catch (const error& e) {
-      throw usage_error(flag + " " + in_quotes(path) + ": " + e.what());
-    }
-  };
-  if (!cmd.out.empty()) {
-    open("--out", cmd.out, csv_file);
-    csv = &csv_file->stream();
-  }
-  if (!cmd.json_lines.empty()) open("--json-lines", cmd.json_lines, json_file);
-  sweep_progress progress;
-  if (err_is_terminal)
-    progress = [&err](std::size_t i, std::size_t total, const sim_config& p) {
-      err << "\r\033[K[" << (i + 1) << "/" << total << "] " << describe_point(p) << std::flush;
+  std::optional<usage_error> cannot_open;
+  if (pool.is_root()) {
+    const auto open = [&](const std::string& flag, const std::string& path, std::optional<output_file>& f) {
+      if (path.empty() || cannot_open) return;
+      try {
+        f.emplace(path);
+      } catch (const error& e) {
+        cannot_open.emplace(flag + " " + in_quotes(path) + ": " + e.what());
+      }
     };
-  const sweep_summary s =
-      run_sweep(cmd.grid, [](const sim_config& p) { return run_config(p); }, *csv,
-                json_file ? &json_file->stream() : nullptr, progress, check);
+    open("--out", cmd.out, csv_file);
+    open("--json", cmd.json, json_file);
+    open("--json-lines", cmd.json_lines, lines_file);
+    if (csv_file) csv = &csv_file->stream();
+  }
+  if (!pool.agree(!cannot_open)) {
+    if (cannot_open) throw *cannot_open;
+    return exit_usage;  // another rank: rank 0 says why
+  }
+
+  const bool show = err_is_terminal || cmd.progress;
+  const auto progress = [&](std::size_t done, std::size_t i) {
+    if (!show) return;
+    if (err_is_terminal) err << "\r\033[K";
+    err << "[" << done << "/" << points.size() << "] " << describe_point(points[i]);
+    if (err_is_terminal) err << std::flush;
+    else err << std::endl;
+  };
+  const std::vector<std::string> results = pool.run(
+      points.size(), expensive_first(points), jobs,
+      [&](std::size_t i) { return run_sweep_point([](const sim_config& p) { return run_config(p); }, points[i]).dump(); },
+      progress);
+  if (!pool.is_root()) return exit_ok;
+  if (err_is_terminal) err << "\r\033[K";
+
+  std::vector<nlohmann::json> records;
+  records.reserve(results.size());
+  for (const auto& r : results) records.push_back(nlohmann::json::parse(r));
+  std::vector<std::string> notes;
+  const sweep_table table =
+      make_sweep_table(points, records, cmd.fronts, [&](const std::string& n) { notes.push_back(n); });
+  write_sweep_csv(*csv, table);
+  if (json_file) write_sweep_json(json_file->stream(), table);
+  if (lines_file)
+    for (const auto& r : records) lines_file->stream() << r.dump() << '\n';
+  if (!cmd.plot_dir.empty()) notes.push_back(draw_sweep_plots(table, cmd.plot_dir));
   if (csv_file) csv_file->commit();
   if (json_file) json_file->commit();
-  if (err_is_terminal) err << "\r\033[K";
+  if (lines_file) lines_file->commit();
+  const sweep_summary s = summarise(records);
+  const std::size_t threads = std::min(jobs, std::max<std::size_t>(points.size(), 1));
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   err << "sweep: " << s.runs << " runs (" << s.supported << " supported, " << s.unsupported << " not supported, "
-      << s.failed << " failed) in " << to_text(s.wall_seconds, 3) << " s"
+      << s.failed << " failed) in " << to_text(wall, 3) << " s"
+      << (pool.size() > 1 ? " on " + std::to_string(pool.size()) + " processes"
+                          : " on " + std::to_string(threads) + (threads == 1 ? " thread" : " threads"))
       << (cmd.out.empty() ? std::string() : "; CSV in " + cmd.out)
+      << (cmd.json.empty() ? std::string() : "; JSON in " + cmd.json)
       << (cmd.json_lines.empty() ? std::string() : "; JSON lines in " + cmd.json_lines) << '\n';
+  for (const auto& n : notes) err << "sweep: " << n << '\n';
   return s.failed > 0 ? exit_failure : exit_ok;
 }
 
@@ -721,18 +883,30 @@ inline int run_reproduce_command(const repro::reproduce_options& o, const std::f
 // and messages to `err`. `err_is_terminal` enables the sweep's progress line.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool err_is_terminal) {
   detail::sim_parser p;
-  return apps::run_guarded([&p] { return p.program(); }, err, [&]() -> int {
+  // Under an MPI launcher only rank 0 speaks: the other processes take part in a sweep and
+  // print nothing (their errors are rank 0's too: every rank parses and checks the same input).
+  const bool other_rank = apps::launcher_environment().rank > 0;
+  std::ostream silent(nullptr);
+  std::ostream& rank_out = other_rank ? silent : out;
+  std::ostream& rank_err = other_rank ? silent : err;
+  // Their exit code is 0 too: rank 0 meets every input error they meet and exits with its code,
+  // whereas another rank exiting non-zero first would make mpirun end rank 0 before it has said
+  // why. A failure of a rank's own during a sweep ends the whole job (MPI_Abort, distributed.hpp).
+  const int code = apps::run_guarded([&p] { return p.program(); }, rank_err, [&]() -> int {
     if (!p.parse(args)) {
-      out << p.help();
+      rank_out << p.help();
       return exit_ok;
     }
-    if (p.is_sweep()) return detail::run_sweep_command(p.sweep(), out, err, err_is_terminal);
+    if (p.is_sweep()) return detail::run_sweep_command(p.sweep(), rank_out, rank_err, err_is_terminal && !other_rank);
+    // A single run or the reproduction is rank 0's alone.
+    if (other_rank) return exit_ok;
     if (p.is_reproduce()) {
       const auto [o, dir] = p.reproduction();
       return detail::run_reproduce_command(o, dir, out, err);
     }
     return detail::run_sim(p.sim(), out);
   });
+  return other_rank ? exit_ok : code;
 }
 
 }  // namespace hermes::cli

@@ -197,8 +197,8 @@ TEST_CASE("cli: every count has an upper bound, stated in --help; a sweep grid i
   too_long_message += too_long;
   too_long_message += "': expected a comma-separated list of at most 64 items";
   rejected({"sweep", "--batches", list, "--dimms", list, "--multipliers", list, "--out", csv},
-           "hermes-sim sweep: 1 models x 1 systems x 64 batches x 64 dimms x 1 gpus x 64 multipliers = 262144 points: "
-           "expected at most 100000");
+           "hermes-sim sweep: 1 models x 1 systems x 64 batches x 1 input_lens x 1 output_lens x 64 dimms x 1 gpus x 64 "
+           "multipliers x 1 pcie x 1 dimm_links = 262144 points: expected at most 100000");
   rejected({"sweep", "--dimms", too_long}, too_long_message);
   CHECK_FALSE(std::filesystem::exists(csv));
   // Two outputs naming one file that does not exist yet are refused too, and nothing is written.
@@ -421,11 +421,13 @@ TEST_CASE("cli: sweep writes one CSV row per point and a summary", "[sim][cli]")
   std::vector<std::string> rows;
   for (std::string line; std::getline(lines, line);) rows.push_back(line);
   REQUIRE(rows.size() == 5);
-  CHECK(rows[0] == hermes::sweep_csv_header());
-  CHECK(rows[1].rfind("stories260K,Hermes,RTX4090,4,128,1,8,8,true,", 0) == 0);
-  CHECK(rows[2].rfind("stories260K,Hermes,RTX4090,4,128,2,8,8,true,", 0) == 0);
-  CHECK(rows[3].rfind("stories260K,Hermes-base,RTX4090,4,128,1,8,8,true,", 0) == 0);
-  CHECK(rows[4].rfind("stories260K,Hermes-base,RTX4090,4,128,2,8,8,true,", 0) == 0);
+  CHECK(rows[0].rfind("model,system,gpu,dimms,multipliers,pcie,dimm_link,batch,input_len,output_len,supported,reason,",
+                      0) == 0);
+  CHECK(rows[0].find(",pareto_cost,pareto_energy") != std::string::npos);
+  CHECK(rows[1].rfind("stories260K,Hermes,RTX4090,4,128,PCIe4-x16,DIMM-link,1,8,8,true,", 0) == 0);
+  CHECK(rows[2].rfind("stories260K,Hermes,RTX4090,4,128,PCIe4-x16,DIMM-link,2,8,8,true,", 0) == 0);
+  CHECK(rows[3].rfind("stories260K,Hermes-base,RTX4090,4,128,PCIe4-x16,DIMM-link,1,8,8,true,", 0) == 0);
+  CHECK(rows[4].rfind("stories260K,Hermes-base,RTX4090,4,128,PCIe4-x16,DIMM-link,2,8,8,true,", 0) == 0);
   std::istringstream jls(slurp(jl));
   std::size_t objects = 0;
   for (std::string line; std::getline(jls, line); ++objects) CHECK(nlohmann::json::parse(line)["multipliers"] == 128);
@@ -437,6 +439,61 @@ TEST_CASE("cli: sweep writes one CSV row per point and a summary", "[sim][cli]")
   const auto ctx = cli({"sweep", "--models", "LLaMA2-7B,OPT-13B", "--input-len", "2000"});
   CHECK(ctx.code == hermes::cli::exit_usage);
   CHECK(ctx.err.find("OPT-13B") != std::string::npos);
+}
+
+TEST_CASE("cli: sweep axes from flags and a grid file, Pareto fronts, JSON and plots", "[sim][cli]") {
+  hermes::test::scratch_dir dir("cli-sweep-grid");
+  const auto grid = dir.file("grid.json").string();
+  std::ofstream(grid) << R"({"models": ["stories260K"], "systems": ["hermes", "Hermes-base"], "dimms": [2, 4],
+                             "input_lens": [8, 16], "output_lens": [8], "pcie": ["pcie4-x16"],
+                             "fronts": [{"name": "dimms", "maximise": "end_to_end_tokens_per_second",
+                                         "minimise": "dimms"}]})";
+  const auto csv = dir.file("g.csv").string(), json = dir.file("g.json").string();
+  const auto plots = dir.path() / "plots";
+  // --dimms overrides the file's axis.
+  const auto o = cli({"sweep", "--grid", grid, "--dimms", "2,4,8", "--profile-tokens", "16", "--out", csv, "--json",
+                      json, "--plot", plots.string(), "--jobs", "2"});
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.err.rfind("sweep: 12 runs (12 supported, 0 not supported, 0 failed) in ", 0) == 0);
+  CHECK(o.err.find("pareto_dimms.png (") != std::string::npos);
+  std::istringstream lines(slurp(csv));
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  REQUIRE(rows.size() == 13);
+  CHECK(rows[0].size() > 13);
+  CHECK(rows[0].substr(rows[0].size() - 13) == ",pareto_dimms");
+  CHECK(rows[1].rfind("stories260K,Hermes,RTX4090,2,256,PCIe4-x16,DIMM-link,1,8,8,true,", 0) == 0);
+  CHECK(rows[4].rfind("stories260K,Hermes,RTX4090,2,256,PCIe4-x16,DIMM-link,1,16,8,true,", 0) == 0);
+  std::size_t on_front = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) on_front += rows[i].size() > 5 && rows[i].substr(rows[i].size() - 5) == ",true";
+  CHECK(on_front >= 1);
+  const auto doc = nlohmann::json::parse(slurp(json));
+  CHECK(doc["rows"].size() == 12);
+  CHECK(doc["fronts"][0]["minimise"] == "dimms");
+  CHECK(doc["columns"].back() == "pareto_dimms");
+  CHECK(std::filesystem::exists(plots / "pareto_dimms.dat"));
+  CHECK(std::filesystem::exists(plots / "pareto_dimms.gp"));
+  CHECK(std::filesystem::file_size(plots / "pareto_dimms.png") > 1000);
+
+  const auto rejected = [](const args_t& args, const std::string& message) {
+    const auto r = cli(args);
+    INFO(r.err);
+    CHECK(r.code == hermes::cli::exit_usage);
+    CHECK(r.err.find(message) != std::string::npos);
+  };
+  rejected({"sweep", "--fronts", "a:b"}, "hermes-sim sweep: --fronts 'a:b': expected NAME:MAXIMISE:MINIMISE");
+  rejected({"sweep", "--models", "stories260K", "--fronts", "a:end_to_end_tokens_per_second:watts"},
+           "--fronts: front 'a': 'watts' is not a numeric column of the sweep's results");
+  rejected({"sweep", "--pcie", "PCIe9"}, "hermes-sim sweep: --pcie 'PCIe9': expected one of: PCIe4-x16");
+  rejected({"sweep", "--input-lens", "8,0"}, "--input-lens '0': expected an integer in 1..1048576");
+  rejected({"sweep", "--input-lens", "8", "--input-len", "8"}, "--input-len and an --input-lens axis");
+  const auto bad_grid = dir.file("bad.json").string();
+  std::ofstream(bad_grid) << R"({"dimms": [4, 65]})";
+  rejected({"sweep", "--grid", bad_grid}, bad_grid + ": /dimms/1: 65 (a number) is invalid: expected an integer in 1..64");
+  rejected({"sweep", "--models", "stories260K", "--out", csv, "--json", csv}, "name the same file");
+  const auto list = cli({"--list"});
+  CHECK(list.out.find("PCIe4-paper") != std::string::npos);
 }
 
 TEST_CASE("cli: sweep outputs are written whole or not at all, and never to one file twice", "[sim][cli]") {

@@ -3,7 +3,9 @@
 // code. examples/hermes-sim.cpp is main() around it; tests call it directly.
 //
 //   hermes-sim [options]          one run of the selected system plus the main baselines
-//   hermes-sim sweep [options]    a grid of runs written as CSV (hermes_apps/sweep.hpp)
+//   hermes-sim sweep [options]    a grid of runs written as CSV/JSON with Pareto fronts
+//                                 (hermes_apps/sweep.hpp), over MPI processes under mpirun
+//                                 (hermes_apps/distributed.hpp)
 //   hermes-sim reproduce [opts]   the paper's results, PASS/MISS, plots (hermes_apps/reproduce.hpp)
 //
 // The effective configuration is built in a fixed order, whatever the order of the arguments:
@@ -81,8 +83,16 @@ struct sim_command {
 // What a `hermes-sim sweep` command line asks for.
 struct sweep_command {
   sweep_grid grid{};
+  std::string grid_file;   // --grid: axes (and fronts) from a JSON file
   std::string out;         // CSV file; empty = standard output
+  std::string json;        // JSON document; empty = none
   std::string json_lines;  // JSON-lines file; empty = none
+  std::string plot_dir;    // --plot: PNG plots of the fronts; empty = none
+  std::vector<pareto_front> fronts = default_pareto_fronts();
+  bool fronts_given = false;  // by --fronts or the grid file: their columns must exist
+  std::size_t jobs = std::min<std::size_t>(default_jobs(), 256);  // --jobs (single process)
+  bool jobs_given = false;
+  bool progress = false;   // --progress
   bool help = false;
 };
 
