@@ -612,7 +612,7 @@ std::string calibration_table(const report_inputs& in) {
         "half (by frequency) not in the top 20% of its second half, mean over runs and layers (window "
      << syn.turnover_window << " tokens synthetic, " << h.turnover_window
      << " real). DIMM imbalance: `fixed_mapping_imbalance`, the top 20% of each FFN layer hot by the profile, the "
-        "rest spread over " << imbalance_dimms << " DIMMs balancing their profiled frequency; per "
+        "rest spread over " << imbalance_dimms << " DIMMs of equal capacity balancing their profiled frequency; per "
      << imbalance_window << "-token window and layer, the most loaded DIMM's firings over the mean of the others'.\n\n"
      << "| statistic | paper / source | synthetic LLaMA2-70B | " << h.label << " | " << r.label << " |\n"
      << "|---|---|---|---|---|\n"
