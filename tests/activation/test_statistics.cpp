@@ -128,3 +128,38 @@ TEST_CASE("statistics: predecessor_cofiring is at chance for independent neurons
   CHECK(c.excess() == Approx(0.0).margin(1e-12));
   CHECK(c.lift_over_independence() == Approx(1.0));
 }
+
+TEST_CASE("statistics: next-layer co-firing and fixed-mapping DIMM imbalance by hand", "[activation][statistics]") {
+  // Layer 1 neuron 0's predecessors: layer-0 neurons 0 and 1; neuron 1's: 2 and 3; the others none.
+  const auto t = from_bits({"1100", "1000", "0011", "0000"}, {"1000", "0000", "0100", "1000"});
+  layer_predecessors table(4, 2);
+  table.of(0)[0] = 0;
+  table.of(0)[1] = 1;
+  table.of(1)[0] = 2;
+  table.of(1)[1] = 3;
+  const auto r = next_layer_cofiring(t, 1, layer_kind::ffn, table);
+  // (pair, token) samples with the predecessor firing: (0,0) t0 t1, (0,1) t0, (1,2) t2, (1,3) t2
+  // = 5; the neuron fired in t0 for (0,0), (0,1) and in t2 for (1,2), (1,3): 4 of 5.
+  CHECK(r.samples == 5);
+  CHECK(r.given_predecessor == Approx(4.0 / 5.0));
+  // Base rate over the 4 pairs x 4 tokens: neuron 0 fired on t0, t3 (2 pairs each), neuron 1 on t2.
+  CHECK(r.base_rate == Approx(6.0 / 16.0));
+  CHECK_THROWS_AS(next_layer_cofiring(t, 0, layer_kind::ffn, table), invalid_parameter);
+
+  // 4 neurons, none hot, 2 DIMMs of capacity 2: profile 0.4, 0.3, 0.2, 0.1 -> LPT puts 0 on
+  // DIMM 0, 1 on DIMM 1, 2 on DIMM 1 (0.3 < 0.4), 3 on DIMM 0 (0.4 < 0.5).
+  const auto one = from_bits({"1111", "1100", "0011", "1000"});
+  const std::vector<std::vector<double>> profile{{0.4, 0.3, 0.2, 0.1}};
+  // Windows of 2 tokens: [t0, t1] DIMM 0 fired 0, 3, 0 = 3, DIMM 1 fired 1, 2, 1 = 3: ratio 1;
+  // [t2, t3] DIMM 0: 3, 0 = 2, DIMM 1: 2 = 1: ratio 2. Mean 1.5, mean load (3 + 1.5) / 2.
+  const auto d = fixed_mapping_imbalance(one, layer_kind::ffn, profile, 2, 2, 0.0);
+  CHECK(d.samples == 2);
+  CHECK(d.most_over_others == Approx(1.5));
+  CHECK(d.mean_load == Approx(2.25));
+  // With 25% hot, neuron 0 leaves: capacity ceil(3 / 2) = 2; 1 -> DIMM 0, 2 -> DIMM 1, 3 -> DIMM 1.
+  const auto h = fixed_mapping_imbalance(one, layer_kind::ffn, profile, 2, 2, 0.25);
+  // [t0, t1]: DIMM 0 fired 1 twice = 2, DIMM 1 fired 2, 3 = 2: 1; [t2, t3]: DIMM 0 0, DIMM 1 2: skipped (no other load).
+  CHECK(h.samples == 1);
+  CHECK(h.most_over_others == Approx(1.0));
+  CHECK_THROWS_AS(fixed_mapping_imbalance(one, layer_kind::ffn, profile, 1, 2), invalid_parameter);
+}

@@ -65,8 +65,11 @@ TEST_CASE("host memory: the estimate grows with what drives it", "[sim][host_mem
   CHECK(estimate_host_memory(llama(16, 128, 128)).total() > base.total() + 15 * base.model_bytes);
   CHECK(estimate_host_memory(llama(1, 2048, 128)).total() > base.total() + 1900 * base.token_bytes);
   CHECK(estimate_host_memory(llama(1, 128, 128, 4096)).total() > base.total() + 3900 * base.token_bytes);
-  // The issue's case: batch 256, 2048 + 2048 tokens.
-  CHECK(estimate_host_memory(llama(256, 2048, 2048)).total() > 16 * GiB);
+  // The issue's case: batch 256, 2048 + 2048 tokens: 256 synthetic models of about 27 MB and
+  // 4096 + 2176 tokens of masks (about 9 GiB; 16 GiB with the generator before issue #11).
+  const auto big = estimate_host_memory(llama(256, 2048, 2048));
+  INFO("batch 256, 2048 + 2048 tokens: " << big.total() / GiB << " GiB");
+  CHECK(big.total() > 8 * GiB);
 }
 
 TEST_CASE("host memory: a run over the budget is refused before it allocates, naming its fields",
@@ -81,11 +84,11 @@ TEST_CASE("host memory: a run over the budget is refused before it allocates, na
     return std::string("accepted");
   };
   {
-    const budget_env env("16GiB");
+    const budget_env env("8GiB");  // the case below needs about 9 GiB
     const std::string why = refused(llama(256, 2048, 2048));
     CHECK_THAT(why, Catch::Contains("batch 256") && Catch::Contains("input_len 2048") &&
                         Catch::Contains("output_len 2048") && Catch::Contains("profile_tokens") &&
-                        Catch::Contains("LLaMA2-70B") && Catch::Contains("HERMES_MEMORY_BUDGET=16GiB"));
+                        Catch::Contains("LLaMA2-70B") && Catch::Contains("HERMES_MEMORY_BUDGET=8GiB"));
     // Huge profile or synthetic token counts likewise, up front (these would take minutes).
     CHECK_THAT(refused(llama(1, 128, 128, std::size_t{1} << 20)), Catch::Contains("profile_tokens 1048576"));
     workload_config long_prompt = llama(1, std::size_t{1} << 20, 128);

@@ -899,7 +899,8 @@ inline measurement ablation_row(run_cache& runs, const std::string& model, const
     if (!r.supported) return r.system + ": not supported (" + r.reason + ")";
     std::ostringstream os;
     os << r.system << " MLP " << significant_text(ms(r.mlp_latency_per_token)) << " ms/token (attention stages "
-       << significant_text(ms(r.attention_latency_per_token)) << " ms), busiest DIMM busy " << significant_text(r.breakdown.near_memory_compute.value())
+       << significant_text(ms(r.attention_latency_per_token)) << " ms), decode " << significant_text(r.seconds_decode.value())
+       << " s, busiest DIMM busy " << significant_text(r.breakdown.near_memory_compute.value())
        << " s vs mean " << significant_text(r.breakdown.near_memory_compute_mean.value()) << " s (decode imbalance "
        << significant_text(r.cold_load_imbalance, 3) << "), GPU busy " << significant_text(r.breakdown.gpu_compute.value()) << " s, "
        << r.hot_neurons_promoted << " hot neurons promoted, " << r.neurons_remapped << " neurons remapped";
@@ -998,8 +999,8 @@ inline measurement ablation_row(run_cache& runs, const std::string& model, const
                          << "%, FFN recall " << significant_text(100 * r.ffn_recall) << "% / precision "
                          << significant_text(100 * r.ffn_precision) << "%; true density: FFN " << significant_text(100 * r.ffn_true_density)
                          << "%, QKV input " << significant_text(100 * r.attention_true_density)
-                         << "% (the paper gives no QKV-input sparsity; this is the generator's assumption, "
-                            "docs/activation-statistics.md), predicted density " << significant_text(100 * r.predicted_density)
+                         << "% (the paper gives no QKV-input sparsity; the generator assumes 50%, the magnitude "
+                            "sparsity TEAL reaches with near-dense quality on Llama-2, docs/parameters.md), predicted density " << significant_text(100 * r.predicted_density)
                          << "%. Accuracy counts correctly skipped neurons too, so predicting every neuron inactive would score "
                          << significant_text(100 * (1 - dens)) << "% here";
                       m.detail = os.str();

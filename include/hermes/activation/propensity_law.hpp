@@ -116,7 +116,17 @@ struct propensity_law {
                               "a value in (" + to_text(h_lo) + ", " + to_text(h_hi) +
                                   ") for density " + to_text(density) + ", hot fraction " +
                                   to_text(hot_fraction) + " and similarity floor " + to_text(floor));
-    return with_density_and_floor(bisect(h, alpha_lo, alpha_hi, hot_share), density, floor);
+    const propensity_law law = with_density_and_floor(bisect(h, alpha_lo, alpha_hi, hot_share), density, floor);
+    // Near the steepest head the inner solves saturate (the tail width underflows) and the law
+    // misses its targets; refuse it rather than return a law of another density.
+    const auto off = [](double got, double want) { return std::abs(got - want) > 1e-3 * std::max(1e-3, want); };
+    if (off(law.density(), density) || off(law.share_of_top(hot_fraction), hot_share) || off(law.similarity_floor(), floor))
+      throw invalid_parameter("synthetic long_range_similarity", to_text(floor),
+                              "a floor the power law can meet together with density " + to_text(density) + " and hot share " +
+                                  to_text(hot_share) + " of the top " + to_text(hot_fraction) + " (it reaches density " +
+                                  to_text(law.density()) + ", share " + to_text(law.share_of_top(hot_fraction)) + ", floor " +
+                                  to_text(law.similarity_floor()) + ")");
+    return law;
   }
 };
 

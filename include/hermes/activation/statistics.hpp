@@ -15,6 +15,12 @@
 //    predicts a neuron only when one of them fired, so this bounds its recall.
 //  * hot-set turnover: the share of the top-`fraction` neurons of the first window that are
 //    not in the top `fraction` of the last window.
+//  * next-layer co-firing (Hermes Fig 4b): over every (neuron, listed predecessor) pair, the
+//    chance that the neuron fires on a token given that the predecessor fired.
+//  * fixed-mapping DIMM imbalance (Hermes Sec IV-D): with a placement made once from a profile
+//    (the top `fraction` of each layer's neurons hot, the rest spread over the DIMMs balancing
+//    their profiled frequency), the most loaded DIMM's firings over the mean of the others',
+//    per window of tokens and layer.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -329,6 +335,127 @@ inline cofiring_counts predecessor_cofiring(const activation_trace& trace, std::
     c.independent_with_all += rate * static_cast<double>(all[i]);
   }
   return c;
+}
+
+// P(neuron i of `layer` fires | predecessor j fired), pooled over every listed (i, j) pair and
+// token of `trace`: the statistic of Hermes Fig 4b ("its correlated neurons in the next layer
+// fire with probability above 90%"). Also returns the pooled base rate of those neurons.
+struct next_layer_cofiring_result {
+  double given_predecessor = 0.0;  // P(i fires | j fired)
+  double base_rate = 0.0;          // P(i fires) over the same (pair, token) samples
+  std::uint64_t samples = 0;       // (pair, token) samples in which j fired
+};
+inline next_layer_cofiring_result next_layer_cofiring(const activation_trace& trace, std::size_t layer, layer_kind kind,
+                                                      const layer_predecessors& table) {
+  if (layer == 0 || layer >= trace.layout().layers)
+    throw invalid_parameter("next_layer_cofiring layer", std::to_string(layer),
+                            "1.." + std::to_string(trace.layout().layers - 1) + " (layer 0 has no predecessors)");
+  const std::size_t n = trace.layout().neurons(kind);
+  if (table.neurons() != n)
+    throw invalid_parameter("next_layer_cofiring table neurons", std::to_string(table.neurons()),
+                            std::to_string(n) + " (the layer's neurons)");
+  for (std::uint32_t j : table.predecessors)
+    if (j != layer_predecessors::none && j >= trace.layout().neurons(kind))
+      throw invalid_parameter("next_layer_cofiring predecessor", std::to_string(j),
+                              "an index < " + std::to_string(n) + " or layer_predecessors::none");
+  next_layer_cofiring_result r;
+  std::uint64_t both = 0, fired = 0, pairs = 0;
+  for (std::size_t t = 0; t < trace.tokens(); ++t) {
+    const neuron_mask& cur = trace.mask(t, layer, kind);
+    const neuron_mask& prev = trace.mask(t, layer - 1, kind);
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool f = cur.test(i);
+      for (std::uint32_t j : table.of(i)) {
+        if (j == layer_predecessors::none) continue;
+        ++pairs;
+        fired += f;
+        if (prev.test(j)) {
+          ++r.samples;
+          both += f;
+        }
+      }
+    }
+  }
+  r.given_predecessor = r.samples ? static_cast<double>(both) / static_cast<double>(r.samples) : 0.0;
+  r.base_rate = pairs ? static_cast<double>(fired) / static_cast<double>(pairs) : 0.0;
+  return r;
+}
+
+// The DIMM load imbalance a placement fixed offline leaves (Hermes Sec IV-D, "the most loaded
+// DIMM ... 1.2x to 2.5x"): per layer of kind k, the top `hot_fraction` of neurons by `profile`
+// frequency are hot (on the GPU, no DIMM load); the others go to `dimms` DIMMs of equal capacity
+// (ceil(cold / dimms) neurons: the ILP's memory constraint) by longest processing time on their
+// profiled frequency (each to the DIMM with the least profiled load that has room, ties to the
+// lower DIMM; the balance an offline mapper reaches). On `trace`, per
+// window of `window` tokens and per layer, a DIMM's load is the firings of its neurons; the
+// figure is the mean over (window, layer) of max / mean(other DIMMs). Windows with no load are
+// skipped; a trailing partial window is left out.
+struct dimm_imbalance_result {
+  double most_over_others = 0.0;  // mean over (window, layer) samples
+  double mean_load = 0.0;         // mean firings per DIMM per (window, layer)
+  std::size_t samples = 0;
+};
+inline dimm_imbalance_result fixed_mapping_imbalance(const activation_trace& trace, layer_kind k,
+                                                     const std::vector<std::vector<double>>& profile, std::size_t dimms,
+                                                     std::size_t window, double hot_fraction = 0.2) {
+  const auto& l = trace.layout();
+  if (dimms < 2) throw invalid_parameter("fixed_mapping_imbalance dimms", std::to_string(dimms), "at least 2");
+  if (window == 0) throw invalid_parameter("fixed_mapping_imbalance window", "0", "at least 1 token");
+  if (profile.size() != l.layers)
+    throw invalid_parameter("fixed_mapping_imbalance profile layers", std::to_string(profile.size()), std::to_string(l.layers));
+  if (!(hot_fraction >= 0.0 && hot_fraction < 1.0))
+    throw invalid_parameter("fixed_mapping_imbalance hot_fraction", to_text(hot_fraction), "a value in [0, 1)");
+  const std::size_t n = l.neurons(k);
+  dimm_imbalance_result r;
+  double ratio_sum = 0.0, load_sum = 0.0;
+  std::vector<std::int32_t> home(n);
+  std::vector<double> profiled(dimms), load(dimms);
+  std::vector<std::size_t> held(dimms);
+  for (std::size_t layer = 0; layer < l.layers; ++layer) {
+    const auto& f = profile[layer];
+    if (f.size() != n)
+      throw invalid_parameter("fixed_mapping_imbalance profile neurons (layer " + std::to_string(layer) + ")",
+                              std::to_string(f.size()), std::to_string(n));
+    std::vector<std::uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return f[a] > f[b]; });
+    const auto hot = static_cast<std::size_t>(std::llround(hot_fraction * static_cast<double>(n)));
+    const std::size_t capacity = (n - hot + dimms - 1) / dimms;
+    std::fill(profiled.begin(), profiled.end(), 0.0);
+    std::fill(held.begin(), held.end(), 0);
+    for (std::size_t r_ = 0; r_ < n; ++r_) {
+      const std::uint32_t i = order[r_];
+      if (r_ < hot) {
+        home[i] = -1;
+        continue;
+      }
+      std::size_t j = dimms;
+      for (std::size_t d = 0; d < dimms; ++d)
+        if (held[d] < capacity && (j == dimms || profiled[d] < profiled[j])) j = d;
+      home[i] = static_cast<std::int32_t>(j);
+      profiled[j] += f[i];
+      ++held[j];
+    }
+    for (std::size_t w = 0; w + window <= trace.tokens(); w += window) {
+      std::fill(load.begin(), load.end(), 0.0);
+      for (std::size_t t = w; t < w + window; ++t)
+        trace.mask(t, layer, k).for_each([&](std::size_t i) {
+          if (home[i] >= 0) load[static_cast<std::size_t>(home[i])] += 1.0;
+        });
+      double sum = 0.0, mx = 0.0;
+      for (double x : load) sum += x, mx = std::max(mx, x);
+      const double others = (sum - mx) / static_cast<double>(dimms - 1);
+      if (sum <= 0.0 || others <= 0.0) continue;
+      ratio_sum += mx / others;
+      load_sum += sum / static_cast<double>(dimms);
+      ++r.samples;
+    }
+  }
+  if (r.samples) {
+    r.most_over_others = ratio_sum / static_cast<double>(r.samples);
+    r.mean_load = load_sum / static_cast<double>(r.samples);
+  }
+  return r;
 }
 
 }  // namespace hermes

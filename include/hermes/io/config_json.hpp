@@ -606,10 +606,11 @@ void activation_fields(V& v, C& c) {
   v.number("hot_fraction", c.hot_fraction, number_range::open_unit);
   v.number("hot_share", c.hot_share, number_range::open_unit);
   v.number("adjacent_similarity", c.adjacent_similarity, number_range::open_unit);
+  v.number("next_layer_cofiring", c.next_layer_cofiring, number_range::fraction);
   v.number("hot_turnover", c.hot_turnover, number_range::half_open_unit);
   v.count("turnover_horizon", c.turnover_horizon, size_t{1});
   v.number("layer_coupling", c.layer_coupling, number_range::closed_unit);
-  v.count("drift_period", c.drift_period, size_t{1});
+  v.count("cluster_size", c.cluster_size, size_t{2});
 }
 
 // A device or model that may be given as a preset name (string) or as an object, optionally

@@ -85,16 +85,16 @@ class synthetic_record_memo {
   // synthetic_config::seed is not keyed: the engine seeds the generator from model_seed and
   // requires activations.seed at its default (workload_config::validate()).
   static std::vector<double> model_key(const workload_config& w) {
-    static_assert(sizeof(synthetic_kind_targets) == 3 * sizeof(double), "synthetic_record_memo: key the new field");
-    static_assert(sizeof(synthetic_config) == 8 * sizeof(double) + 2 * sizeof(synthetic_kind_targets),
+    static_assert(sizeof(synthetic_kind_targets) == 2 * sizeof(double), "synthetic_record_memo: key the new field");
+    static_assert(sizeof(synthetic_config) == 9 * sizeof(double) + 2 * sizeof(synthetic_kind_targets),
                   "synthetic_record_memo: key the new field");
     const auto& a = w.activations;
     std::vector<double> key{static_cast<double>(w.model.layers), static_cast<double>(w.model.attention_neurons()),
                             static_cast<double>(w.model.ffn_neurons()), static_cast<double>(w.profile_tokens),
-                            a.ffn.sparsity, a.ffn.long_range_similarity, a.ffn.layer_coupling,
-                            a.attention.sparsity, a.attention.long_range_similarity, a.attention.layer_coupling,
-                            a.hot_fraction, a.hot_share, a.adjacent_similarity, a.hot_turnover,
-                            static_cast<double>(a.turnover_horizon), a.layer_coupling, static_cast<double>(a.drift_period)};
+                            a.ffn.sparsity, a.ffn.long_range_similarity, a.attention.sparsity,
+                            a.attention.long_range_similarity, a.hot_fraction, a.hot_share, a.adjacent_similarity,
+                            a.next_layer_cofiring, a.hot_turnover, static_cast<double>(a.turnover_horizon), a.layer_coupling,
+                            static_cast<double>(a.cluster_size)};
     push_seed(key, w.model_seed);
     return key;
   }

@@ -5,13 +5,13 @@
 // What a split-system run (sim/split_engine.hpp) holds, by what drives it; "token" is one
 // token's activation masks, one neuron_mask per layer and kind (layers x (attention + ffn) bits,
 // plus each mask's own 32-byte object and its heap block):
-//   model record    the synthetic model (about 20 B per neuron: rank slot, two predecessors,
-//                   two thresholds; plus max_block + 1 tokens it generates ahead), its ground-
+//   model record    the synthetic model (about 8 B per neuron: two predecessors, a gate bit,
+//                   the cluster map), its ground-
 //                   truth predecessors (8 B per neuron) and the offline profile
 //                   (profile_tokens tokens)
 //   input record    the prompt and decoded tokens (input_len + output_len tokens, the union over
 //                   the batch); while it is made, one model per sequence (batch models): the
-//                   largest term of a big batch (LLaMA2-70B: 70 MB a model, 18 GB at batch 256)
+//                   largest term of a big batch (LLaMA2-70B: 25 MB a model, 6 GB at batch 256)
 //   engine          copies of the profile and the prompt (profile_tokens + input_len tokens),
 //                   the placement problem's frequencies (8 B per neuron, twice with a batch),
 //                   the correlation table (top_k x 2 B per neuron), the placement, home masks
@@ -83,13 +83,12 @@ namespace detail {
   host_memory_estimate e;
   e.token_bytes = layers * (detail::mask_bytes(m.attention_neurons()) + detail::mask_bytes(m.ffn_neurons()));
   const auto tokens = [&](std::size_t n) { return static_cast<double>(n) * e.token_bytes; };
-  // synthetic_source: per neuron slot_of, two predecessors, base, slope (4 B each) and two bit
-  // masks; per kind the rank slots' propensities (8 B per neuron of one layer); tokens ahead.
-  // Measured: a sequence adds 67-70 MB at LLaMA2-70B shape against 65 MB counted here (the
-  // drift's scratch vectors, allocator slack): 8% more.
-  e.model_bytes = 1.08 * (neurons * (5.0 * 4.0 + 2.0 / 8.0) +
-                          8.0 * (static_cast<double>(m.attention_neurons()) + static_cast<double>(m.ffn_neurons())) +
-                          tokens(synthetic_source::max_block + 1));
+  // synthetic_source: per neuron two predecessors (4 B each) and its gate bit, per 64 neurons
+  // its cluster word (4 B), per cluster (at most one per 2 neurons of a layer) its slot, slot
+  // activity and threshold (20 B) and an active bit per layer; no tokens ahead. 8% for
+  // allocator slack and the drift's scratch vectors, as measured for the previous generator.
+  e.model_bytes = 1.08 * (neurons * (2.0 * 4.0 + 1.0 / 8.0 + 4.0 / 64.0 + 1.0 / 16.0) +
+                          20.0 * (static_cast<double>(m.attention_neurons()) + static_cast<double>(m.ffn_neurons())) / 2.0);
   const double predecessors = neurons * 4.0 * static_cast<double>(synthetic_source::predecessors);
   const double batch = static_cast<double>(w.batch);
   if (!w.trace) {
