@@ -7,12 +7,14 @@
 // Not a file format: both ends are the same program, so there is no versioning beyond a tag.
 // One field list (visit_result) drives encoding and decoding, so that they cannot disagree;
 // tests/apps/test_result_codec.cpp checks a fully populated result field by field.
+#include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <string_view>
-#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "hermes/core/error.hpp"
@@ -74,8 +76,9 @@ class reader {
   void value(std::size_t& v) {
     const std::string t = token("a count");
     if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos) fail("a count", t);
-    char* end = nullptr;
-    const unsigned long long x = std::strtoull(t.c_str(), &end, 10);
+    errno = 0;
+    const unsigned long long x = std::strtoull(t.c_str(), nullptr, 10);
+    if (errno == ERANGE || x > std::numeric_limits<std::size_t>::max()) fail("a count that fits a size_t", t);
     v = static_cast<std::size_t>(x);
   }
   void value(bool& v) {
