@@ -409,6 +409,7 @@ class sim_parser {
     o.validate();
     return {o, repro_out_};
   }
+  [[nodiscard]] bool reproduce_jobs_given() const { return reproduce_->get_option("--jobs")->count() > 0; }
 
  private:
   [[nodiscard]] bool given(const char* flag) const { return cl_.app().get_option(flag)->count() > 0; }
@@ -861,10 +862,28 @@ inline int run_sweep_command(const sweep_command& cmd, std::ostream& out, std::o
   return s.failed > 0 ? exit_failure : exit_ok;
 }
 
-// `hermes-sim reproduce`: runs the reproduction and prints the verdicts.
-inline int run_reproduce_command(const repro::reproduce_options& o, const std::filesystem::path& out_dir,
+// `hermes-sim reproduce`: runs the reproduction and prints the verdicts. Under mpirun every
+// process runs this: the simulations are spread over them (run_cache::distributor over
+// process_pool), rank 0 writes the report and prints.
+inline int run_reproduce_command(const repro::reproduce_options& o, bool jobs_given, const std::filesystem::path& out_dir,
                                  std::ostream& out, std::ostream& err) {
-  const repro::reproduction_summary s = repro::run_reproduction(o, out_dir, err);
+  apps::process_pool pool;
+  if (pool.size() > 1 && jobs_given && o.jobs != 1)
+    throw usage_error("--jobs " + std::to_string(o.jobs) + " under mpirun with " + std::to_string(pool.size()) +
+                      " processes: expected 1 (each process runs one workload at a time; start one process per core)");
+  repro::run_cache::distributor dist;
+  dist.processes = static_cast<std::size_t>(pool.size());
+  dist.root = pool.is_root();
+  if (pool.size() > 1) {
+    dist.run = [&pool](std::size_t count, const std::vector<std::size_t>& order,
+                       const std::function<std::string(std::size_t)>& task,
+                       const std::function<void(std::size_t, std::size_t)>& done) {
+      return pool.run(count, order, 1, task, done);
+    };
+    dist.agree = [&pool](bool go) { return pool.agree(go); };
+  }
+  const repro::reproduction_summary s = repro::run_reproduction(o, out_dir, err, dist);
+  if (!s.written) return exit_ok;  // another rank: rank 0 reports
   out << "hermes-sim reproduce: " << s.passed << " of " << s.results << " results PASS, " << s.calibration_met << " of "
       << s.calibration << " calibration checks met; " << s.runs
       << " simulations in " << significant_text(s.simulation_seconds, 3) << " s ("
@@ -883,8 +902,8 @@ inline int run_reproduce_command(const repro::reproduce_options& o, const std::f
 // and messages to `err`. `err_is_terminal` enables the sweep's progress line.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool err_is_terminal) {
   detail::sim_parser p;
-  // Under an MPI launcher only rank 0 speaks: the other processes take part in a sweep and
-  // print nothing (their errors are rank 0's too: every rank parses and checks the same input).
+  // Under an MPI launcher only rank 0 speaks: the other processes take part in a sweep or the
+  // reproduction and print nothing (their errors are rank 0's too: every rank parses and checks the same input).
   const bool other_rank = apps::launcher_environment().rank > 0;
   std::ostream silent(nullptr);
   std::ostream& rank_out = other_rank ? silent : out;
@@ -898,12 +917,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return exit_ok;
     }
     if (p.is_sweep()) return detail::run_sweep_command(p.sweep(), rank_out, rank_err, err_is_terminal && !other_rank);
-    // A single run or the reproduction is rank 0's alone.
-    if (other_rank) return exit_ok;
     if (p.is_reproduce()) {
       const auto [o, dir] = p.reproduction();
-      return detail::run_reproduce_command(o, dir, out, err);
+      return detail::run_reproduce_command(o, p.reproduce_jobs_given(), dir, rank_out, rank_err);
     }
+    // A single run is rank 0's alone.
+    if (other_rank) return exit_ok;
     return detail::run_sim(p.sim(), out);
   });
   return other_rank ? exit_ok : code;

@@ -82,7 +82,8 @@ TEST_CASE("mpi: a sweep over 3 processes writes the same files as one process", 
 
   // A single run under mpirun is rank 0's alone: one JSON object on standard output, exit 0; the
   // other rank exits at once and prints nothing (with exit code 0 always: rank 0's says how it
-  // went). So does reproduce (a refused one here: its run takes minutes), its message said once.
+  // went). A refused reproduce (a real one takes minutes: docs/performance.md, "The reproduction
+  // over processes", has the manual check) says why once and writes nothing.
   const std::string single = (dir.path() / "single.json").string();
   CHECK(run(mpirun(2) + sim + " --model stories260K --input-len 8 --output-len 8 --profile-tokens 16 --json > " + single +
             " 2>&1") == 0);
@@ -96,4 +97,19 @@ TEST_CASE("mpi: a sweep over 3 processes writes the same files as one process", 
   CHECK(r.find("--batches") != std::string::npos);
   CHECK(r.find("--batches", r.find("--batches") + 1) == std::string::npos);
   CHECK(!std::filesystem::exists(dir.path() / "report"));
+  // --jobs other than 1 under mpirun is refused, as for the sweep.
+  CHECK(run(mpirun(2) + sim + " reproduce --batches 1 --jobs 2 --out " + (dir.path() / "report").string() + " 2> " +
+            repro_log) == 2);
+  const std::string j = slurp(repro_log);
+  CHECK(j.find("--jobs 2 under mpirun with 2 processes") != std::string::npos);
+  CHECK(j.find("--jobs", j.find("--jobs") + 1) == std::string::npos);
+  CHECK(!std::filesystem::exists(dir.path() / "report"));
+  // An --out rank 0 cannot create stops every process before any simulation (a file's child).
+  { std::ofstream(dir.path() / "a-file") << "x"; }
+  CHECK(run(mpirun(2) + sim + " reproduce --batches 1 --out " + (dir.path() / "a-file" / "report").string() + " 2> " +
+            repro_log) == 2);
+  const std::string o = slurp(repro_log);
+  CHECK(o.find("reproduce --out = ") != std::string::npos);
+  CHECK(o.find("reproduce --out = ", o.find("reproduce --out = ") + 1) == std::string::npos);
+  CHECK(o.find("workloads]") == std::string::npos);  // no simulation ran
 }

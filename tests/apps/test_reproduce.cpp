@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "hermes_apps/reproduce.hpp"
 
@@ -330,6 +332,71 @@ TEST_CASE("reproduce: runs spread over threads give the same results, each run o
   }
   CHECK(calls == serial_calls);  // every point was cached
   CHECK_THROWS_AS(parallel.run_all(plan, 0), invalid_parameter);
+}
+
+TEST_CASE("reproduce: runs spread over processes come back to the root as one process's", "[reproduce][cache][mpi]") {
+  // A stand-in for process_pool (apps/src/cli.cpp builds the real one): the tasks run here, in
+  // the given order, their strings pass through as they would through MPI; the root gets them by
+  // index, another process nothing.
+  const auto runner = [](const std::string& s, const workload_config& w, const hardware_config& h) {
+    if (s == "Broken") throw error("no such luck");
+    sim_result r = stub(s, w, h);
+    r.decode_tokens_per_second = 1.0 / static_cast<double>(w.batch * 7 + h.dimms);
+    r.window_loads = dimm_window_loads(2, 1, 1, 2);
+    r.window_loads.loads = {0.1 * static_cast<double>(w.batch), 1.0 / 3.0};
+    return r;
+  };
+  std::vector<run_point> plan;
+  for (const char* m : {"OPT-13B", "LLaMA2-70B"})
+    for (std::size_t b : {1u, 16u})
+      for (const char* s : {"Hermes", "FlexGen", "Broken"}) plan.push_back({s, m, b, {}, 0, 0});
+  plan.push_back({"Hermes", "OPT-13B", 1, {}, 16, 0});
+  run_cache serial{workload_config{}, hardware_config{}, runner};
+  serial.run_all(plan, 1);
+  for (const bool root : {true, false}) {
+    std::vector<std::size_t> seen_order;
+    std::size_t units_done = 0;
+    run_cache::distributor d;
+    d.processes = 2;
+    d.root = root;
+    d.run = [&](std::size_t count, const std::vector<std::size_t>& order,
+                const std::function<std::string(std::size_t)>& task,
+                const std::function<void(std::size_t, std::size_t)>& done) {
+      std::vector<std::string> out(count);
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        out[order[k]] = task(order[k]);
+        if (root) done(k + 1, order[k]);
+      }
+      seen_order = order;
+      return root ? out : std::vector<std::string>{};
+    };
+    run_cache spread{workload_config{}, hardware_config{}, runner};
+    spread.distribute(d);
+    spread.on_unit_progress([&](std::size_t done, std::size_t workloads, const std::string&, std::size_t, std::size_t) {
+      CHECK(done == units_done + 1);
+      CHECK(workloads == 4);
+      units_done = done;
+    });
+    CHECK(spread.run_all(plan, 1) == root);
+    REQUIRE(seen_order.size() == 4);  // one task per workload (model x batch), batch 16 first
+    if (!root) {
+      CHECK(spread.runs() == 0);  // the results are the root's
+      continue;
+    }
+    CHECK(units_done == 4);
+    CHECK(spread.runs() == serial.runs());
+    CHECK(spread.processes() == 2);
+    for (const auto& p : plan) {
+      const sim_result* a = serial.find(p);
+      const sim_result* b = spread.find(p);
+      REQUIRE(a);
+      REQUIRE(b);
+      CHECK(a->supported == b->supported);
+      CHECK(a->reason == b->reason);
+      CHECK(a->decode_tokens_per_second == b->decode_tokens_per_second);
+      CHECK(a->window_loads.loads == b->window_loads.loads);
+    }
+  }
 }
 
 TEST_CASE("reproduce: rows measured from hand-made results", "[reproduce][rows]") {

@@ -35,6 +35,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -43,6 +44,7 @@
 
 #include "hermes/runtime/real_model_source.hpp"
 #include "hermes_apps/model_changes.hpp"
+#include "hermes_apps/result_codec.hpp"
 #include "hermes/activation/source.hpp"
 #include "hermes/activation/statistics.hpp"
 #include "hermes/activation/synthetic_source.hpp"
@@ -376,6 +378,28 @@ class run_cache {
 
   void on_progress(progress p) { progress_ = std::move(p); }
 
+  // The processes of an MPI job (`mpirun -n N hermes-sim reproduce`), for run_all to spread its
+  // workloads over. apps/src/cli.cpp builds it from hermes::apps::process_pool (distributed.hpp),
+  // which this header does not need: `run` has process_pool::run's contract (task(i) for every i
+  // of `order`, once, on some process; the results on the root in index order, nothing
+  // elsewhere; `done` on the root after each), `agree` process_pool::agree's (the root's
+  // decision, on every process). Every process must call run_all with the same plan.
+  struct distributor {
+    std::size_t processes = 1;
+    bool root = true;
+    std::function<std::vector<std::string>(std::size_t count, const std::vector<std::size_t>& order,
+                                           const std::function<std::string(std::size_t)>& task,
+                                           const std::function<void(std::size_t done, std::size_t index)>& done)>
+        run;
+    std::function<bool(bool)> agree;
+  };
+  void distribute(distributor d) { dist_ = std::move(d); }
+  // Called on the root when a workload finished on some process (distributed run_all only: the
+  // runs' own progress lines follow when all are back).
+  using unit_progress = std::function<void(std::size_t done, std::size_t workloads, const std::string& model,
+                                           std::size_t batch, std::size_t runs)>;
+  void on_unit_progress(unit_progress p) { unit_progress_ = std::move(p); }
+
   // Runs every point not run yet. Points that name the base configuration's values explicitly
   // (8 DIMMs, the base GPU) are the same run as those that leave them empty.
   //
@@ -387,7 +411,13 @@ class run_cache {
   // drives the activation and simulation cost) so that the last ones to finish are short. Math
   // mode (Kokkos kernels) always runs on the calling thread: a Kokkos execution space instance
   // is not safe to use from several host threads on every backend.
-  void run_all(const std::vector<run_point>& plan, std::size_t jobs = 1) {
+  //
+  // With a distributor of more than one process (distribute()), the same units of work go to
+  // the processes instead, one at a time, most expensive first, each on one thread (`jobs` is
+  // not used); each process sends its runs' results (result_codec.hpp: lossless) and host times
+  // to the root, which stores them in plan order. Returns false on the other processes: their
+  // cache stays empty, the results are the root's. Math mode runs every point on the root alone.
+  bool run_all(const std::vector<run_point>& plan, std::size_t jobs = 1) {
     if (jobs == 0) throw invalid_parameter("run_cache::run_all jobs", "0", "at least 1 thread");
     const auto t0 = std::chrono::steady_clock::now();
     std::map<std::string, bool> distinct;
@@ -395,7 +425,7 @@ class run_cache {
     std::map<std::string, std::size_t> workload_of;
     for (const auto& p : plan) {
       const run_point r = resolve(p);
-      if (distinct[r.key()] || results_.count(r.key())) continue;
+      if (distinct[r.key()] || results_.count(r.key()) || run_elsewhere_.count(r.key())) continue;
       distinct[r.key()] = true;
       const std::string wk = r.model + "|" + std::to_string(r.batch);
       auto [it, added] = workload_of.emplace(wk, workloads.size());
@@ -403,15 +433,60 @@ class run_cache {
       workloads[it->second].push_back(r);
     }
     planned_ = distinct.size() + timings_.size();
-    if (jobs == 1 || w_.mode == execution_mode::math || workloads.size() <= 1) {
+    const auto cost = [](const std::vector<run_point>& wl) {
+      double c = 0;
+      for (const auto& r : wl) c += 1.0 + static_cast<double>(r.batch) / 2.0;
+      return c;
+    };
+    if (dist_.processes > 1 && dist_.run) {
+      if (w_.mode == execution_mode::math) {
+        if (!dist_.root) return false;
+        for (const auto& wl : workloads)
+          for (const auto& r : wl) get(r);
+      } else {
+        std::vector<std::size_t> order(workloads.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return cost(workloads[a]) > cost(workloads[b]); });
+        const auto task = [&](std::size_t i) {
+          std::vector<apps::coded_run> out;
+          for (const auto& r : workloads[i]) {
+            timed t = simulate(r);
+            out.push_back({std::move(t.result), t.wall, t.cpu});
+          }
+          return apps::encode_runs(out);
+        };
+        const auto done = [&](std::size_t k, std::size_t i) {
+          if (unit_progress_) unit_progress_(k, workloads.size(), workloads[i].front().model, workloads[i].front().batch,
+                                             workloads[i].size());
+        };
+        const std::vector<std::string> coded = dist_.run(workloads.size(), order, task, done);
+        if (!dist_.root) {
+          // What the root now has, so that a later run_all's plan is the same on every process.
+          for (const auto& wl : workloads)
+            for (const auto& r : wl) run_elsewhere_.insert(r.key());
+          return false;
+        }
+        if (coded.size() != workloads.size())
+          throw invariant_violation("one result per workload (" + std::to_string(coded.size()) + " results for " +
+                                        std::to_string(workloads.size()) + " workloads)",
+                                    "run_cache::run_all");
+        for (std::size_t i = 0; i < workloads.size(); ++i) {
+          std::vector<apps::coded_run> runs = apps::decode_runs(coded[i]);
+          if (runs.size() != workloads[i].size())
+            throw invariant_violation("one result per run of a workload (" + std::to_string(runs.size()) +
+                                          " for workload " + std::to_string(i) + " of " +
+                                          std::to_string(workloads[i].size()) + " runs)",
+                                      "run_cache::run_all");
+          for (std::size_t j = 0; j < runs.size(); ++j)
+            record(workloads[i][j], timed{std::move(runs[j].result), runs[j].wall_seconds, runs[j].cpu_seconds});
+        }
+      }
+      processes_ = std::max(processes_, dist_.processes);
+    } else if (jobs == 1 || w_.mode == execution_mode::math || workloads.size() <= 1) {
       for (const auto& wl : workloads)
         for (const auto& r : wl) get(r);
     } else {
-      const auto cost = [](const std::vector<run_point>& wl) {
-        double c = 0;
-        for (const auto& r : wl) c += 1.0 + static_cast<double>(r.batch) / 2.0;
-        return c;
-      };
       std::stable_sort(workloads.begin(), workloads.end(),
                        [&](const auto& a, const auto& b) { return cost(a) > cost(b); });
       for_each_index_parallel(workloads.size(), jobs, [&](std::size_t i) {
@@ -423,7 +498,8 @@ class run_cache {
       });
     }
     elapsed_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    jobs_ = std::max(jobs_, jobs);
+    if (processes_ == 1) jobs_ = std::max(jobs_, jobs);
+    return true;
   }
   // Distinct runs of the last run_all's plan (with those run before it).
   [[nodiscard]] std::size_t planned() const { return planned_; }
@@ -450,6 +526,8 @@ class run_cache {
   // and the most threads any run_all used.
   [[nodiscard]] double elapsed_seconds() const { return elapsed_seconds_; }
   [[nodiscard]] std::size_t jobs() const { return jobs_; }
+  // The most processes a distributed run_all used (1: none).
+  [[nodiscard]] std::size_t processes() const { return processes_; }
   struct timing {
     run_point point;
     double wall_seconds = 0.0, cpu_seconds = 0.0;
@@ -514,6 +592,10 @@ class run_cache {
   std::vector<timing> timings_;
   double wall_seconds_ = 0.0, cpu_seconds_ = 0.0, elapsed_seconds_ = 0.0;
   std::size_t jobs_ = 1;
+  std::size_t processes_ = 1;
+  distributor dist_;
+  unit_progress unit_progress_;
+  std::set<std::string> run_elsewhere_;  // keys of runs whose results went to the root
 };
 
 // ==========================================================================================
@@ -1435,6 +1517,7 @@ struct reproduction_summary {
   double total_seconds = 0.0;
   bool plots_drawn = false;
   std::filesystem::path report;
+  bool written = true;  // false on the processes of an MPI job other than the root (run_reproduction)
 };
 
 // "What changed in the model": each change with its source, then every row's value at each
@@ -1580,7 +1663,9 @@ inline void write_report(std::ostream& os, const reproduce_options& o, const run
   }
   os << "## Runs and time\n\n"
      << runs.runs() << " simulations in " << significant_text(runs.elapsed_seconds(), 3) << " s wall clock on "
-     << runs.jobs() << (runs.jobs() == 1 ? " thread" : " threads") << " (each run's own times add up to "
+     << (runs.processes() > 1 ? std::to_string(runs.processes()) + " MPI processes"
+                              : std::to_string(runs.jobs()) + (runs.jobs() == 1 ? " thread" : " threads"))
+     << " (each run's own times add up to "
      << significant_text(runs.wall_seconds(), 3) << " s wall clock and " << significant_text(runs.cpu_seconds(), 3)
      << " s of CPU time), activation statistics in " << significant_text(statistics_seconds, 3)
      << " s; the whole command took " << significant_text(total_seconds, 3)
@@ -1612,24 +1697,52 @@ inline void write_report(std::ostream& os, const reproduce_options& o, const run
 
 // Runs the plan, measures the rows, writes out_dir/reproduction.md and out_dir/reproduction/.
 // `log` gets one progress line per simulation.
+//
+// Under MPI (`dist` of more than one process, run_cache::distributor) every process calls this:
+// the simulations are spread over them, and the root alone creates the directory, computes the
+// activation statistics, evaluates the rows and writes the files; the other processes return a
+// summary with written = false. The report is the same as one process's but for its "Runs and
+// time" section.
 inline reproduction_summary run_reproduction(const reproduce_options& o, const std::filesystem::path& out_dir,
-                                             std::ostream& log) {
+                                             std::ostream& log, const run_cache::distributor& dist = {}) {
   o.validate();
   const auto start = std::chrono::steady_clock::now();
   const auto since = [](auto t0) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   const std::string figure_dir = "reproduction";
   const std::filesystem::path fig_path = out_dir / figure_dir;
-  std::error_code ec;
-  std::filesystem::create_directories(fig_path, ec);
-  if (ec) throw invalid_parameter("reproduce --out", out_dir.string(), "a directory that can be created (" + ec.message() + ")");
+  // The root creates the directory before any simulation runs; if it cannot, every process stops.
+  std::optional<invalid_parameter> cannot_create;
+  if (dist.root) {
+    std::error_code ec;
+    std::filesystem::create_directories(fig_path, ec);
+    if (ec)
+      cannot_create.emplace("reproduce --out", out_dir.string(), "a directory that can be created (" + ec.message() + ")");
+  }
+  const bool distributed = dist.processes > 1 && dist.run;
+  if (distributed && dist.agree ? !dist.agree(!cannot_create) : cannot_create.has_value()) {
+    if (cannot_create) throw *cannot_create;
+    reproduction_summary other;
+    other.written = false;
+    return other;
+  }
 
   run_cache runs{workload_config{}, hardware_config{}};
+  if (distributed) runs.distribute(dist);
+  runs.on_unit_progress([&log](std::size_t i, std::size_t n, const std::string& model, std::size_t batch,
+                               std::size_t count) {
+    log << "[" << i << "/" << n << " workloads] " << model << ", batch " << batch << ": " << count
+        << (count == 1 ? " run" : " runs") << " done" << std::endl;
+  });
   runs.on_progress([&log](std::size_t i, std::size_t n, const run_point& p, double wall, double cpu) {
     log << "[" << i << "/" << n << "] " << p.system << ", " << p.model << ", batch " << p.batch << ", " << p.gpu << ", "
         << p.dimms << " DIMMs, " << p.multipliers << " multipliers: " << significant_text(wall, 3) << " s ("
         << significant_text(cpu, 3) << " s CPU)" << std::endl;
   });
-  runs.run_all(reproduction_plan(o), o.jobs);
+  if (!runs.run_all(reproduction_plan(o), o.jobs)) {
+    reproduction_summary other;  // another process of an MPI job: the root writes
+    other.written = false;
+    return other;
+  }
 
   double statistics_seconds = 0.0;
   std::optional<similarity_figures> sim;
