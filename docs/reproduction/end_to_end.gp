@@ -1,6 +1,6 @@
 set terminal pngcairo size 1000,560 font 'sans,10' noenhanced
 set output 'end_to_end.png'
-set title 'Decode tokens/s, batch 1, RTX4090 + 8 NDP-DIMMs (log scale)'
+set title 'End-to-end tokens/s, batch 1, RTX4090 + 8 NDP-DIMMs (log scale)'
 set datafile missing '?'
 set grid ytics
 set ylabel 'tokens/s'

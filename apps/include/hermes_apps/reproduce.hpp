@@ -1539,7 +1539,7 @@ inline void write_model_changes(std::ostream& os, const std::vector<row_outcome>
   }
   os << "\n| # | row | paper |";
   for (const auto& st : stages) os << ' ' << st.label << " (" << st.commit << ") |";
-  os << " now |\n|---|---|---|";
+  os << " now (after every stage) |\n|---|---|---|";
   for (std::size_t i = 0; i <= stages.size(); ++i) os << "---|";
   os << '\n';
   for (std::size_t i = 0; i < rows.size(); ++i) {
