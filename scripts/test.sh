@@ -2,7 +2,7 @@
 # The whole test suite: set up, build, run every test; then the same suite again built with
 # AddressSanitizer + UndefinedBehaviorSanitizer (and Kokkos bounds checks); then the input
 # readers' libFuzzer targets (fuzz/), each for a bounded time. HERMES_SKIP_SANITIZERS=1 and
-# HERMES_SKIP_FUZZ=1 skip those passes; HERMES_FUZZ_SECONDS sets each fuzzer's time (10; it was 20 before the suite grew with issues #11 and #13, to keep CI under 30 minutes).
+# HERMES_SKIP_FUZZ=1 skip those passes; HERMES_FUZZ_SECONDS sets each fuzzer's time (10 s; 20 before issues #11 and #13 grew the suite, to keep CI under 30 minutes on 2 cores).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=${HERMES_JOBS:-$(nproc)}
