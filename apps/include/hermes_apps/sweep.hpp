@@ -522,19 +522,7 @@ struct grid_file_limits {
     const std::string& path, sweep_grid& grid, const std::function<std::string(std::string_view)>& system_name,
     const grid_file_limits& lim = {}) {
   using ojson = nlohmann::ordered_json;
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw config_error(path, "is a directory: expected a JSON grid file");
-  if (const std::string why = input_file_problem(path, input_caps::config_json); !why.empty())
-    throw config_error(path, why + ": expected a JSON grid file");
-  std::ifstream is(path);
-  if (!is) throw config_error(path, "cannot open the file for reading");
-  std::string text;
-  try {
-    text.assign(std::istreambuf_iterator<char>(is), std::istreambuf_iterator<char>());
-  } catch (const std::exception& e) {
-    throw config_error(path, std::string("cannot read the file: ") + e.what());
-  }
-  const ojson j = parse_config_text(text, path);
+  const ojson j = read_config_json_file(path, "a JSON grid file");
   if (!j.is_object())
     throw config_error(path, "", config_json_detail::shown(j) + " is invalid: expected an object of axes");
   const auto array_at = [&](const std::string& key) -> const ojson& {

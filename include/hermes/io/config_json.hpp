@@ -856,13 +856,14 @@ inline void validate_config(const sim_config& c, const std::string& source) {
   }
 }
 
-// Reads a configuration file and overlays it on `base` (hermes-sim passes the presets), then
-// validates the result. Errors name `path` and the JSON pointer of the offending value.
-[[nodiscard]] inline sim_config read_config_file(const std::string& path, sim_config base = {}) {
+// Reads and parses a JSON input file (a configuration, a price table, a sweep grid): a regular
+// file within input_caps::config_json, no duplicate keys. `expected` names what the file should
+// be in the errors ("a JSON file", "a JSON price file"), which name `path`.
+[[nodiscard]] inline nlohmann::ordered_json read_config_json_file(const std::string& path, const std::string& expected) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw config_error(path, "is a directory: expected a JSON file");
+  if (std::filesystem::is_directory(path, ec)) throw config_error(path, "is a directory: expected " + expected);
   if (const std::string why = input_file_problem(path, input_caps::config_json); !why.empty())
-    throw config_error(path, why + ": expected a JSON file");
+    throw config_error(path, why + ": expected " + expected);
   std::ifstream is(path);
   if (!is) throw config_error(path, "cannot open the file for reading");
   std::string text;
@@ -871,7 +872,13 @@ inline void validate_config(const sim_config& c, const std::string& source) {
   } catch (const std::exception& e) {  // libstdc++ throws from the stream buffer on a read error
     throw config_error(path, std::string("cannot read the file: ") + e.what());
   }
-  apply_json(base, parse_config_text(text, path), path);
+  return parse_config_text(text, path);
+}
+
+// Reads a configuration file and overlays it on `base` (hermes-sim passes the presets), then
+// validates the result. Errors name `path` and the JSON pointer of the offending value.
+[[nodiscard]] inline sim_config read_config_file(const std::string& path, sim_config base = {}) {
+  apply_json(base, read_config_json_file(path, "a JSON file"), path);
   validate_config(base, path);
   return base;
 }

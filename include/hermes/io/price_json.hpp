@@ -88,19 +88,7 @@ inline void apply(price_table& t, const nlohmann::ordered_json& j, const std::st
 // file and the JSON pointer of the offending value.
 [[nodiscard]] inline price_table read_price_file(const std::string& path,
                                                  price_table base = price_presets::defaults()) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw config_error(path, "is a directory: expected a JSON price file");
-  if (const std::string why = input_file_problem(path, input_caps::config_json); !why.empty())
-    throw config_error(path, why + ": expected a JSON price file");
-  std::ifstream is(path);
-  if (!is) throw config_error(path, "cannot open the file for reading");
-  std::string text;
-  try {
-    text.assign(std::istreambuf_iterator<char>(is), std::istreambuf_iterator<char>());
-  } catch (const std::exception& e) {
-    throw config_error(path, std::string("cannot read the file: ") + e.what());
-  }
-  price_json_detail::apply(base, parse_config_text(text, path), path);
+  price_json_detail::apply(base, read_config_json_file(path, "a JSON price file"), path);
   return base;
 }
 
