@@ -21,6 +21,8 @@ TEST_CASE("umbrella: every core component is reachable from hermes.hpp", "[core]
   STATIC_REQUIRE(predictor<hermes_predictor>);
   STATIC_REQUIRE(offline_mapper<lp_rounding_mapper>);
   STATIC_REQUIRE(offline_mapper<greedy_mapper>);
+  STATIC_REQUIRE(kernel_mapper<pim_offload_mapper>);
+  CHECK(kernels_per_layer == 13);  // layer/decoder_kernels.hpp
   CHECK(find_model_preset("LLaMA2-70B").layers == 80);
   CHECK(ilp_options{}.group_size == 256);
 }
