@@ -231,7 +231,7 @@ TEST_CASE("command_scheduler: the rules hold on random graphs", "[sim][scheduler
   std::mt19937 rng(7);
   command_graph g;
   schedule_result r;
-  for (int round = 0; round < 40; ++round) {
+  for (int round = 0; round < 60; ++round) {
     m.l.reset();
     g.clear();
     const std::size_t slots = 1 + rng() % 4, pending = 1 + rng() % 12;
@@ -241,10 +241,15 @@ TEST_CASE("command_scheduler: the rules hold on random graphs", "[sim][scheduler
       const auto unit = units[rng() % 7];
       std::uint32_t memory = no_memory;
       auto access = memory_access::none;
+      // Mostly one memory per DMA/PIM unit; sometimes a unit serves both memories, or the VU
+      // reads memory.
+      const bool mixed = round % 2 == 1 && rng() % 4 == 0;
       if (unit == m.dma0 || unit == m.link0) { memory = 0; access = normal; }
       if (unit == m.dma1) { memory = 1; access = normal; }
       if (unit == m.pim0) { memory = 0; access = in_memory; }
       if (unit == m.pim1) { memory = 1; access = in_memory; }
+      if (mixed && access != memory_access::none) memory = rng() % 2;
+      if (mixed && unit == m.vu) { memory = rng() % 2; access = normal; }
       deps.clear();
       for (int k = 0; k < 3 && i > 0; ++k)
         if (rng() % 3 == 0) deps.push_back(rng() % i);

@@ -286,7 +286,8 @@ class command_scheduler {
     const std::size_t resources = l.size();
 
     // Units: dense ids for the ledger resources used.
-    unit_index_.assign(resources, no_memory);
+    constexpr std::uint32_t unassigned = 0xffffffff;
+    unit_index_.assign(resources, unassigned);
     units_.clear();
     unit_of_.resize(n);
     for (std::uint32_t c = 0; c < n; ++c) {
@@ -294,7 +295,7 @@ class command_scheduler {
       if (res >= resources)
         throw invalid_parameter("command.unit", to_text(res),
                                 "a resource of the ledger (< " + to_text(resources) + ")");
-      if (unit_index_[res] == no_memory) {
+      if (unit_index_[res] == unassigned) {
         unit_index_[res] = static_cast<std::uint32_t>(units_.size());
         units_.push_back(unit_state{});
         unit_resource_.resize(units_.size());
