@@ -77,6 +77,7 @@
 #include "hermes/layer/sparse_ffn.hpp"
 #include "hermes/sim/activations.hpp"
 #include "hermes/sim/bounded_memo.hpp"
+#include "hermes/sim/command_scheduler.hpp"
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/cost.hpp"
 #include "hermes/sim/math_model.hpp"

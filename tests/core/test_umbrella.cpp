@@ -25,4 +25,5 @@ TEST_CASE("umbrella: every core component is reachable from hermes.hpp", "[core]
   CHECK(kernels_per_layer == 13);  // layer/decoder_kernels.hpp
   CHECK(find_model_preset("LLaMA2-70B").layers == 80);
   CHECK(ilp_options{}.group_size == 256);
+  CHECK(command_scheduler_options{}.pending_slots == 256);
 }
