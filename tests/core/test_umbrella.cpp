@@ -23,4 +23,6 @@ TEST_CASE("umbrella: every core component is reachable from hermes.hpp", "[core]
   STATIC_REQUIRE(offline_mapper<greedy_mapper>);
   CHECK(find_model_preset("LLaMA2-70B").layers == 80);
   CHECK(ilp_options{}.group_size == 256);
+  CHECK(pim_presets::aim_gddr6().tile_columns == 1024);
+  CHECK(npu_presets::ianus().cores == 4);
 }

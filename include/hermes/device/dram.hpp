@@ -322,7 +322,7 @@ namespace dram_presets {
 }
 
 // GDDR6 at 16 Gb/s per pin, x16 channels, as in the AiM-style memory of IANUS (Seo et al.,
-// ASPLOS 2024, Sec 5 / Table 2 "PIM" as the spec restates it: 16 Gb/s x16, 16 banks per
+// ASPLOS 2024, its PIM configuration as the project spec restates it: 16 Gb/s x16, 16 banks per
 // channel, 2 KB rows, tCK 0.5 ns, tCCD_S = tCCD_L = 1 ns, tRAS 21 ns, tRP 30 ns,
 // tRCDRD 36 ns). `channels` x16 channels of 1 GiB each (8 = the 8 GB of IANUS). Every value,
 // and the ones the paper does not give, is documented in docs/parameters.md "IANUS: NPU and PIM".
