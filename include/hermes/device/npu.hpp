@@ -128,7 +128,8 @@ class npu {
                           static_cast<double>(config_.mu_rows + config_.mu_cols);
     device_cost c;
     c.time = seconds(cycles / config_.clock_hz);
-    c.flops_done = flops(2.0 * static_cast<double>(tokens) * static_cast<double>(rows) * static_cast<double>(cols));
+    c.flops_done = flops(2.0 * static_cast<double>(tokens) * static_cast<double>(rows) *
+                         static_cast<double>(cols));
     return c;
   }
 
