@@ -18,6 +18,8 @@
 #include "hermes/device/host_cpu.hpp"
 #include "hermes/device/link.hpp"
 #include "hermes/device/ndp_dimm.hpp"
+#include "hermes/device/npu.hpp"
+#include "hermes/device/pim.hpp"
 #include "hermes/device/roofline.hpp"
 #include "hermes/model/generate.hpp"
 #include "hermes/model/llama2c.hpp"

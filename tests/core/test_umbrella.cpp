@@ -26,4 +26,6 @@ TEST_CASE("umbrella: every core component is reachable from hermes.hpp", "[core]
   CHECK(find_model_preset("LLaMA2-70B").layers == 80);
   CHECK(ilp_options{}.group_size == 256);
   CHECK(command_scheduler_options{}.pending_slots == 256);
+  CHECK(pim_presets::aim_gddr6().tile_columns == 1024);
+  CHECK(npu_presets::ianus().cores == 4);
 }

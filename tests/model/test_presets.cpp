@@ -22,7 +22,7 @@ TEST_CASE("model presets: parameter counts match the published sizes", "[model][
       {"LLaMA-7B", 6.7e9},    {"LLaMA-13B", 13.0e9},  {"LLaMA2-7B", 6.7e9},
       {"LLaMA2-13B", 13.0e9}, {"LLaMA2-70B", 69e9},   {"Falcon-40B", 40e9},
       {"GPT2-M", 355e6},      {"GPT2-L", 774e6},      {"GPT2-XL", 1.558e9},
-      {"GPT3-175B", 175e9}};
+      {"GPT2-2.5B", 2.5e9},   {"GPT3-175B", 175e9}};
   for (const auto& p : sizes) {
     CAPTURE(p.name);
     // Biases, norms and position embeddings are not counted: within a few percent.
@@ -36,6 +36,10 @@ TEST_CASE("model presets: parameter counts match the published sizes", "[model][
   // OPT-66B, tied head: 64 x (36864 x 2 x 9216 + 9216 x 3 x 9216 + 9216^2) + 50272 x 9216.
   CHECK(model_presets::opt_66b().params() ==
         64.0 * (36864.0 * 2 * 9216 + 9216.0 * 3 * 9216 + 9216.0 * 9216) + 50272.0 * 9216);
+  // GPT2-2.5B (Megatron-LM 2.5B), tied head: 54 x 12 x 1920^2 + 50257 x 1920 = 2.485e9.
+  CHECK(model_presets::gpt2_2_5b().params() == 54.0 * 12 * 1920.0 * 1920 + 50257.0 * 1920);
+  CHECK(find_model_preset("gpt2-2.5b").layers == 54);
+  CHECK(find_model_preset("GPT2-2.5B").heads == 20);
   // Chinchilla: 80 x 12 x 8192^2 + 2 x 32000 x 8192 = 64.9e9 (nominal 70B; see presets.hpp).
   CHECK(model_presets::chinchilla_70b().params() ==
         80.0 * 12 * 8192.0 * 8192 + 2.0 * 32000 * 8192);

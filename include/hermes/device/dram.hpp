@@ -321,6 +321,63 @@ namespace dram_presets {
   return c;
 }
 
+// GDDR6 at 16 Gb/s per pin, x16 channels, as in the AiM-style memory of IANUS (Seo et al.,
+// ASPLOS 2024, its PIM configuration as the project spec restates it: 16 Gb/s x16, 16 banks per
+// channel, 2 KB rows, tCK 0.5 ns, tCCD_S = tCCD_L = 1 ns, tRAS 21 ns, tRP 30 ns,
+// tRCDRD 36 ns). `channels` x16 channels of 1 GiB each (8 = the 8 GB of IANUS). Every value,
+// and the ones the paper does not give, is documented in docs/parameters.md "IANUS: NPU and PIM".
+//
+// Model conventions: the command clock CK is tCK = 0.5 ns (2 GHz); a pin moves 16 Gb/s / 2 GHz =
+// 8 bits per CK, so a BL16 burst of the 16-bit channel (32 bytes) occupies the bus for
+// tBL = 2 CK = 1 ns, and a channel moves 32 bytes / 1 ns = 32 GB/s.
+[[nodiscard]] inline dram_config gddr6_16gbps(std::size_t channels = 8) {
+  require_count("gddr6_16gbps channels", channels);
+  require_at_most("gddr6_16gbps channels", channels, dram_limits::channels);
+  dram_config c;
+  c.name = "GDDR6 16 Gb/s x16, " + std::to_string(channels) + " channels";
+  auto& o = c.organization;
+  o.channels = channels;
+  o.dimms_per_channel = 1;   // a channel is one die's half (2 channels per chip, IANUS)
+  o.ranks = 1;
+  o.bank_groups = 4;         // JESD250: 16 banks in 4 bank groups of 4
+  o.banks_per_group = 4;
+  o.row_bytes = 2048;        // IANUS: 2 KB rows
+  o.bus_bytes = 2;           // x16
+  o.burst_length = 16;       // GDDR6 BL16: 32 bytes per burst
+  o.rows = 32768;            // 1 GiB per channel / (16 banks x 2 KiB)
+  auto& t = c.timing;
+  t.tCK = seconds(0.5e-9);   // IANUS: tCK = 0.5 ns
+  t.tBL = 2;                 // BL16 at 8 bits per pin per CK (see above)
+  t.tCCD_S = 2;              // IANUS: 1 ns
+  t.tCCD_L = 2;              // IANUS: 1 ns
+  t.tRAS = 42;               // IANUS: 21 ns
+  t.tRP = 60;                // IANUS: 30 ns
+  t.tRCD = 72;               // IANUS: tRCDRD 36 ns (the model has reads only)
+  t.tRC = t.tRAS + t.tRP;    // 51 ns: JESD250 tRC = tRAS + tRP
+  // Not in IANUS: Ramulator 2.0's GDDR6 preset (GDDR6_2000_1350mV, x16, tCK 0.57 ns) in ns,
+  // rounded up to 0.5 ns cycles: nCL 24 (13.7 ns), nRTP 4 (2.3 ns), nRRDS 5 (2.9 ns),
+  // nRRDL 6 (3.4 ns), nFAW 28 (16.0 ns).
+  t.tCL = 28;
+  t.tRTP = 5;
+  t.tRRD_S = 6;
+  t.tRRD_L = 7;
+  t.tFAW = 32;
+  t.tRTRS = 0;               // one rank per channel: no rank switching
+  t.refresh = false;         // not modelled (as for the DDR4 preset)
+  // A 2 KiB row (one weight row of up to 1024 BF16 columns, the IANUS PIM layout) lies in one
+  // bank; consecutive rows go to the next channel, then bank group, then bank: a long contiguous
+  // read (a DMA of weights stored in the PIM layout) streams every channel and all 16 banks.
+  // Closed page: a bank precharges after its row unless the next queued segment hits it, so the
+  // row that comes back to a bank 128 rows later does not wait for a conflict precharge (open
+  // page: 69% of the pins for 1 MiB; closed: 92%).
+  c.address_mapping = {dram_field::column, dram_field::channel, dram_field::bank_group,
+                       dram_field::bank, dram_field::row, dram_field::rank};
+  c.row_policy = row_buffer_policy::closed;
+  c.rank_bus = rank_data_bus::shared;
+  c.read_queue_depth = 32;   // Ramulator 2.0 default, per channel controller
+  return c;
+}
+
 }  // namespace dram_presets
 
 namespace detail {

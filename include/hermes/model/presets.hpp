@@ -110,6 +110,13 @@ inline model_shape gpt2_large() {  // n_embd 1280, n_layer 36, n_head 20
 inline model_shape gpt2_xl() {  // n_embd 1600, n_layer 48, n_head 25
   return detail::make("GPT2-XL", 48, 1600, 6400, 25, 25, 50257, 1024, ffn_kind::gelu, false, true);
 }
+// GPT-2 2.5B of IANUS: Megatron-LM's 2.5B GPT-2 (Shoeybi et al. 2019, Table 2: 54 layers, hidden
+// 1920, 20 attention heads; the same shape as Megatron-LM's --num-layers 54 --hidden-size 1920
+// --num-attention-heads 20 example scripts); GPT-2 vocabulary, 1024 context, FFN 4 x hidden,
+// GELU, LM head tied as in GPT-2.
+inline model_shape gpt2_2_5b() {
+  return detail::make("GPT2-2.5B", 54, 1920, 7680, 20, 20, 50257, 1024, ffn_kind::gelu, false, true);
+}
 
 // --- Dense models of the H2M2 comparison (no config.json; the papers' tables).
 // GPT-3 175B (Brown et al. 2020, Table 2.1): n_layers 96, d_model 12288, n_heads 96, context
@@ -139,7 +146,7 @@ inline const std::vector<model_shape>& all() {
   static const std::vector<model_shape> presets{
       opt_13b(),    opt_30b(),     opt_66b(),    llama_7b(),    llama_13b(),
       llama2_7b(),  llama2_13b(),  llama2_70b(), falcon_40b(),  gpt2_medium(),
-      gpt2_large(), gpt2_xl(),     gpt3_175b(),  chinchilla_70b(), stories260k()};
+      gpt2_large(), gpt2_xl(),     gpt2_2_5b(),  gpt3_175b(),  chinchilla_70b(), stories260k()};
   return presets;
 }
 }  // namespace model_presets
