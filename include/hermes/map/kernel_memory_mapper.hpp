@@ -90,11 +90,12 @@ inline std::vector<buffer_demand> checked_demands(std::span<const buffer_demand>
                                                   const remap_context& c) {
   if (c.nodes.size() != t.memories())
     throw invalid_parameter("remap_context.nodes", std::to_string(c.nodes.size()) + " nodes",
-                            std::string("one per memory of the buffer table (").append(std::to_string(t.memories())) + ")");
+                            std::string("one per memory of the buffer table (")
+                                .append(std::to_string(t.memories())) + ")");
   for (std::size_t n = 0; n < c.nodes.size(); ++n) {
-    require_positive(std::string("remap_context.nodes[").append(std::to_string(n)) + "].memory_bandwidth",
-                     c.nodes[n].memory_bandwidth.value());
-    require_positive(std::string("remap_context.nodes[").append(std::to_string(n)) + "].compute", c.nodes[n].compute.value());
+    const std::string node = std::string("remap_context.nodes[").append(std::to_string(n)) + "]";
+    require_positive(node + ".memory_bandwidth", c.nodes[n].memory_bandwidth.value());
+    require_positive(node + ".compute", c.nodes[n].compute.value());
   }
   require_positive("remap_context.link", c.link.value());
   std::vector<buffer_demand> all(t.buffers());
@@ -173,7 +174,8 @@ class greedy_kernel_memory_mapper {
       std::vector<std::size_t> order;
       for (std::size_t b = 0; b < nb; ++b)
         if (!assigned[b] && density(b, n) > 0.0) order.push_back(b);
-      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return density(a, n) > density(b, n); });
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t a, std::size_t b) { return density(a, n) > density(b, n); });
       bytes room = t.capacity(n);
       for (const std::size_t b : order) {
         if (footprint[b] > room) continue;
