@@ -153,11 +153,16 @@ class greedy_kernel_memory_mapper {
     std::vector<bytes> footprint(nb);
     for (std::size_t b = 0; b < nb; ++b)
       footprint[b] = t.size(static_cast<buffer_id>(b)) + demand[b].growth_per_step * headroom_steps;
-    auto time_on = [&](std::size_t b, memory_id n) { return step_time(demand[b], c.nodes[n]); };
-    auto density = [&](std::size_t b, memory_id n) {
-      const double benefit = (time_on(b, slowest) - time_on(b, n)).value();
-      return benefit / std::max(footprint[b].value(), 1.0);
-    };
+    // Step times and densities, once per buffer and node (a plan may run every decode step).
+    std::vector<double> times(nm * nb), densities(nm * nb);
+    for (std::size_t n = 0; n < nm; ++n)
+      for (std::size_t b = 0; b < nb; ++b) times[n * nb + b] = step_time(demand[b], c.nodes[n]).value();
+    for (std::size_t n = 0; n < nm; ++n)
+      for (std::size_t b = 0; b < nb; ++b)
+        densities[n * nb + b] =
+            (times[slowest * nb + b] - times[n * nb + b]) / std::max(footprint[b].value(), 1.0);
+    auto time_on = [&](std::size_t b, memory_id n) { return times[n * nb + b]; };
+    auto density = [&](std::size_t b, memory_id n) { return densities[n * nb + b]; };
     // Least dense first for node n (ties: higher id first, the reverse of the fill order).
     auto by_density_ascending = [&](memory_id n) {
       return [&, n](std::size_t a, std::size_t b) {
@@ -236,16 +241,22 @@ class greedy_kernel_memory_mapper {
       return density(a, desired[a]) > density(b, desired[b]);
     });
     const double steps = static_cast<double>(c.steps_left);
+    std::vector<std::vector<std::size_t>> victims_of(nm);
+    std::vector<bool> victims_listed(nm, false);
     for (const std::size_t b : candidates) {
       const memory_id to = desired[b];
       if (home[b] == to) continue;
-      const double gain = steps * (time_on(b, home[b]) - time_on(b, to)).value();
+      const double gain = steps * (time_on(b, home[b]) - time_on(b, to));
       if (!(gain > 0.0)) continue;
-      // The buffers to evict first: those on `to` the desired placement puts elsewhere.
-      std::vector<std::size_t> victims;
-      for (std::size_t v = 0; v < nb; ++v)
-        if (home[v] == to && desired[v] != to) victims.push_back(v);
-      std::sort(victims.begin(), victims.end(), by_density_ascending(to));
+      // The buffers to evict first: those on `to` the desired placement puts elsewhere, least
+      // dense first (listed once per node; those that have left since are skipped below).
+      auto& victims = victims_of[to];
+      if (!victims_listed[to]) {
+        for (std::size_t v = 0; v < nb; ++v)
+          if (home[v] == to && desired[v] != to) victims.push_back(v);
+        std::sort(victims.begin(), victims.end(), by_density_ascending(to));
+        victims_listed[to] = true;
+      }
       // Choose victims and their targets on a trial copy of the footprints.
       const auto saved_placed = placed;
       std::vector<std::pair<std::size_t, memory_id>> evictions;
@@ -254,6 +265,7 @@ class greedy_kernel_memory_mapper {
       bool ok = true;
       for (const std::size_t v : victims) {
         if (placed[to] + footprint[b] <= t.capacity(to)) break;
+        if (home[v] != to) continue;
         std::optional<memory_id> dest;
         if (desired[v] != to && placed[desired[v]] + footprint[v] <= t.capacity(desired[v])) dest = desired[v];
         else if (capacity_node != to && placed[capacity_node] + footprint[v] <= t.capacity(capacity_node))
@@ -262,7 +274,7 @@ class greedy_kernel_memory_mapper {
         placed[to] -= footprint[v];
         placed[*dest] += footprint[v];
         evictions.emplace_back(v, *dest);
-        loss += steps * (time_on(v, *dest) - time_on(v, to)).value();
+        loss += steps * (time_on(v, *dest) - time_on(v, to));
         moved += t.size(static_cast<buffer_id>(v));
       }
       ok = ok && placed[to] + footprint[b] <= t.capacity(to);
