@@ -163,9 +163,20 @@ inline link_config nvlink3() {
   return link_config{.name = "NVLink3", .bandwidth = bandwidth(600e9),
                      .latency = seconds(2e-6), .energy_per_bit = joules(5.5e-12), .full_duplex = true};
 }
+// NVLink-C2C between the two memory nodes of the H2M2 configuration (device/memory_node.hpp;
+// docs/parameters.md, "H2M2 configuration"): the chip-to-chip link of the GH200 Grace Hopper
+// Superchip, 900 GB/s bidirectional = 450 GB/s per direction, full duplex (GH200 datasheet);
+// 1.3 pJ/bit (Wei et al., ISSCC 2023, 9.3). Latency 1 us: one DMA of a buffer with its
+// completion, our assumption (no source states it); H2M2 moves whole buffers of megabytes to
+// gigabytes (>= 2.2 us each at 450 GB/s), so the choice is at most a few percent of a move.
+inline link_config nvlink_c2c() {
+  using namespace hermes::literals;
+  return {.name = "NVLink-C2C", .bandwidth = 450_GBps, .latency = 1_us, .energy_per_bit = 1.3_pJ,
+          .full_duplex = true};
+}
 // The presets a configuration file may name (the GPU-to-GPU NVLink is not one).
-inline std::array<link_config, 4> all() {
-  return {pcie4_x16(), pcie4_x16_paper(), dimm_link(), host_memory_bus()};
+inline std::array<link_config, 5> all() {
+  return {pcie4_x16(), pcie4_x16_paper(), dimm_link(), host_memory_bus(), nvlink_c2c()};
 }
 }  // namespace link_presets
 
