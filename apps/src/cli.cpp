@@ -67,12 +67,15 @@ inline std::string link_name(std::string_view n) { return find_link_preset(n).na
 
 // The systems a default run shows beside the selected one: the paper's main comparison
 // (Hermes Sec V-A, Fig 10-12: Hermes-base, Hermes-host, FlexGen, HuggingFace Accelerate,
-// Deja Vu), as far as the registry has them, in the registry's order. Ablations are left to
+// Deja Vu), as far as the registry has them, in the registry's order; a system with its own
+// baselines (IANUS, H2M2: system_entry::baselines) shows those instead. Ablations are left to
 // --compare or --system.
 std::vector<std::string> main_baselines(std::string_view selected) {
   static const std::vector<std::string> wanted = {"hermes", "hermesbase", "hermeshost", "flexgen",
                                                   "accelerate", "huggingfaceaccelerate", "dejavu"};
   std::vector<std::string> out;
+  for (const auto& s : all_systems())
+    if (detail::normalised(s.name) == detail::normalised(selected) && !s.baselines.empty()) return s.baselines;
   for (const auto& s : all_systems()) {
     const std::string n = detail::normalised(s.name);
     if (n == detail::normalised(selected)) continue;

@@ -208,9 +208,9 @@ TEST_CASE("result codec: damaged data is refused with the offset", "[apps][codec
   const std::string good = apps::encode_runs({{populated(), 1.0, 2.0}});
   CHECK(apps::decode_runs(good).size() == 1);
   CHECK_THROWS_WITH(apps::decode_runs(good.substr(0, good.size() / 2)), Catch::Contains("decoding simulated runs: at byte"));
-  CHECK_THROWS_WITH(apps::decode_runs("other/1 0 "), Catch::Contains("expected hermes-runs/1"));
+  CHECK_THROWS_WITH(apps::decode_runs("other/1 0 "), Catch::Contains("expected hermes-runs/2"));
   CHECK_THROWS_WITH(apps::decode_runs(good + "x"), Catch::Contains("data left"));
-  CHECK_THROWS_WITH(apps::decode_runs("hermes-runs/1 99999 "), Catch::Contains("a count no larger than the data left"));
-  CHECK_THROWS_WITH(apps::decode_runs("hermes-runs/1 99999999999999999999999 "), Catch::Contains("fits a size_t"));
+  CHECK_THROWS_WITH(apps::decode_runs("hermes-runs/2 99999 "), Catch::Contains("a count no larger than the data left"));
+  CHECK_THROWS_WITH(apps::decode_runs("hermes-runs/2 99999999999999999999999 "), Catch::Contains("fits a size_t"));
   CHECK(apps::decode_runs(apps::encode_runs({})).empty());
 }

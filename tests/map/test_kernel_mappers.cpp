@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -178,7 +179,7 @@ TEST_CASE("pim_offload_mapper: attention by estimate, ties stay on the matrix un
   }
 }
 
-TEST_CASE("pim_offload_mapper: an empty or non-finite estimate is refused", "[map][kernels][errors]") {
+TEST_CASE("pim_offload_mapper: an empty, NaN or negative estimate is refused; infinity means cannot run there", "[map][kernels][errors]") {
   const auto ks = gpt2_medium_decode();
   CHECK_THROWS_AS(pim_offload_mapper{}.assign(ks, decode_phase::generation, kernel_estimate{}), invalid_parameter);
   const kernel_estimate nan = [](const kernel&, target_role, const kernel*) { return seconds(std::nan("")); };
@@ -187,6 +188,16 @@ TEST_CASE("pim_offload_mapper: an empty or non-finite estimate is refused", "[ma
   CHECK_THROWS_WITH(pim_offload_mapper{}.assign(ks, decode_phase::generation, negative),
                     Catch::Contains("fc kernel (layer 0)") && Catch::Contains("pim-offload"));
   CHECK(pim_offload_mapper{}.assign({}, decode_phase::generation, stub_estimate).empty());
+  // +infinity means "cannot run there": never chosen; both infinite is an error.
+  const kernel_estimate no_pim = [](const kernel&, target_role r, const kernel*) {
+    return r == target_role::in_memory ? seconds(std::numeric_limits<double>::infinity()) : seconds(1.0);
+  };
+  for (const auto r : pim_offload_mapper{}.assign(ks, decode_phase::generation, no_pim))
+    CHECK(r != target_role::in_memory);
+  const kernel_estimate nowhere = [](const kernel&, target_role, const kernel*) {
+    return seconds(std::numeric_limits<double>::infinity());
+  };
+  CHECK_THROWS_WITH(pim_offload_mapper{}.assign(ks, decode_phase::generation, nowhere), Catch::Contains("neither"));
 }
 
 TEST_CASE("fixed_fc_mapper: every FC on its role, both ways", "[map][kernels]") {
@@ -231,4 +242,19 @@ TEST_CASE("fixed_fc_mapper: every FC on its role, both ways", "[map][kernels]") 
   CHECK(att[5] == target_role::in_memory);
   CHECK(att[1] == target_role::matrix);
   CHECK(att[10] == target_role::vector);
+}
+
+TEST_CASE("memory_compute_mapper puts every kernel on memory_compute") {
+  const hermes::model_shape m = hermes::model_presets::gpt2_medium();
+  hermes::decoder_buffers b;
+  b.layers.resize(m.layers);
+  const auto ks = hermes::decoder_kernels(m, hermes::decoder_step{1, 1, 10}, b);
+  const hermes::kernel_estimate never = [](const hermes::kernel&, hermes::target_role, const hermes::kernel*) {
+    FAIL("memory_compute_mapper asked for an estimate");
+    return hermes::seconds{};
+  };
+  const auto roles = hermes::memory_compute_mapper{}.assign(ks, hermes::decode_phase::generation, never);
+  REQUIRE(roles.size() == ks.size());
+  for (const auto r : roles) CHECK(r == hermes::target_role::memory_compute);
+  CHECK(hermes::memory_compute_mapper{}.name() == std::string_view("memory-compute"));
 }

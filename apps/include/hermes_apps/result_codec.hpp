@@ -31,7 +31,7 @@ struct coded_run {
 
 namespace codec_detail {
 
-inline constexpr std::string_view tag = "hermes-runs/1";
+inline constexpr std::string_view tag = "hermes-runs/2";
 // The last enumerator of resource_kind (core/ledger.hpp): a decoded kind must not exceed it.
 inline constexpr resource_kind last_kind = resource_kind::near_memory;
 
@@ -172,6 +172,8 @@ void visit_result(Archive& a, Result& r) {
   a.value(b.prefill);
   a.value(r.attention_latency_per_token);
   a.value(r.mlp_latency_per_token);
+  a.value(r.has_kernel_times);
+  for (auto& k : r.decode_kernel_seconds) a.value(k);
   a.value(r.cold_load_imbalance);
   a.value(r.has_prediction);
   a.value(r.prediction_accuracy);
@@ -226,6 +228,7 @@ void visit_result(Archive& a, Result& r) {
   a.value(h.gpus);
   a.value(h.ndp_dimms);
   a.value(h.hosts);
+  a.sequence(h.unpriced_parts, [&](auto& x) { a.value(x); });
   auto& c = r.cost;
   a.value(c.priced);
   a.value(c.unpriced_reason);

@@ -53,6 +53,12 @@ namespace hermes {
   j["breakdown"] = b;
   j["attention_latency_per_token"] = r.attention_latency_per_token.value();
   j["mlp_latency_per_token"] = r.mlp_latency_per_token.value();
+  if (r.has_kernel_times) {  // kernel-level systems only: other results keep their fields
+    nlohmann::json k = nlohmann::json::object();
+    for (std::size_t i = 0; i < kernel_kind_count; ++i)
+      k[std::string(to_string(static_cast<kernel_kind>(i)))] = r.decode_kernel_seconds[i];
+    j["decode_kernel_seconds"] = std::move(k);
+  }
   j["cold_load_imbalance"] = r.cold_load_imbalance;
   if (r.has_prediction) {
     j["prediction"] = {{"accuracy", r.prediction_accuracy},   {"recall", r.prediction_recall},

@@ -108,11 +108,13 @@ concept has_kernel_mapper_name = requires(const M& m) {
 // would silently lose every comparison).
 [[nodiscard]] inline seconds checked_estimate(const kernel_estimate& e, const kernel& k, target_role role,
                                               const kernel* previous, std::string_view mapper) {
+  // +infinity is a machine's way of saying "cannot run there" (no PIM, buffer not in a PIM
+  // memory): allowed, never chosen; NaN or a negative time is a bug of the estimate.
   const seconds t = e(k, role, previous);
-  if (!std::isfinite(t.value()) || t.value() < 0.0)
+  if (std::isnan(t.value()) || t.value() < 0.0)
     throw invariant_violation("the estimate of a " + std::string(to_string(k.kind)) + " kernel (layer " +
                                   std::to_string(k.layer) + ") on " + std::string(to_string(role)) + " is " +
-                                  to_text(t.value()) + " s, not a finite time >= 0",
+                                  to_text(t.value()) + " s, not a time >= 0 (or +infinity: cannot run there)",
                               mapper);
   return t;
 }
@@ -205,6 +207,10 @@ struct pim_offload_mapper {
         case kernel_kind::attention_context: {
           const seconds pim = detail::checked_estimate(estimate, k, target_role::in_memory, previous, name());
           const seconds mu = detail::checked_estimate(estimate, k, target_role::matrix, previous, name());
+          if (std::isinf(pim.value()) && std::isinf(mu.value()))
+            throw invariant_violation("a " + std::string(to_string(k.kind)) + " kernel (layer " + std::to_string(k.layer) +
+                                          ") can run neither on the matrix unit nor in memory (both estimates infinite)",
+                                      name());
           r.push_back(pim < mu ? target_role::in_memory : target_role::matrix);
           break;
         }
@@ -221,7 +227,19 @@ struct pim_offload_mapper {
   }
 };
 
+// Every kernel on memory_compute: machines whose compute sits at each memory (H2M2's nodes, a
+// GPU) run a kernel where its buffer lives, so the only decision is the buffer placement
+// (map/kernel_memory_mapper.hpp).
+struct memory_compute_mapper {
+  [[nodiscard]] std::string_view name() const { return "memory-compute"; }
+  [[nodiscard]] std::vector<target_role> assign(std::span<const kernel> ks, decode_phase /*phase*/,
+                                                const kernel_estimate& /*estimate*/) const {
+    return std::vector<target_role>(ks.size(), target_role::memory_compute);
+  }
+};
+
 static_assert(check_kernel_mapper<fixed_fc_mapper>());
 static_assert(check_kernel_mapper<pim_offload_mapper>());
+static_assert(check_kernel_mapper<memory_compute_mapper>());
 
 }  // namespace hermes

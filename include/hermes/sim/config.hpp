@@ -14,7 +14,10 @@
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/host_cpu.hpp"
 #include "hermes/device/link.hpp"
+#include "hermes/device/memory_node.hpp"
 #include "hermes/device/ndp_dimm.hpp"
+#include "hermes/device/npu.hpp"
+#include "hermes/device/pim.hpp"
 #include "hermes/model/presets.hpp"
 #include "hermes/core/model_shape.hpp"
 
@@ -33,6 +36,17 @@ struct hardware_config {
   // buffers. 1.5 GB: a CUDA 12 context with cuBLAS takes about 0.5-1 GB on Ada/Ampere (measured
   // by nvidia-smi on an idle process), plus decode activations and the KV staging buffer.
   bytes gpu_reserved = bytes(1.5e9);
+  // Kernel-level systems (docs/systems.md). IANUS: its NPU, its PIM memory (the unified 8 GB; the
+  // partitioned system uses half the channels of each memory) and the plain GDDR6 of NPU-MEM.
+  npu_config npu = npu_presets::ianus();
+  pim_config pim = pim_presets::aim_gddr6();
+  dram_config npu_dram = dram_presets::gddr6_16gbps();
+  // H2M2: the bandwidth-centric and capacity-centric memory nodes and the link between them (the
+  // homogeneous LPDDR system is one node with the capacity node's memory and both nodes' compute).
+  memory_node_config bandwidth_node = memory_node_presets::bandwidth_node();
+  memory_node_config capacity_node = memory_node_presets::capacity_node();
+  memory_node_config homogeneous_node = memory_node_presets::lpddr_only_node();
+  link_config node_link = link_presets::nvlink_c2c();
 
   void validate() const {
     gpu.validate();
@@ -45,6 +59,13 @@ struct hardware_config {
     gpu_link.validate();
     host.validate();
     require_non_negative("hardware.gpu_reserved", gpu_reserved.value());
+    npu.validate();
+    pim.validate();
+    npu_dram.validate();
+    bandwidth_node.validate();
+    capacity_node.validate();
+    homogeneous_node.validate();
+    node_link.validate();
     if (gpu_reserved >= gpu.memory_capacity)
       throw invalid_parameter("hardware.gpu_reserved", to_text(gpu_reserved.value()),
                               "less than the GPU memory (" +

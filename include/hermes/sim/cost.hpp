@@ -117,6 +117,12 @@ namespace price_presets {
     return c;
   }
   const hardware_inventory& h = r.hardware;
+  if (!h.unpriced_parts.empty()) {
+    std::string parts;
+    for (const auto& p : h.unpriced_parts) parts += (parts.empty() ? "" : ", ") + p;
+    c.unpriced_reason = "no market price for " + parts;
+    return c;
+  }
   double usd = 0.0;
   if (h.gpus > 0) {
     const price_item* g = prices.gpu(h.gpu_model);

@@ -1,12 +1,14 @@
 #pragma once
 // What one simulated run reports: throughput, the prefill/decode split, where the time went,
 // and the scheduler's own figures. Every number comes out of the ledger of that run.
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "hermes/core/kernel.hpp"
 #include "hermes/core/ledger.hpp"
 #include "hermes/core/units.hpp"
 #include "hermes/predict/prediction_metrics.hpp"
@@ -153,6 +155,9 @@ struct hardware_inventory {
   std::size_t gpus = 0;
   std::size_t ndp_dimms = 0;
   std::size_t hosts = 0;
+  // Parts the price table cannot price (an NPU, PIM memory, memory nodes): a machine that has
+  // any is reported unpriced naming them, never priced as its other parts alone.
+  std::vector<std::string> unpriced_parts;
 };
 
 // Algorithm 1's load, per remapping window of the decode: for every layer stage (QKV or MLP of a
@@ -204,6 +209,14 @@ struct sim_result {
   // summed over layers (the paper's ablation compares MLP latency, Fig 14).
   seconds attention_latency_per_token{};
   seconds mlp_latency_per_token{};
+
+  // Kernel-level systems (sim/kernel_engine.hpp): decode time per kernel kind (core/kernel.hpp,
+  // indexed by kernel_kind), the kernel latencies summed over every decode step.
+  bool has_kernel_times = false;
+  std::array<double, kernel_kind_count> decode_kernel_seconds{};
+  [[nodiscard]] double decode_seconds_of(kernel_kind k) const {
+    return decode_kernel_seconds[static_cast<std::size_t>(k)];
+  }
 
   // NDP-DIMM load balance during decode: busiest DIMM's busy time / mean DIMM busy time.
   double cold_load_imbalance = 0.0;

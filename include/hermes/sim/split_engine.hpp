@@ -323,7 +323,7 @@ class split_run {
     r_.system = s_.name;
     r_.gpu = h_.gpu.name;
     r_.dimms = is_near_memory_v<Cold> ? D_ : 0;
-    r_.hardware = hardware_inventory{h_.gpu.name, 1, r_.dimms, 1};
+    r_.hardware = hardware_inventory{h_.gpu.name, 1, r_.dimms, 1, {}};
     r_.batch = w_.batch;
     r_.input_len = w_.input_len;
     r_.output_len = w_.output_len;

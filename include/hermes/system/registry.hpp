@@ -25,6 +25,7 @@
 #include "hermes/map/random_mapper.hpp"
 #include "hermes/map/online_adjuster.hpp"
 #include "hermes/map/remapper.hpp"
+#include "hermes/system/kernel_family.hpp"
 #include "hermes/system/system_entry.hpp"
 
 namespace hermes {
@@ -76,6 +77,51 @@ namespace hermes_systems {
 
 }  // namespace hermes_systems
 
+// Kernel-level systems (sim/kernel_engine.hpp, docs/systems.md): IANUS and its baselines (NPU
+// machines that differ in memory layout and kernel mapper), H2M2 and its homogeneous baseline
+// (memory-node machines that differ in nodes and buffer mapper), and a dense GPU.
+namespace kernel_systems {
+
+// IANUS: NPU + one unified PIM memory, FCs mapped by IANUS' Algorithm 1, PIM access scheduling.
+[[nodiscard]] inline auto ianus() {
+  return make_kernel_system("IANUS", npu_machine_factory{npu_memory_layout::unified}, pim_offload_mapper{});
+}
+// The same NPU with half plain GDDR6 and half PIM memory (FC weights in both), same mapper and scheduler.
+[[nodiscard]] inline auto ianus_partitioned() {
+  return make_kernel_system("IANUS-partitioned", npu_machine_factory{npu_memory_layout::partitioned},
+                            pim_offload_mapper{});
+}
+// NPU-MEM: the same NPU with plain GDDR6 only: every FC on the matrix unit.
+[[nodiscard]] inline auto npu_mem() {
+  return make_kernel_system("NPU-MEM", npu_machine_factory{npu_memory_layout::plain},
+                            fixed_fc_mapper{target_role::matrix});
+}
+// IANUS' machine with a fixed FC mapping instead of Algorithm 1 (its Fig. comparisons).
+[[nodiscard]] inline auto ianus_all_pim() {
+  return make_kernel_system("IANUS-all-PIM", npu_machine_factory{npu_memory_layout::unified},
+                            fixed_fc_mapper{target_role::in_memory});
+}
+[[nodiscard]] inline auto ianus_all_mu() {
+  return make_kernel_system("IANUS-all-MU", npu_machine_factory{npu_memory_layout::unified},
+                            fixed_fc_mapper{target_role::matrix});
+}
+// Every kernel densely on one GPU (hardware.gpu; IANUS compares with an A100-80GB).
+[[nodiscard]] inline auto gpu_dense() {
+  return make_kernel_system("GPU-dense", gpu_node_machine_factory{}, memory_compute_mapper{});
+}
+// H2M2: a bandwidth-centric and a capacity-centric memory node, each computing the kernels whose
+// buffers it holds; the buffer placement re-planned every decode step as the KV cache grows.
+[[nodiscard]] inline auto h2m2() {
+  return make_kernel_system("H2M2", memory_node_machine_factory{true}, memory_compute_mapper{},
+                            greedy_kernel_memory_mapper{}, 1);
+}
+// The homogeneous baseline: the capacity-centric (LPDDR) node alone.
+[[nodiscard]] inline auto lpddr_only() {
+  return make_kernel_system("LPDDR-only", memory_node_machine_factory{false}, memory_compute_mapper{});
+}
+
+}  // namespace kernel_systems
+
 // All systems, in the order reports list them.
 inline const std::vector<system_entry>& all_systems() {
   static const std::vector<system_entry> systems = [] {
@@ -97,6 +143,22 @@ inline const std::vector<system_entry>& all_systems() {
     s.push_back(split_entry(hermes_systems::host(),
         "Hermes scheduling with cold neurons on the host CPU (PowerInfer-style)"));
     for (system_entry& baseline : baseline_entries()) s.push_back(std::move(baseline));
+    s.push_back(kernel_entry(kernel_systems::ianus(),
+        "IANUS: NPU + unified PIM memory, FCs by Algorithm 1, PIM access scheduling",
+        {"NPU-MEM", "IANUS-partitioned", "GPU-dense"}));
+    s.push_back(kernel_entry(kernel_systems::ianus_partitioned(),
+        "IANUS with partitioned memory: half plain GDDR6, half PIM (FC weights in both)"));
+    s.push_back(kernel_entry(kernel_systems::npu_mem(),
+        "NPU-MEM: IANUS' NPU with plain GDDR6, every FC on the matrix unit"));
+    s.push_back(kernel_entry(kernel_systems::ianus_all_pim(), "IANUS with every FC on the PIM"));
+    s.push_back(kernel_entry(kernel_systems::ianus_all_mu(), "IANUS with every FC on the matrix unit"));
+    s.push_back(kernel_entry(kernel_systems::gpu_dense(),
+        "every kernel densely on one GPU (hardware.gpu; IANUS compares with --gpu A100-80GB)"));
+    s.push_back(kernel_entry(kernel_systems::h2m2(),
+        "H2M2: bandwidth- and capacity-centric memory nodes with compute, buffers remapped as the KV cache grows",
+        {"LPDDR-only"}));
+    s.push_back(kernel_entry(kernel_systems::lpddr_only(),
+        "homogeneous LPDDR: H2M2's capacity-centric memory node alone"));
     return s;
   }();
   return systems;
@@ -125,7 +187,7 @@ inline sim_result run_system(std::string_view name, const workload_config& w, co
   const system_entry& s = find_system(name);
   w.validate();
   h.validate();
-  require_host_memory(w, h);
+  if (s.needs_activation_records) require_host_memory(w, h);
   sim_result r = s.run(w, h);
   require_finite_result(r);
   r.cost = price_run(r, price_presets::defaults());  // a caller with its own table prices again

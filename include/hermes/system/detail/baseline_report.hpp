@@ -21,7 +21,7 @@ namespace hermes::detail {
   r.system = std::move(system);
   r.gpu = std::move(gpu_name);
   r.dimms = 0;  // no NDP-DIMMs in any baseline
-  r.hardware = hardware_inventory{r.gpu, 1, 0, 1};  // one GPU and its host (TensorRT-LLM sets its GPUs)
+  r.hardware = hardware_inventory{r.gpu, 1, 0, 1, {}};  // one GPU and its host (TensorRT-LLM sets its GPUs)
   r.batch = w.batch;
   r.input_len = w.input_len;
   r.output_len = w.output_len;
