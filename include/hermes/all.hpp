@@ -10,5 +10,6 @@
 #include "hermes/map/ilp_mapper.hpp"
 #include "hermes/system/baselines.hpp"
 #include "hermes/system/hermes_family.hpp"
+#include "hermes/system/kernel_family.hpp"
 #include "hermes/system/registry.hpp"
 #include "hermes/system/system_entry.hpp"

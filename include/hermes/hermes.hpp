@@ -85,6 +85,8 @@
 #include "hermes/sim/command_scheduler.hpp"
 #include "hermes/sim/config.hpp"
 #include "hermes/sim/cost.hpp"
+#include "hermes/sim/kernel_engine.hpp"
+#include "hermes/sim/kernel_machines.hpp"
 #include "hermes/sim/math_model.hpp"
 #include "hermes/sim/memory_plan.hpp"
 #include "hermes/sim/parallel.hpp"

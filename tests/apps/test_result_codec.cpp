@@ -49,6 +49,8 @@ sim_result populated() {
   r.breakdown.prefill = seconds(next());
   r.attention_latency_per_token = seconds(next());
   r.mlp_latency_per_token = seconds(next());
+  r.has_kernel_times = true;
+  for (auto& k : r.decode_kernel_seconds) k = next();
   r.cold_load_imbalance = next();
   r.has_prediction = true;
   r.prediction_accuracy = next();
@@ -90,7 +92,7 @@ sim_result populated() {
   r.energy.resources = {{"gpu", resource_kind::compute, next(), next()},
                         {"dimm 0", resource_kind::near_memory, next(), next()},
                         {"", resource_kind::host, next(), next()}};
-  r.hardware = {"RTX 4090", 1, 8, 1};
+  r.hardware = {"RTX 4090", 1, 8, 1, {"NPU x", "PIM y"}};
   r.cost.priced = true;
   r.cost.unpriced_reason = "none";
   r.cost.hardware_usd = next();
@@ -135,7 +137,11 @@ TEST_CASE("result codec: a fully populated result comes back bit for bit", "[app
   }
   CHECK(bits(b.attention_latency_per_token.value(), a.attention_latency_per_token.value()));
   CHECK(bits(b.mlp_latency_per_token.value(), a.mlp_latency_per_token.value()));
-  CHECK(bits(b.cold_load_imbalance, a.cold_load_imbalance));
+  CHECK(b.has_kernel_times == a.has_kernel_times);
+  for (std::size_t k = 0; k < a.decode_kernel_seconds.size(); ++k)
+    CHECK(bits(b.decode_kernel_seconds[k], a.decode_kernel_seconds[k]));
+  CHECK(b.hardware.unpriced_parts == a.hardware.unpriced_parts);
+  CHECK(b.hardware.unpriced_parts.size() == 2);
   CHECK(b.has_prediction == a.has_prediction);
   CHECK(bits(b.prediction_accuracy, a.prediction_accuracy));
   CHECK(bits(b.prediction_recall, a.prediction_recall));

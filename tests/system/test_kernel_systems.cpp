@@ -157,3 +157,17 @@ TEST_CASE("kernel systems refuse math mode") {
   CHECK_THROWS_WITH(simulate_kernel_system(kernel_systems::ianus(), w, hardware_config{}),
                     Catch::Contains("workload.mode") && Catch::Contains("timing_only"));
 }
+
+TEST_CASE("H2M2 on its own configuration: the bandwidth node takes part of LLaMA2-70B") {
+  const hardware_config h;
+  const auto w = gpt2(model_presets::llama2_70b(), 256, 4, 8);
+  const kernel_run run = simulate_kernel_system(kernel_systems::h2m2(), w, h);
+  REQUIRE(run.result.supported);
+  CHECK(run.initial_moves > 0);
+  // At most the 96 GB node, at least a good part of it.
+  CHECK(run.initially_placed <= h.bandwidth_node.capacity);
+  CHECK(run.initially_placed > h.bandwidth_node.capacity * 0.5);
+  CHECK(run.peak_used_fraction <= 1.0);
+  const sim_result lpddr = run_system("LPDDR-only", w, h);
+  CHECK(run.result.end_to_end_tokens_per_second > lpddr.end_to_end_tokens_per_second);
+}

@@ -22,6 +22,7 @@
 // A kernel's latency is the end of its last command minus the end of the previous kernel's last
 // command: the kernels of a step are a chain, so the latencies of a step add up to its time;
 // sim_result::decode_kernel_seconds sums them per kernel kind over the decode.
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -75,6 +76,8 @@ struct kernel_run {
   sim_result result;
   ledger timeline;
   std::size_t commands = 0;        // commands scheduled over the run
+  std::size_t initial_moves = 0;   // buffers the initial plan placed off their first memory (not charged)
+  bytes initially_placed{};        // their bytes
   std::size_t buffer_moves = 0;    // buffer migrations over the decode
   bytes migrated{};                // their bytes
   double peak_used_fraction = 0.0; // the fullest memory's used / capacity over every step
@@ -211,8 +214,10 @@ template <class MachineFactory, class Mapper, class Remapper>
     decoder_kernels(w.model, decoder_step{w.batch, 1, w.input_len}, buffers, ks);
     detail::buffer_demands(ks, table, kv_token_per_layer, demands);
     for (const buffer_move& m : s.remapper.plan(std::span<const buffer_demand>(demands), table,
-                                                machine.remap_rates(w.output_len, s.remap_every)))
-      table.move(m.buffer, m.to);
+                                                machine.remap_rates(w.output_len, s.remap_every))) {
+      run.initially_placed += table.move(m.buffer, m.to);
+      ++run.initial_moves;
+    }
   }
 
   const seconds prefill = step(decoder_step{w.batch, w.input_len, 0}, decode_phase::summarization, seconds{},

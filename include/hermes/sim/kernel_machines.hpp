@@ -32,13 +32,16 @@
 // runs on the node holding its buffer (weights, or the KV cache for attention); a kernel without
 // a buffer runs where the previous one ran. Activations crossing nodes and buffer migrations are
 // commands on the node link ("node_link", stages "activations" and "migration").
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -223,8 +226,9 @@ class npu_machine {
   // The machine's estimate of kernel `k` on `role` given the kernel before it: what the mappers
   // compare. The MU estimate of an FC is IANUS' Algorithm 1 formula over this machine's tiles:
   //   (mu_tile + w_load) + (tiles - 1) x max(w_load, mu_tile) - t_prefetch,
-  // the prefetch credit (one tile's load) only when the previous kernel is a VU operation (its
-  // weights can stream in while the VU works); the PIM estimate is n x PIM(rows, cols).
+  // with a prefetch credit only when the previous kernel is a VU operation (the first tile's
+  // weights stream in while the VU works): the part of one tile's load that the VU operation's
+  // own time can hide; the PIM estimate is n x PIM(rows, cols).
   [[nodiscard]] seconds estimate(const kernel& k, target_role role, const kernel* previous,
                                  const buffer_table& t) const {
     constexpr double never = std::numeric_limits<double>::infinity();
@@ -235,9 +239,13 @@ class npu_machine {
       const fc_tiles tiles = tiles_of(k);
       const seconds w_load = dma(memory_of_weights(k, t), tiles.tile_bytes).time;
       const seconds mu_tile = npu_.matmul(k.tokens, tiles.rows_per_tile, k.cols).time;
-      const bool credit = previous != nullptr && detail::is_vector_kind(previous->kind) && !previous->follows_fc;
-      return (mu_tile + w_load) + max(w_load, mu_tile) * static_cast<double>(tiles.count - 1) -
-             (credit ? w_load : seconds{});
+      // t_prefetch: the part of the first tile's load hidden behind the previous VU operation
+      // (at most the load itself, at most that operation's own time).
+      const bool after_vu = previous != nullptr && detail::is_vector_kind(previous->kind) && !previous->follows_fc;
+      const seconds prefetch =
+          after_vu ? min(w_load, npu_.vector_op(previous->tokens * previous->elements, previous->flops_per_element).time)
+                   : seconds{};
+      return (mu_tile + w_load) + max(w_load, mu_tile) * static_cast<double>(tiles.count - 1) - prefetch;
     }
     if (detail::is_attention_kind(k.kind)) {
       if (role == target_role::in_memory) return attention_pim(k).time;
@@ -544,8 +552,11 @@ class node_machine {
 
   void attach(ledger& l) {
     node_ids_.clear();
-    for (const Node& n : nodes_)
+    for (const Node& n : nodes_) {
       node_ids_.push_back(l.add_resource("node_" + std::string(n.name()), device_traits<Node>::kind));
+      // A node that knows its idle power (a GPU) draws it over the whole run (device/energy.hpp).
+      if constexpr (requires { n.static_power(); }) l.set_static_power(node_ids_.back(), n.static_power());
+    }
     link_id_ = l.add_resource("node_link", resource_kind::link);
   }
 

@@ -5,7 +5,10 @@
 // that differ in their memory layout and kernel mapper; H2M2 (2025) and its homogeneous baseline
 // are node machines that differ in their nodes and buffer mapper; a dense GPU is a one-node
 // machine. The registry (system/registry.hpp) names the compositions; nothing here knows a name.
+#include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
