@@ -286,12 +286,43 @@ TEST_CASE("cli: --print-config round-trips into the same run", "[sim][cli]") {
   CHECK(parsed["hardware"]["gpu"]["name"] == "RTX3090");
   CHECK(parsed["hardware"]["dimm"]["gemv"]["multipliers"] == 128);
   CHECK(parsed["workload"]["model"]["name"] == "stories260K");
+  // The kernel-level systems' hardware is written too.
+  CHECK(parsed["hardware"]["npu"]["name"] == "IANUS-NPU");
+  CHECK(parsed["hardware"]["pim"]["dram"]["organization"]["channels"] == 8);
+  CHECK(parsed["hardware"]["capacity_node"]["name"] == "LPDDR5X-node");
+  CHECK(parsed["hardware"]["node_link"]["name"] == "NVLink-C2C");
   // ... and reproduces the run.
   const auto direct = cli(with(setup, {"--json", "--compare", "none"}));
   const auto from_file = cli({"--config", file, "--json", "--compare", "none"});
   REQUIRE(direct.code == 0);
   REQUIRE(from_file.code == 0);
   CHECK(modelled(nlohmann::json::parse(direct.out)) == modelled(nlohmann::json::parse(from_file.out)));
+}
+
+TEST_CASE("cli: a kernel-level system's hardware from --config reproduces and changes its run", "[sim][cli]") {
+  hermes::test::scratch_dir dir("cli-kernel-config");
+  for (const std::string system : {"IANUS", "H2M2"}) {
+    INFO(system);
+    const auto printed = cli(small({"--system", system, "--print-config"}));
+    REQUIRE(printed.code == 0);
+    const auto file = dir.file(system + ".json").string();
+    std::ofstream(file) << printed.out;
+    const auto direct = cli(small({"--system", system, "--json", "--compare", "none"}));
+    const auto from_file = cli({"--config", file, "--json", "--compare", "none"});
+    REQUIRE(direct.code == 0);
+    REQUIRE(from_file.code == 0);
+    CHECK(modelled(nlohmann::json::parse(direct.out)) == modelled(nlohmann::json::parse(from_file.out)));
+    // A slower device read from the file moves the modelled time.
+    auto slower = nlohmann::ordered_json::parse(printed.out);
+    if (system == "IANUS") slower["hardware"]["npu"]["clock_Hz"] = 350e6;
+    else slower["hardware"]["capacity_node"]["memory_bandwidth_Bps"] = 256e9;
+    const auto slow_file = dir.file(system + "-slow.json").string();
+    std::ofstream(slow_file) << slower.dump(2);
+    const auto slow = cli({"--config", slow_file, "--json", "--compare", "none"});
+    REQUIRE(slow.code == 0);
+    CHECK(nlohmann::json::parse(slow.out)["seconds_decode"].get<double>() >
+          nlohmann::json::parse(direct.out)["seconds_decode"].get<double>());
+  }
 }
 
 TEST_CASE("cli: --json is one object with the side-by-side runs in \"baselines\"", "[sim][cli]") {

@@ -342,3 +342,113 @@ TEST_CASE("config JSON: messages show a bounded preview of a value or key", "[si
     CHECK_THAT(dup, Catch::Contains("duplicate key \"xxx"));
   }
 }
+
+TEST_CASE("config JSON: the kernel-level systems' hardware round-trips", "[sim][config_json]") {
+  sim_config c;
+  c.hardware.npu.cores = 8;
+  c.hardware.npu.clock_hz = 1.1e9;
+  c.hardware.npu.weight_spm = hermes::bytes(3.3e6);
+  c.hardware.pim = hermes::pim_presets::aim_gddr6(4);
+  c.hardware.pim.pu_clock_hz = 1.25e9;
+  c.hardware.pim.read_energy_pj_per_bit = 6.1;
+  c.hardware.pim.dram.row_policy = hermes::row_buffer_policy::closed;
+  c.hardware.npu_dram = hermes::dram_presets::gddr6_16gbps(4);
+  c.hardware.bandwidth_node.kernel_overhead = hermes::seconds(1.7e-6);
+  c.hardware.capacity_node.bandwidth_efficiency = 0.7;
+  c.hardware.homogeneous_node = hermes::memory_node_presets::capacity_node();
+  c.hardware.node_link = hermes::link_presets::pcie4_x16();
+  const json written = hermes::to_json(c);
+  for (const char* key : {"npu", "pim", "npu_dram", "bandwidth_node", "capacity_node", "homogeneous_node", "node_link"})
+    CHECK(written["hardware"].contains(key));
+  CHECK(written["hardware"]["npu"]["clock_Hz"].get<double>() == 1.1e9);
+  CHECK(written["hardware"]["pim"]["dram"]["organization"]["channels"] == 4);
+  CHECK(written["hardware"]["bandwidth_node"]["kernel_overhead_s"].get<double>() == 1.7e-6);
+  CHECK(written["hardware"]["capacity_node"]["peak_FLOPS"].get<double>() == 989.4e12);
+  const sim_config read = applied(written.dump(2));
+  CHECK(hermes::to_json(read) == written);
+  const hermes::hardware_config& h = read.hardware;
+  CHECK(h.npu.cores == 8);
+  CHECK(h.npu.clock_hz == 1.1e9);
+  CHECK(h.npu.weight_spm == hermes::bytes(3.3e6));
+  CHECK(h.npu.activation_spm == c.hardware.npu.activation_spm);
+  CHECK(h.pim.name == c.hardware.pim.name);
+  CHECK(h.pim.dram.organization.channels == 4);
+  CHECK(h.pim.dram.timing.tCK == c.hardware.pim.dram.timing.tCK);
+  CHECK(h.pim.dram.row_policy == hermes::row_buffer_policy::closed);
+  CHECK(h.pim.dram.address_mapping == c.hardware.pim.dram.address_mapping);
+  CHECK(h.pim.pu_clock_hz == 1.25e9);
+  CHECK(h.pim.global_buffer == c.hardware.pim.global_buffer);
+  CHECK(h.pim.read_energy_pj_per_bit == 6.1);
+  CHECK(h.npu_dram.organization.channels == 4);
+  CHECK(h.npu_dram.name == c.hardware.npu_dram.name);
+  CHECK(h.bandwidth_node.kernel_overhead == hermes::seconds(1.7e-6));
+  CHECK(h.capacity_node.bandwidth_efficiency == 0.7);
+  CHECK(h.homogeneous_node.name == "LPDDR5X-node");
+  CHECK(h.homogeneous_node.peak == c.hardware.capacity_node.peak);
+  CHECK(h.node_link.name == "PCIe4-x16");
+  CHECK(h.node_link.latency == c.hardware.node_link.latency);
+  CHECK_NOTHROW(hermes::validate_config(read, "config.json"));
+}
+
+TEST_CASE("config JSON: kernel-level devices by preset name or as objects", "[sim][config_json]") {
+  SECTION("preset names") {
+    const sim_config c = applied(R"({"hardware": {"npu": "ianus-npu", "bandwidth_node": "LPDDR5X-node",
+                                     "homogeneous_node": "hbm3-node", "node_link": "PCIe4-paper"}})");
+    CHECK(c.hardware.npu.name == "IANUS-NPU");
+    CHECK(c.hardware.bandwidth_node.name == "LPDDR5X-node");
+    CHECK(c.hardware.bandwidth_node.capacity == hermes::memory_node_presets::capacity_node().capacity);
+    CHECK(c.hardware.homogeneous_node.name == "HBM3-node");
+    CHECK(c.hardware.node_link.name == "PCIe4-paper");
+    CHECK(c.hardware.capacity_node.name == "LPDDR5X-node");  // untouched: the base's
+  }
+  SECTION("an object overrides one field of the base or of a named preset") {
+    const sim_config c = applied(R"({"hardware": {"npu": {"cores": 2},
+                                     "capacity_node": {"preset": "HBM3-node", "capacity_B": 1.2e11},
+                                     "node_link": {"latency_s": 2e-6},
+                                     "pim": {"tile_columns": 512, "dram": {"timing": {"tCL": 30}}},
+                                     "npu_dram": {"organization": {"channels": 4}}}})");
+    CHECK(c.hardware.npu.cores == 2);
+    CHECK(c.hardware.npu.mu_rows == 128);
+    CHECK(c.hardware.capacity_node.name == "HBM3-node");
+    CHECK(c.hardware.capacity_node.capacity == hermes::bytes(1.2e11));
+    CHECK(c.hardware.capacity_node.memory_bandwidth == hermes::memory_node_presets::bandwidth_node().memory_bandwidth);
+    CHECK(c.hardware.node_link.name == "NVLink-C2C");
+    CHECK(c.hardware.node_link.latency == hermes::seconds(2e-6));
+    CHECK(c.hardware.pim.tile_columns == 512);
+    CHECK(c.hardware.pim.dram.timing.tCL == 30);
+    CHECK(c.hardware.pim.dram.organization.channels == 8);
+    CHECK(c.hardware.npu_dram.organization.channels == 4);
+    CHECK_NOTHROW(hermes::validate_config(c, "config.json"));
+  }
+}
+
+TEST_CASE("config JSON: bad kernel-level hardware is reported at its JSON pointer", "[sim][config_json]") {
+  CHECK(error_of(R"({"hardware": {"npu": {"cores": 0}}})") ==
+        "config.json: /hardware/npu/cores: 0 (a number) is invalid: expected an integer in 1..1024");
+  CHECK(error_of(R"({"hardware": {"npu": {"clock_Hz": -7e8}}})") ==
+        "config.json: /hardware/npu/clock_Hz: -700000000.0 (a number) is invalid: expected a number > 0");
+  // validate()'s upper bound, at the key (the field npu.clock_hz is the key clock_Hz).
+  CHECK(error_of(R"({"hardware": {"npu": {"clock_Hz": 2e11}}})") ==
+        "config.json: /hardware/npu/clock_Hz: 2e+11 is invalid: expected a clock in (0, 1e11] Hz");
+  const std::string node = error_of(R"({"hardware": {"capacity_node": "DDR4-node"}})");
+  CHECK(node == R"(config.json: /hardware/capacity_node: "DDR4-node" (a string) is not a preset: expected one of: )"
+                "HBM3-node, LPDDR5X-node, LPDDR5X-only");
+  CHECK(pointer_of(R"({"hardware": {"homogeneous_node": {"preset": 3}}})") == "/hardware/homogeneous_node/preset");
+  const std::string npu = error_of(R"({"hardware": {"npu": "TPUv4"}})");
+  CHECK(npu == R"(config.json: /hardware/npu: "TPUv4" (a string) is not a preset: expected one of: IANUS-NPU)");
+  const std::string pim = error_of(R"({"hardware": {"pim": {"pu_clock": 1e9}}})");
+  CHECK(pim.rfind(R"(config.json: /hardware/pim/pu_clock: unknown key "pu_clock"; allowed here: name, dram, pu_clock_Hz,)", 0) == 0);
+  CHECK(pointer_of(R"({"hardware": {"pim": "AiM"}})") == "/hardware/pim");
+  CHECK(pointer_of(R"({"hardware": {"npu_dram": {"timing": {"tRC": 0}}}})") == "/hardware/npu_dram/timing/tRC");
+  CHECK(pointer_of(R"({"hardware": {"pim": {"dram": {"organization": {"channels": 0}}}}})") ==
+        "/hardware/pim/dram/organization/channels");
+  CHECK(pointer_of(R"({"hardware": {"bandwidth_node": {"compute_efficiency": 1.5}}})") ==
+        "/hardware/bandwidth_node/compute_efficiency");
+  CHECK(pointer_of(R"({"hardware": {"node_link": {"bandwidth_Bps": 0}}})") == "/hardware/node_link/bandwidth_Bps");
+  // validate()'s cross-field checks, at the value they name.
+  CHECK(error_of(R"({"hardware": {"pim": {"tile_columns": 4096}}})") ==
+        "config.json: /hardware/pim/tile_columns: 4096 is invalid: expected a block of BF16 inputs that fits the "
+        "global buffer: at most 1024 columns");
+  CHECK(pointer_of(R"({"hardware": {"pim": {"dram": {"timing": {"tRC": 1}}}}})") == "/hardware/pim/dram/timing/tRC");
+  CHECK(pointer_of(R"({"hardware": {"bandwidth_node": {"name": ""}}})") == "/hardware/bandwidth_node/name");
+}

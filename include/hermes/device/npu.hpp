@@ -20,6 +20,7 @@
 // The spec gives no NPU energy; costs carry time, bytes and FLOPs only (energy 0).
 // Sources and assumptions: docs/parameters.md "IANUS: NPU and PIM".
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +31,7 @@
 #include "hermes/core/checked.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/ledger.hpp"
+#include "hermes/core/lookup.hpp"
 #include "hermes/core/units.hpp"
 
 namespace hermes {
@@ -82,11 +84,20 @@ namespace npu_presets {
 // scratch-pad per core).
 [[nodiscard]] inline npu_config ianus() {
   npu_config c;
-  c.name = "IANUS NPU";
+  c.name = "IANUS-NPU";
   return c;
 }
 
+// The presets a configuration file may name.
+[[nodiscard]] inline std::array<npu_config, 1> all() { return {ianus()}; }
+
 }  // namespace npu_presets
+
+// The preset called `name` (case-insensitive); an unknown name throws invalid_parameter listing
+// the valid ones.
+[[nodiscard]] inline npu_config find_npu_preset(std::string_view name) {
+  return find_named(npu_presets::all(), name, "NPU preset");
+}
 
 class npu {
  public:

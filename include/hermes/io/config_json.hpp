@@ -6,7 +6,10 @@
 //   { "system": "Hermes",
 //     "hardware": { "gpu": "RTX4090" | {...}, "gpus": 1, "dimms": 8, "dimm": {...},
 //                   "pcie": "PCIe4-x16" | {...}, "dimm_link": ..., "gpu_link": ...,
-//                   "host": "i9-13900K" | {...}, "gpu_reserved_B": 1.5e9 },
+//                   "host": "i9-13900K" | {...}, "gpu_reserved_B": 1.5e9,
+//                   "npu": "IANUS-NPU" | {...}, "pim": {..., "dram": {...}}, "npu_dram": {...},
+//                   "bandwidth_node": "HBM3-node" | {...}, "capacity_node": ...,
+//                   "homogeneous_node": ..., "node_link": "NVLink-C2C" | {...} },
 //     "workload": { "model": "LLaMA2-70B" | {...}, "batch": 1, "input_len": 128,
 //                   "output_len": 128, "seed": 1, "model_seed": 1, "profile_tokens": 128,
 //                   "activations": {...}, "trace": "" } }
@@ -17,7 +20,9 @@
 // us, because then a value printed by --print-config reads back bit-identical (a decimal
 // prefix would divide and multiply by 1e9, which does not round-trip every double), and one
 // rule covers every key. Counts (including DRAM timings in clock cycles, named as in the
-// datasheet: tRC, tCCD_L, ...) and dimensionless fractions have no suffix.
+// datasheet: tRC, tCCD_L, ...) and dimensionless fractions have no suffix. One exception: the
+// PIM's "read_energy_pj_per_bit" keeps its field's name and unit (picojoules per bit, as the
+// datasheet states it), because scaling it to joules and back would not read back bit-identical.
 //
 // Every key is optional: a file overlays the configuration it is applied to (the built-in
 // presets, in hermes-sim). A device or model given as a string is that preset; an object may
@@ -53,7 +58,10 @@
 #include "hermes/device/gpu.hpp"
 #include "hermes/device/host_cpu.hpp"
 #include "hermes/device/link.hpp"
+#include "hermes/device/memory_node.hpp"
 #include "hermes/device/ndp_dimm.hpp"
+#include "hermes/device/npu.hpp"
+#include "hermes/device/pim.hpp"
 #include "hermes/io/json.hpp"
 #include "hermes/model/presets.hpp"
 #include "hermes/sim/config.hpp"
@@ -572,6 +580,50 @@ void dimm_fields(V& v, C& c) {
   });
 }
 
+// The NPU of the kernel-level systems (device/npu.hpp); the ranges mirror npu_config::validate().
+template <class V, class C>
+void npu_fields(V& v, C& c) {
+  using std::size_t;
+  v.text("name", c.name);
+  v.count("cores", c.cores, size_t{1}, npu_limits::cores);
+  v.number("clock_Hz", c.clock_hz, number_range::positive);
+  v.count("mu_rows", c.mu_rows, size_t{1}, npu_limits::array_dim);
+  v.count("mu_cols", c.mu_cols, size_t{1}, npu_limits::array_dim);
+  v.count("macs_per_pe", c.macs_per_pe, size_t{1}, npu_limits::array_dim);
+  v.count("vu_processors", c.vu_processors, size_t{1}, npu_limits::array_dim);
+  v.count("vu_width", c.vu_width, size_t{1}, npu_limits::array_dim);
+  v.quantity("activation_spm", c.activation_spm, number_range::positive);
+  v.quantity("weight_spm", c.weight_spm, number_range::positive);
+  v.count("pim_controllers", c.pim_controllers, size_t{1}, npu_limits::pim_controllers);
+}
+
+// The PIM memory of the kernel-level systems (device/pim.hpp): its DRAM as "dram" (the same keys
+// as the NDP-DIMM's "dimm/dram") and the processing units' fields.
+template <class V, class C>
+void pim_fields(V& v, C& c) {
+  using std::size_t;
+  v.text("name", c.name);
+  v.object("dram", [&](auto& o) { dram_fields(o, c.dram); });
+  v.number("pu_clock_Hz", c.pu_clock_hz, number_range::positive);
+  v.count("pu_macs_per_cycle", c.pu_macs_per_cycle, size_t{1}, pim_limits::macs_per_cycle);
+  v.quantity("global_buffer", c.global_buffer, number_range::positive);
+  v.count("tile_columns", c.tile_columns, size_t{1});
+  v.number("pim_energy_vs_read", c.pim_energy_vs_read, number_range::positive);
+  v.number("read_energy_pj_per_bit", c.read_energy_pj_per_bit, number_range::positive);
+}
+
+// A memory node of the H2M2-style systems (device/memory_node.hpp).
+template <class V, class C>
+void memory_node_fields(V& v, C& c) {
+  v.text("name", c.name);
+  v.quantity("capacity", c.capacity, number_range::positive);
+  v.quantity("memory_bandwidth", c.memory_bandwidth, number_range::positive);
+  v.number("bandwidth_efficiency", c.bandwidth_efficiency, number_range::fraction);
+  v.quantity("peak", c.peak, number_range::positive);
+  v.number("compute_efficiency", c.compute_efficiency, number_range::fraction);
+  v.quantity("kernel_overhead", c.kernel_overhead, number_range::non_negative);
+}
+
 template <class V, class C>
 void model_fields(V& v, C& c) {
   using std::size_t;
@@ -662,6 +714,13 @@ void preset_or_object(reader& r, std::string_view key, T& out, Find&& find, Fiel
     h.object("gpu_link", [&](writer& o) { link_fields(o, hw.gpu_link); });
     h.object("host", [&](writer& o) { host_fields(o, hw.host); });
     h.quantity("gpu_reserved", hw.gpu_reserved);
+    h.object("npu", [&](writer& o) { npu_fields(o, hw.npu); });
+    h.object("pim", [&](writer& o) { pim_fields(o, hw.pim); });
+    h.object("npu_dram", [&](writer& o) { dram_fields(o, hw.npu_dram); });
+    h.object("bandwidth_node", [&](writer& o) { memory_node_fields(o, hw.bandwidth_node); });
+    h.object("capacity_node", [&](writer& o) { memory_node_fields(o, hw.capacity_node); });
+    h.object("homogeneous_node", [&](writer& o) { memory_node_fields(o, hw.homogeneous_node); });
+    h.object("node_link", [&](writer& o) { link_fields(o, hw.node_link); });
   });
   top.object("workload", [&](writer& w) {
     const workload_config& wl = c.workload;
@@ -702,6 +761,18 @@ inline void apply_json(sim_config& c, const nlohmann::ordered_json& j, const std
     preset_or_object(h, "host", hw.host, [](const std::string& n) { return find_host_cpu_preset(n); },
                      [](reader& o, host_cpu_config& x) { host_fields(o, x); });
     h.quantity("gpu_reserved", hw.gpu_reserved, number_range::non_negative);
+    preset_or_object(h, "npu", hw.npu, [](const std::string& n) { return find_npu_preset(n); },
+                     [](reader& o, npu_config& x) { npu_fields(o, x); });
+    h.object("pim", [&](reader& o) { pim_fields(o, hw.pim); });
+    h.object("npu_dram", [&](reader& o) { dram_fields(o, hw.npu_dram); });
+    const auto node_key = [&](std::string_view key, memory_node_config& n) {
+      preset_or_object(h, key, n, [](const std::string& name) { return find_memory_node_preset(name); },
+                       [](reader& o, memory_node_config& x) { memory_node_fields(o, x); });
+    };
+    node_key("bandwidth_node", hw.bandwidth_node);
+    node_key("capacity_node", hw.capacity_node);
+    node_key("homogeneous_node", hw.homogeneous_node);
+    link_key("node_link", hw.node_link);
   });
   top.object("workload", [&](reader& w) {
     workload_config& wl = c.workload;
@@ -735,7 +806,8 @@ inline void apply_json(sim_config& c, const nlohmann::ordered_json& j, const std
 inline void validate_config(const sim_config& c, const std::string& source) {
   const nlohmann::ordered_json written = to_json(c);
   // Maps "<owner>.a.b" (a validate() field name) below `object` to the key path in `written`:
-  // each segment is a key, or a quantity key whose name is the segment plus a unit suffix.
+  // each segment is a key, or a quantity key whose name is the segment plus a unit suffix, or a
+  // key that differs from it only in case (the field npu.clock_hz is the key "clock_Hz").
   const auto pointer_of = [&](const std::string& object, const std::string& field) {
     const nlohmann::ordered_json* node = &written.at(nlohmann::ordered_json::json_pointer(object));
     std::string path = object;
@@ -752,6 +824,7 @@ inline void validate_config(const sim_config& c, const std::string& source) {
         for (const auto& [k, v] : node->items()) {
           bool same = k == seg;
           for (const auto unit : config_json_detail::unit_suffixes) same = same || k == seg + std::string(unit);
+          same = same || equals_ignoring_case(k, seg);
           if (same) {
             next = &v;
             key = k;
@@ -784,6 +857,14 @@ inline void validate_config(const sim_config& c, const std::string& source) {
   check("/hardware/dimm_link", [&] { h.dimm_link.validate(); });
   check("/hardware/gpu_link", [&] { h.gpu_link.validate(); });
   check("/hardware/host", [&] { h.host.validate(); });
+  check("/hardware/npu", [&] { h.npu.validate(); });
+  check("/hardware/pim/dram", [&] { h.pim.dram.validate(); });
+  check("/hardware/pim", [&] { h.pim.validate(); });
+  check("/hardware/npu_dram", [&] { h.npu_dram.validate(); });
+  check("/hardware/bandwidth_node", [&] { h.bandwidth_node.validate(); });
+  check("/hardware/capacity_node", [&] { h.capacity_node.validate(); });
+  check("/hardware/homogeneous_node", [&] { h.homogeneous_node.validate(); });
+  check("/hardware/node_link", [&] { h.node_link.validate(); });
   check("/hardware", [&] { h.validate(); });
   check("/workload", [&] { c.workload.validate(); });
 }
