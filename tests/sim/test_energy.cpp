@@ -77,9 +77,13 @@ TEST_CASE("energy adds up across the ledger for every registered system", "[sim]
   for (const auto& name : system_names()) {
     const sim_result r = run_system(name, w, h);
     if (!r.supported) continue;
-    ++ran;
     INFO(name);
-    REQUIRE(r.energy.measured);
+    if (!r.energy.measured) {
+      // Only machines with a part that has no energy model (an NPU, a memory node) say so.
+      CHECK_FALSE(r.hardware.unpriced_parts.empty());
+      continue;
+    }
+    ++ran;
     CHECK(r.energy.joules > 0.0);
     CHECK(sum_of_resources(r.energy) == Approx(r.energy.joules).epsilon(1e-12));
     CHECK(sum_of_kinds(r.energy) == Approx(r.energy.joules).epsilon(1e-12));

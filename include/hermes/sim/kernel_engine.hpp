@@ -258,6 +258,7 @@ template <class MachineFactory, class Mapper, class Remapper>
   for (std::size_t k = 0; k < kernel_kind_count; ++k) r.decode_kernel_seconds[k] = per_kind[k].value();
   read_breakdown(L, r.breakdown);
   record_energy(r, L);
+  if (!machine.energy_modelled()) r.energy = energy_report{};  // measured = false: not every part has an energy model
   r.host_seconds_simulation =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start).count();
   return run;

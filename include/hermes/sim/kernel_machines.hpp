@@ -351,6 +351,10 @@ class npu_machine {
     return i;
   }
 
+  // Whether every part's energy is modelled: the NPU has no energy model (the spec gives none),
+  // so a run reports no energy rather than the memories' share as if it were the whole.
+  [[nodiscard]] bool energy_modelled() const { return false; }
+
   // The NPU machines place every buffer once (place()): nothing to remap.
   [[nodiscard]] remap_context remap_rates(std::size_t steps_left, std::size_t steps_until_next_plan) const {
     remap_context c;
@@ -520,6 +524,9 @@ class npu_machine {
   return i;
 }
 
+[[nodiscard]] inline bool node_energy_modelled(const std::vector<gpu>&) { return true; }
+[[nodiscard]] inline bool node_energy_modelled(const std::vector<memory_node>&) { return false; }
+
 template <class Node>
 class node_machine {
  public:
@@ -566,6 +573,8 @@ class node_machine {
     return n;
   }
   [[nodiscard]] hardware_inventory inventory() const { return node_inventory(nodes_); }
+  // A GPU has a power model (device/energy.hpp); a memory node has none.
+  [[nodiscard]] bool energy_modelled() const { return node_energy_modelled(nodes_); }
 
   [[nodiscard]] remap_context remap_rates(std::size_t steps_left, std::size_t steps_until_next_plan) const {
     remap_context c;
