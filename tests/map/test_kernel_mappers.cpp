@@ -258,3 +258,21 @@ TEST_CASE("memory_compute_mapper puts every kernel on memory_compute") {
   for (const auto r : roles) CHECK(r == hermes::target_role::memory_compute);
   CHECK(hermes::memory_compute_mapper{}.name() == std::string_view("memory-compute"));
 }
+
+TEST_CASE("fixed_fc_mapper with attention_by_estimate: FCs fixed, attention as Algorithm 1 places it", "[map][kernels]") {
+  const auto ks = gpt2_medium_decode();
+  // In memory is faster for everything: Algorithm 1 would put attention there too.
+  const kernel_estimate pim_fast = [](const kernel&, target_role r, const kernel*) {
+    return seconds(r == target_role::in_memory ? 1.0 : 2.0);
+  };
+  const auto mu = fixed_fc_mapper{target_role::matrix, true}.assign(ks, decode_phase::generation, pim_fast);
+  const auto alg1 = pim_offload_mapper{}.assign(ks, decode_phase::generation, pim_fast);
+  for (std::size_t i = 0; i < ks.size(); ++i) {
+    INFO(i << ": " << to_string(ks[i].kind));
+    if (ks[i].kind == kernel_kind::fc || ks[i].kind == kernel_kind::lm_head) CHECK(mu[i] == target_role::matrix);
+    else if (ks[i].kind == kernel_kind::attention_score || ks[i].kind == kernel_kind::attention_context)
+      CHECK(mu[i] == alg1[i]);
+  }
+  const fixed_fc_mapper by_estimate{target_role::matrix, true};
+  CHECK_THROWS_AS(by_estimate.assign(ks, decode_phase::generation, kernel_estimate{}), invalid_parameter);
+}

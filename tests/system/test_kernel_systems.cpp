@@ -151,6 +151,26 @@ TEST_CASE("kernel systems are deterministic and every entry runs") {
   CHECK_FALSE(find_system("IANUS").baselines.empty());
 }
 
+TEST_CASE("an NPU machine books the KV cache once: a batch that fits runs to the end") {
+  // GPT2-XL, 512 + 512 tokens: weights 3.1 GB + KV 0.315 GB per sequence; batch 12 (3.8 GB of KV)
+  // fits the 8 GiB unified memory (the KV cache booked twice would not), batch 24 (7.5 GB) does not
+  // and is refused up front.
+  const hardware_config h;
+  const sim_result fits = run_system("IANUS", gpt2(model_presets::gpt2_xl(), 512, 2, 12), h);
+  CHECK(fits.supported);
+  auto w = gpt2(model_presets::gpt2_xl(), 512, 512, 12);
+  const kernel_run run = simulate_kernel_system(kernel_systems::ianus(), w, h);
+  REQUIRE(run.result.supported);
+  CHECK(run.peak_used_fraction <= 1.0);
+  const double expected = (model_presets::gpt2_xl().weight_bytes().value() +
+                           model_presets::gpt2_xl().kv_bytes_per_token().value() * 12 * 1024) /
+                          h.pim.dram.organization.capacity().value();
+  CHECK(run.peak_used_fraction == Approx(expected).epsilon(0.01));
+  const sim_result too_big = run_system("IANUS", gpt2(model_presets::gpt2_xl(), 512, 512, 24), h);
+  CHECK_FALSE(too_big.supported);
+  CHECK_THAT(too_big.reason, Catch::Contains("KV cache"));
+}
+
 TEST_CASE("kernel systems refuse math mode") {
   auto w = gpt2(model_presets::gpt2_medium(), 16, 4);
   w.mode = execution_mode::math;

@@ -137,9 +137,12 @@ consteval bool check_kernel_mapper() {
   return kernel_mapper<M>;
 }
 
-// Every FC and the lm_head on fc_role; the other kernels on their fixed units (table above).
+// Every FC and the lm_head on fc_role; the other kernels on their fixed units (table above),
+// except, with attention_by_estimate, QK^T and SV: matrix or in memory by the machine's estimate
+// as Algorithm 1 places them, so that a comparison with Algorithm 1 differs in the FCs alone.
 struct fixed_fc_mapper {
   target_role fc_role = target_role::matrix;
+  bool attention_by_estimate = false;
 
   [[nodiscard]] std::string_view name() const {
     switch (fc_role) {
@@ -169,18 +172,26 @@ struct fixed_fc_mapper {
   }
 
   [[nodiscard]] std::vector<target_role> assign(std::span<const kernel> ks, decode_phase /*phase*/,
-                                                const kernel_estimate& /*estimate*/) const {
+                                                const kernel_estimate& estimate) const {
+    if (attention_by_estimate) detail::require_estimate(estimate, name());
     std::vector<target_role> r;
     r.reserve(ks.size());
     for (std::size_t i = 0; i < ks.size(); ++i) {
       const kernel& k = ks[i];
-      if (k.kind == kernel_kind::fc || k.kind == kernel_kind::lm_head)
+      if (k.kind == kernel_kind::fc || k.kind == kernel_kind::lm_head) {
         r.push_back(fc_role);
-      else if (k.kind == kernel_kind::activation && k.follows_fc && i > 0 && ks[i - 1].kind == kernel_kind::fc &&
-               r[i - 1] == target_role::in_memory)
+      } else if (attention_by_estimate &&
+                 (k.kind == kernel_kind::attention_score || k.kind == kernel_kind::attention_context)) {
+        const kernel* previous = i > 0 ? &ks[i - 1] : nullptr;
+        const seconds pim = detail::checked_estimate(estimate, k, target_role::in_memory, previous, name());
+        const seconds mu = detail::checked_estimate(estimate, k, target_role::matrix, previous, name());
+        r.push_back(pim < mu ? target_role::in_memory : target_role::matrix);
+      } else if (k.kind == kernel_kind::activation && k.follows_fc && i > 0 && ks[i - 1].kind == kernel_kind::fc &&
+               r[i - 1] == target_role::in_memory) {
         r.push_back(target_role::in_memory);
-      else
+      } else {
         r.push_back(fixed_role(k));
+      }
     }
     return r;
   }

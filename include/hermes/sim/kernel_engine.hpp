@@ -20,8 +20,9 @@
 // the previous one ends (the next token needs this one's output).
 //
 // A kernel's latency is the end of its last command minus the end of the previous kernel's last
-// command: the kernels of a step are a chain, so the latencies of a step add up to its time;
-// sim_result::decode_kernel_seconds sums them per kernel kind over the decode.
+// command: the kernels of a step are a chain, so the latencies of a step add up to its time
+// (less the migrations the step waited for first); sim_result::decode_kernel_seconds sums them
+// per kernel kind over the decode, and breakdown.cold_link has the migrations' link time.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -80,6 +81,7 @@ struct kernel_run {
   bytes initially_placed{};        // their bytes
   std::size_t buffer_moves = 0;    // buffer migrations over the decode
   bytes migrated{};                // their bytes
+  seconds migration_seconds{};     // decode time spent waiting for them (not in any kernel's latency)
   double peak_used_fraction = 0.0; // the fullest memory's used / capacity over every step
 };
 
@@ -170,7 +172,7 @@ template <class MachineFactory, class Mapper, class Remapper>
   std::vector<buffer_demand> demands;
   schedule_result sr;
   std::array<seconds, kernel_kind_count> per_kind{};
-  seconds attention_time{}, mlp_time{};
+  seconds attention_time{}, mlp_time{}, migration_time{};
 
   // One step: returns its finish. `measure`: add the kernel latencies to the decode figures.
   const auto step = [&](const decoder_step& st, decode_phase phase, seconds not_before, std::uint32_t after,
@@ -186,7 +188,13 @@ template <class MachineFactory, class Mapper, class Remapper>
     scheduler.run(g, L, not_before, sr);
     run.commands += g.size();
     if (measure) {
+      // Migrations planned before the step run first (the step's first kernel waits for them):
+      // their time is the step's migration time, not its first kernel's.
       seconds prev_end = not_before;
+      if (after != decltype(machine)::no_command) {
+        migration_time += sr.end[after] - not_before;
+        prev_end = sr.end[after];
+      }
       bool in_attention = true;
       std::size_t layer = 0;
       for (std::size_t i = 0; i < ks.size(); ++i) {
@@ -255,6 +263,7 @@ template <class MachineFactory, class Mapper, class Remapper>
   r.attention_latency_per_token = attention_time / static_cast<double>(w.output_len);
   r.mlp_latency_per_token = mlp_time / static_cast<double>(w.output_len);
   r.has_kernel_times = true;
+  run.migration_seconds = migration_time;
   for (std::size_t k = 0; k < kernel_kind_count; ++k) r.decode_kernel_seconds[k] = per_kind[k].value();
   read_breakdown(L, r.breakdown);
   record_energy(r, L);

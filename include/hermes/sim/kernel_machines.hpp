@@ -21,8 +21,8 @@
 //   fc / lm_head in_memory: one PIM macro (pim_memory::gemv: n tokens x PIM(rows, cols)).
 //   activation in_memory (GELU fused after an FC on the PIM): one PIM command.
 //   attention on matrix: one DMA of the cached K (or V) of the layer, then one MU command;
-//       in_memory: one PIM macro per head and sequence (K rows x head_dim columns for QK^T,
-//       head_dim rows x context columns for SV).
+//       in_memory: one PIM command costed as heads x sequences GEMV macros back to back (K rows x
+//       head_dim columns for QK^T, head_dim rows x context columns for SV).
 //   kv_append: one DMA of the new K and V (a normal access; the DRAM model has no writes, so a
 //       write costs a read of the same size: docs/parameters.md).
 //   norm, softmax, residual, activation on vector: one VU command.
@@ -80,6 +80,20 @@ namespace detail {
   return k == kernel_kind::norm || k == kernel_kind::softmax || k == kernel_kind::residual ||
          k == kernel_kind::activation;
 }
+// Every DRAM counter times n (n whole: a cost repeated n times).
+[[nodiscard]] inline dram_counters scaled_counters(dram_counters d, double n) {
+  const auto x = [n](std::uint64_t v) { return static_cast<std::uint64_t>(static_cast<double>(v) * n); };
+  d.activates = x(d.activates);
+  d.precharges = x(d.precharges);
+  d.reads = x(d.reads);
+  d.writes = x(d.writes);
+  d.row_hits = x(d.row_hits);
+  d.row_misses = x(d.row_misses);
+  d.row_conflicts = x(d.row_conflicts);
+  d.refreshes = x(d.refreshes);
+  return d;
+}
+
 [[nodiscard]] inline bool is_weight_kind(kernel_kind k) { return k == kernel_kind::fc || k == kernel_kind::lm_head; }
 [[nodiscard]] inline bool is_attention_kind(kernel_kind k) {
   return k == kernel_kind::attention_score || k == kernel_kind::attention_context;
@@ -91,11 +105,12 @@ namespace detail {
                static_cast<double>(s.batch * s.max_tokens));
 }
 
-// Creates the weight and KV buffers of a decoder in `t`: weights (per layer qkv, wo, fc1, fc2,
-// and the LM head) in `weights_home`, KV caches (empty: they grow as tokens are cached, unless
-// `reserve_kv`, which books the full length at once) in `kv_home`.
+// Creates the weight and KV buffers of a decoder in `t`: the layers' weights (qkv, wo, fc1, fc2)
+// in `weights_home`, the LM head in `lm_head_home`, the KV caches in `kv_home`, empty: they grow
+// by one token per sequence as tokens are cached (the engine grows them; a machine checks the
+// full length when it places the model).
 inline decoder_buffers make_decoder_buffers(const kernel_run_shape& s, buffer_table& t, memory_id weights_home,
-                                            memory_id kv_home, bool reserve_kv) {
+                                            memory_id lm_head_home, memory_id kv_home) {
   const model_shape& m = s.model;
   const double b = m.bytes_per_param, h = static_cast<double>(m.hidden);
   decoder_buffers d;
@@ -107,9 +122,9 @@ inline decoder_buffers make_decoder_buffers(const kernel_run_shape& s, buffer_ta
     lb.wo = t.create(p + "wo", bytes(h * h * b), weights_home);
     lb.fc1 = t.create(p + "fc1", bytes(static_cast<double>((m.gated() ? 2 : 1) * m.ffn) * h * b), weights_home);
     lb.fc2 = t.create(p + "fc2", bytes(static_cast<double>(m.ffn) * h * b), weights_home);
-    lb.kv = t.create(p + "kv", reserve_kv ? layer_kv_bytes(s) : bytes{}, kv_home);
+    lb.kv = t.create(p + "kv", bytes{}, kv_home);
   }
-  d.lm_head = t.create("lm_head", bytes(static_cast<double>(m.vocab) * h * b), weights_home);
+  d.lm_head = t.create("lm_head", bytes(static_cast<double>(m.vocab) * h * b), lm_head_home);
   return d;
 }
 
@@ -176,13 +191,13 @@ class npu_machine {
       case npu_memory_layout::plain: {
         if (auto why = fits(plain_->name(), plain_->capacity(), all_weights, kv_full)) return why;
         t.add_memory(std::string(plain_->name()), plain_->capacity());
-        d = detail::make_decoder_buffers(s, t, 0, 0, true);
+        d = detail::make_decoder_buffers(s, t, 0, 0, 0);
         break;
       }
       case npu_memory_layout::unified: {
         if (auto why = fits(pim_->name(), pim_->capacity(), all_weights, kv_full)) return why;
         t.add_memory(std::string(pim_->name()), pim_->capacity());
-        d = detail::make_decoder_buffers(s, t, 0, 0, true);
+        d = detail::make_decoder_buffers(s, t, 0, 0, 0);
         break;
       }
       case npu_memory_layout::partitioned: {
@@ -195,9 +210,9 @@ class npu_machine {
           return why;
         t.add_memory(std::string(plain_->name()), plain_->capacity());
         t.add_memory(std::string(pim_->name()), pim_->capacity());
-        d = detail::make_decoder_buffers(s, t, 1, 0, true);
-        // The LM head is not an FC of a layer: the partitioned system keeps it in the plain memory only.
-        t.move(d.lm_head, 0);
+        // The LM head (the tied embedding) is not an FC of a layer: the partitioned system keeps
+        // it in the plain memory only (docs/parameters.md, "IANUS: NPU and PIM").
+        d = detail::make_decoder_buffers(s, t, 1, 0, 0);
         replica_.assign(t.buffers(), false);
         for (buffer_id b = 0; b < t.buffers(); ++b)
           if (t.home(b) == 1) {
@@ -214,6 +229,7 @@ class npu_machine {
   // Ledger resources: the MU and VU ("npu_mu", "npu_vu"), one DMA engine per memory ("dma_plain",
   // "dma_pim") and the PIM memory's processing units ("pim_compute").
   void attach(ledger& l) {
+    dma_.clear();
     mu_ = l.add_resource("npu_mu", resource_kind::compute);
     vu_ = l.add_resource("npu_vu", resource_kind::compute);
     if (plain_) dma_.push_back(l.add_resource("dma_plain", resource_kind::memory));
@@ -445,9 +461,7 @@ class npu_machine {
     c.bytes_moved = c.bytes_moved * n;
     c.flops_done = c.flops_done * n;
     c.energy = c.energy * n;
-    c.dram.activates = static_cast<std::uint64_t>(static_cast<double>(c.dram.activates) * n);
-    c.dram.precharges = static_cast<std::uint64_t>(static_cast<double>(c.dram.precharges) * n);
-    c.dram.reads = static_cast<std::uint64_t>(static_cast<double>(c.dram.reads) * n);
+    c.dram = detail::scaled_counters(c.dram, n);
     return c;
   }
 
@@ -489,13 +503,19 @@ class npu_machine {
     case kernel_kind::lm_head: return g.matmul(k.tokens, k.rows, k.cols, k.bytes_per_element);
     case kernel_kind::attention_score:
     case kernel_kind::attention_context: {
+      // The queries of a KV head's group against that head's cached K (or V): the cache is read
+      // once (kv_heads heads), the FLOPs are every query head's.
+      const std::size_t kv = std::max<std::size_t>(1, k.kv_heads);
+      const std::size_t queries = per_seq * std::max<std::size_t>(1, k.heads / kv);
       device_cost c = k.kind == kernel_kind::attention_score
-                          ? g.matmul(per_seq, ctx * k.kv_heads, k.head_dim * (k.heads / std::max<std::size_t>(1, k.kv_heads)), k.bytes_per_element)
-                          : g.matmul(per_seq, k.head_dim * k.heads, ctx, k.bytes_per_element);
-      c.time = c.time * static_cast<double>(k.sequences);
-      c.bytes_moved = c.bytes_moved * static_cast<double>(k.sequences);
-      c.flops_done = c.flops_done * static_cast<double>(k.sequences);
-      c.energy = c.energy * static_cast<double>(k.sequences);
+                          ? g.matmul(queries, ctx * kv, k.head_dim, k.bytes_per_element)
+                          : g.matmul(queries, k.head_dim * kv, ctx, k.bytes_per_element);
+      const double n = static_cast<double>(k.sequences);
+      c.time = c.time * n;
+      c.bytes_moved = c.bytes_moved * n;
+      c.flops_done = c.flops_done * n;
+      c.energy = c.energy * n;
+      c.dram = detail::scaled_counters(c.dram, n);
       return c;
     }
     case kernel_kind::kv_append:
@@ -553,7 +573,7 @@ class node_machine {
              " tokens); " + std::string(home.name()) + " holds " + gigabytes(home.capacity()) +
              (nodes_.size() > 1 ? ", all nodes " + gigabytes(total_capacity) : std::string());
     for (const Node& n : nodes_) t.add_memory(std::string(n.name()), n.capacity());
-    d = detail::make_decoder_buffers(s, t, capacity_node(), capacity_node(), false);
+    d = detail::make_decoder_buffers(s, t, capacity_node(), capacity_node(), capacity_node());
     return std::nullopt;
   }
 
@@ -605,19 +625,17 @@ class node_machine {
     last.assign(kernels.size(), 0);
     std::uint32_t prev = after;
     memory_id where = capacity_node();
+    double produced = 0.0;  // bytes of the last kernel's output (kv_append passes QKV's through)
     for (std::size_t i = 0; i < kernels.size(); ++i) {
       const kernel& k = kernels[i];
       const memory_id node = node_of(k, t, where);
       if (node != where && i > 0) {
         // the previous kernel's output crosses to this node
-        const double n = static_cast<double>(k.tokens) * k.bytes_per_element;
-        const double width = detail::is_weight_kind(k.kind) ? static_cast<double>(k.cols)
-                             : detail::is_attention_kind(k.kind) ? static_cast<double>(k.heads * k.head_dim)
-                                                                  : static_cast<double>(k.elements);
         std::uint32_t deps[1] = {prev};
-        prev = g.add(link_id_, link_.transfer(bytes(n * width)), "activations",
+        prev = g.add(link_id_, link_.transfer(bytes(produced)), "activations",
                      std::span<const std::uint32_t>(deps, prev == no_command ? 0 : 1));
       }
+      if (k.kind != kernel_kind::kv_append) produced = output_bytes(k);
       std::uint32_t deps[1] = {prev};
       prev = g.add(node_ids_[node], node_kernel_cost(nodes_[node], k), stage_of(k),
                    std::span<const std::uint32_t>(deps, prev == no_command ? 0 : 1));
@@ -634,6 +652,16 @@ class node_machine {
                         : (detail::is_attention_kind(k.kind) || k.kind == kernel_kind::kv_append) ? k.kv
                                                                                                    : no_buffer;
     return b == no_buffer ? previous : t.home(b);
+  }
+  [[nodiscard]] static double output_bytes(const kernel& k) {
+    const double n = static_cast<double>(k.tokens) * k.bytes_per_element;
+    switch (k.kind) {
+      case kernel_kind::fc:
+      case kernel_kind::lm_head: return n * static_cast<double>(k.rows);
+      case kernel_kind::attention_score: return n * static_cast<double>(k.heads * k.context);
+      case kernel_kind::attention_context: return n * static_cast<double>(k.heads * k.head_dim);
+      default: return n * static_cast<double>(k.elements);
+    }
   }
   [[nodiscard]] static std::string_view stage_of(const kernel& k) {
     if (detail::is_weight_kind(k.kind)) return "fc";

@@ -25,7 +25,8 @@ struct time_breakdown {
   seconds host_compute{};              // the busiest host CPU, its predictor work not counted
   seconds pcie{};                      // link busy exchanging activations (Hermes: 2 x T_sync per layer)
   seconds pcie_weights{};              // link busy moving weights (offloading, hot-neuron copies, KV)
-  seconds cold_link{};                 // busy of the links between cold devices (DIMM-links), summed: merges, remapping
+  seconds cold_link{};                 // busy of the links between cold devices (DIMM-links), summed: merges, remapping;
+                                       // H2M2's buffer migrations between memory nodes
   seconds sync{};                      // fixed per-transfer latency of the exchanges (or all-reduces)
   seconds predictor{};                 // the activation predictor, on whichever resource runs it
   seconds prefill{};                   // wall time of the prefill phase
@@ -50,7 +51,7 @@ inline constexpr std::string_view predictor = "predictor";
 inline constexpr std::string_view activations = "pcie";  // activations exchanged every layer
 inline constexpr std::string_view weight_stages[] = {"pcie_weights", "pcie_hot_copy", "pcie_prefill_weights",
                                                      "pcie_prefill_kv"};
-inline constexpr std::string_view cold_link_stages[] = {"dimm_link", "dimm_link_remap"};
+inline constexpr std::string_view cold_link_stages[] = {"dimm_link", "dimm_link_remap", "migration"};
 }  // namespace stages
 
 // Fills every ledger-derived field of `b` (all but sync and prefill, which the run knows).
