@@ -22,7 +22,10 @@ PKG_CONFIG_LIBDIR="$work/no-pkg-config-modules" PKG_CONFIG_PATH="" \
   cmake -S "$src/tests/package/core_consumer" -B "$work/core" -DCMAKE_CXX_COMPILER="$cxx" \
         -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release "$hide_nlohmann" --no-warn-unused-cli \
         -DHERMES_FORBIDDEN_HEADERS="$src/tests/support/forbidden_headers"
-cmake --build "$work/core" -j 1
+# The consumers build with every core: by the time this test runs alone at the end of ctest the
+# other tests are done, and it is CI's longest test (issue #12 kept CI under 30 minutes).
+jobs=$(nproc)
+cmake --build "$work/core" -j "$jobs"
 "$work/core/consumer"
 # The installed core export names neither optional dependency.
 if grep -n -i -E "nlohmann|cbc" "$work/prefix"/lib*/cmake/hermes/hermesTargets*.cmake; then
@@ -33,7 +36,7 @@ fi
 echo "== full consumer (COMPONENTS json cbc)"
 cmake -S "$src/tests/package/full_consumer" -B "$work/full" -DCMAKE_CXX_COMPILER="$cxx" \
       -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release -DHERMES_EXAMPLES_DIR="$src/examples"
-cmake --build "$work/full" -j 1
+cmake --build "$work/full" -j "$jobs"
 "$work/full/consumer"
 # The user-written predictor and mapper examples, built from the package, run whole LLaMA2-70B
 # simulations beside Hermes' own policies.
