@@ -795,6 +795,35 @@ inline double dram_model::simulate_bus(const detail::dram_bus_work& work,
   return data_end;
 }
 
+// The line through (x0, a) and (x1, b) evaluated at x, every field of the cost; counters are
+// rounded (and never below 0). Extrapolates the cost of long reads from two simulated ones
+// (chunk_read_estimator, gddr6_memory in device/pim.hpp).
+[[nodiscard]] inline device_cost cost_on_line(const device_cost& a, std::size_t x0, const device_cost& b,
+                        std::size_t x1, std::size_t x) {
+  const double f = (static_cast<double>(x) - static_cast<double>(x0)) /
+                   (static_cast<double>(x1) - static_cast<double>(x0));
+  const auto mix = [f](double u, double v) { return u + (v - u) * f; };
+  const auto count = [&](std::uint64_t u, std::uint64_t v) {
+    return static_cast<std::uint64_t>(
+        std::llround(std::max(0.0, mix(static_cast<double>(u), static_cast<double>(v)))));
+  };
+  device_cost c;
+  c.time = seconds(mix(a.time.value(), b.time.value()));
+  c.bytes_moved = bytes(mix(a.bytes_moved.value(), b.bytes_moved.value()));
+  c.flops_done = flops(mix(a.flops_done.value(), b.flops_done.value()));
+  c.energy = joules(mix(a.energy.value(), b.energy.value()));
+  c.dram.activates = count(a.dram.activates, b.dram.activates);
+  c.dram.precharges = count(a.dram.precharges, b.dram.precharges);
+  c.dram.reads = count(a.dram.reads, b.dram.reads);
+  c.dram.writes = count(a.dram.writes, b.dram.writes);
+  c.dram.row_hits = count(a.dram.row_hits, b.dram.row_hits);
+  c.dram.row_misses = count(a.dram.row_misses, b.dram.row_misses);
+  c.dram.row_conflicts = count(a.dram.row_conflicts, b.dram.row_conflicts);
+  c.dram.refreshes = count(a.dram.refreshes, b.dram.refreshes);
+  return c;
+}
+
+
 // The fast path for streams of equal-size chunks (the NDP GEMV's weight reads).
 //
 // The simulator reads thousands of chunks per call, a million calls per run; simulating each
@@ -839,7 +868,7 @@ class chunk_read_estimator {
     while (hi < count && hi < extrapolate_from_) { lo = hi; hi *= 2; }
     hi = std::min(hi, fit);
     if (count == hi || lo >= hi) return point(table, chunk_bytes, count);
-    return line(point(table, chunk_bytes, lo), lo, point(table, chunk_bytes, hi), hi, count);
+    return cost_on_line(point(table, chunk_bytes, lo), lo, point(table, chunk_bytes, hi), hi, count);
   }
 
   // The added time per chunk in a long packed stream: the slope of packed().
@@ -872,31 +901,6 @@ class chunk_read_estimator {
     return table.emplace(count, model().read(requests)).first->second;
   }
 
-  // The line through (x0, a) and (x1, b) evaluated at x; counters are rounded.
-  static device_cost line(const device_cost& a, std::size_t x0, const device_cost& b,
-                          std::size_t x1, std::size_t x) {
-    const double f = (static_cast<double>(x) - static_cast<double>(x0)) /
-                     (static_cast<double>(x1) - static_cast<double>(x0));
-    const auto mix = [f](double u, double v) { return u + (v - u) * f; };
-    const auto count = [&](std::uint64_t u, std::uint64_t v) {
-      return static_cast<std::uint64_t>(
-          std::llround(std::max(0.0, mix(static_cast<double>(u), static_cast<double>(v)))));
-    };
-    device_cost c;
-    c.time = seconds(mix(a.time.value(), b.time.value()));
-    c.bytes_moved = bytes(mix(a.bytes_moved.value(), b.bytes_moved.value()));
-    c.flops_done = flops(mix(a.flops_done.value(), b.flops_done.value()));
-    c.energy = joules(mix(a.energy.value(), b.energy.value()));
-    c.dram.activates = count(a.dram.activates, b.dram.activates);
-    c.dram.precharges = count(a.dram.precharges, b.dram.precharges);
-    c.dram.reads = count(a.dram.reads, b.dram.reads);
-    c.dram.writes = count(a.dram.writes, b.dram.writes);
-    c.dram.row_hits = count(a.dram.row_hits, b.dram.row_hits);
-    c.dram.row_misses = count(a.dram.row_misses, b.dram.row_misses);
-    c.dram.row_conflicts = count(a.dram.row_conflicts, b.dram.row_conflicts);
-    c.dram.refreshes = count(a.dram.refreshes, b.dram.refreshes);
-    return c;
-  }
 
   std::shared_ptr<memo> memo_;
   std::size_t exact_up_to_;

@@ -105,21 +105,7 @@ class gddr6_memory {
     if (n <= exact_read_limit) {
       c = simulate(n);
     } else {
-      const device_cost a = cached(exact_read_limit / 2), b = cached(exact_read_limit);
-      const double f = static_cast<double>(n - exact_read_limit / 2) / static_cast<double>(exact_read_limit / 2);
-      const auto mix = [f](double u, double v) { return u + (v - u) * f; };
-      const auto count = [&](std::uint64_t u, std::uint64_t v) {
-        return static_cast<std::uint64_t>(std::llround(mix(static_cast<double>(u), static_cast<double>(v))));
-      };
-      c.time = seconds(mix(a.time.value(), b.time.value()));
-      c.bytes_moved = bytes(mix(a.bytes_moved.value(), b.bytes_moved.value()));
-      c.dram.activates = count(a.dram.activates, b.dram.activates);
-      c.dram.precharges = count(a.dram.precharges, b.dram.precharges);
-      c.dram.reads = count(a.dram.reads, b.dram.reads);
-      c.dram.row_hits = count(a.dram.row_hits, b.dram.row_hits);
-      c.dram.row_misses = count(a.dram.row_misses, b.dram.row_misses);
-      c.dram.row_conflicts = count(a.dram.row_conflicts, b.dram.row_conflicts);
-      c.energy = energy_per_bit_ * (8.0 * c.bytes_moved.value());
+      c = cost_on_line(cached(exact_read_limit / 2), exact_read_limit / 2, cached(exact_read_limit), exact_read_limit, n);
     }
     return memo_->table.emplace(n, c).first->second;
   }

@@ -175,9 +175,11 @@ template <class MachineFactory, class Mapper, class Remapper>
   seconds attention_time{}, mlp_time{}, migration_time{};
 
   // One step: returns its finish. `measure`: add the kernel latencies to the decode figures.
+  // `built`: `ks` already holds this step's kernels (a re-plan built them for its demands; kernels
+  // name buffers by id, so the moves and the KV growth since leave them valid).
   const auto step = [&](const decoder_step& st, decode_phase phase, seconds not_before, std::uint32_t after,
-                        bool measure) {
-    decoder_kernels(w.model, st, buffers, ks);
+                        bool measure, bool built) {
+    if (!built) decoder_kernels(w.model, st, buffers, ks);
     roles = s.mapper.assign(std::span<const kernel>(ks), phase, estimate);
     if (roles.size() != ks.size())
       throw invariant_violation("kernel mapper " + std::string(s.mapper.name()) + " returned " +
@@ -229,12 +231,13 @@ template <class MachineFactory, class Mapper, class Remapper>
   }
 
   const seconds prefill = step(decoder_step{w.batch, w.input_len, 0}, decode_phase::summarization, seconds{},
-                               decltype(machine)::no_command, false);
+                               decltype(machine)::no_command, false, false);
 
   seconds t = prefill;
   for (std::size_t tok = 0; tok < w.output_len; ++tok) {
     std::uint32_t after = decltype(machine)::no_command;
-    if (tok > 0 && tok % s.remap_every == 0) {
+    const bool replan = tok > 0 && tok % s.remap_every == 0;
+    if (replan) {
       decoder_kernels(w.model, decoder_step{w.batch, 1, w.input_len + tok}, buffers, ks);
       detail::buffer_demands(ks, table, kv_token_per_layer, demands);
       const std::vector<buffer_move> moves = s.remapper.plan(
@@ -250,7 +253,7 @@ template <class MachineFactory, class Mapper, class Remapper>
       }
     }
     grow_kv(1);
-    t = step(decoder_step{w.batch, 1, w.input_len + tok}, decode_phase::generation, t, after, true);
+    t = step(decoder_step{w.batch, 1, w.input_len + tok}, decode_phase::generation, t, after, true, replan);
   }
 
   const seconds decode = t - prefill;
